@@ -1,0 +1,42 @@
+// Runtime facts the CLI's `info` reports, and the CLI's exit-code contract.
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QtTest>
+
+#include "core/common/runtime_info.h"
+
+class TestCommon : public QObject {
+  Q_OBJECT
+ private slots:
+  void runtimeInfoNamesBlasAndThreads() {
+    saescope::set_engine_threads(2);
+    const auto info = saescope::runtime_info();
+    QCOMPARE(info.intra_op_threads, 2);
+    QVERIFY(!info.torch_version.empty());
+    // The BLAS is resolved from the process's own mappings: it must exist.
+    QVERIFY2(!info.blas_library.empty(), "no BLAS library mapped into the process");
+    QVERIFY(QFileInfo::exists(QString::fromStdString(info.blas_library)));
+  }
+
+  void cliInfoJson() {
+    QProcess p;
+    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 0);
+    const auto doc = QJsonDocument::fromJson(p.readAllStandardOutput());
+    QVERIFY(doc.isObject());
+    for (const char* key : {"libtorch", "blas", "threads", "cuda"})
+      QVERIFY2(doc.object().contains(QLatin1String(key)), key);
+  }
+
+  void cliBadArgumentsExitTwo() {
+    QProcess p;
+    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("no-such-command")});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 2);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCommon)
+#include "test_common.moc"
