@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SAEScope's one entry point for newcomers and CI.
+#   ./saescope.sh              set up, build, run the main job (GUI, or headless without a display)
+#   ./saescope.sh test [--asan]  set up, build, run every test (CTest); --asan: Debug + ASan/UBSan build
+# Idempotent: installs only missing Debian packages, reuses the build folder.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+
+packages=(build-essential cmake ninja-build pkg-config
+  qt6-base-dev qt6-svg-dev libtorch-dev libopenblas0-pthread
+  libqcustomplot-dev libqcustomplot2.1-qt6 libsqlite3-dev nlohmann-json3-dev
+  libcli11-dev libpcre2-dev wordnet-base xvfb xauth)
+
+setup() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "saescope.sh: installing ${missing[*]}" >&2
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() {  # build DIR [cmake args...]
+  local dir="$1"; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja "$@"
+  fi
+  cmake --build "$dir" -j "$(nproc)"
+}
+
+main_job() {
+  build build -DCMAKE_BUILD_TYPE=Release
+  if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    exec build/app/saescope "$@"
+  fi
+  echo "saescope.sh: no display; running the headless job" >&2
+  build/app/saescope-cli info
+}
+
+test_job() {
+  local dir=build preset=(-DCMAKE_BUILD_TYPE=Release)
+  if [ "${1:-}" = "--asan" ]; then
+    dir=build-asan
+    preset=(-DCMAKE_BUILD_TYPE=Debug -DSAESCOPE_SANITIZE=ON)
+    # LibTorch and Qt are not built with ASan: leaks inside them are not ours.
+    export ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+  fi
+  build "$dir" "${preset[@]}"
+  cd "$dir"
+  ctest --output-on-failure -j 1
+}
+
+setup
+case "${1:-run}" in
+  run) shift || true; main_job "$@" ;;
+  test) shift; test_job "$@" ;;
+  *) echo "usage: $0 [run|test [--asan]]" >&2; exit 2 ;;
+esac
