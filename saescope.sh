@@ -26,16 +26,13 @@ setup() {
   fi
 }
 
-build() {  # build DIR [cmake args...]
-  local dir="$1"; shift
-  if [ ! -f "$dir/build.ninja" ]; then
-    cmake -S . -B "$dir" -G Ninja "$@"
-  fi
-  cmake --build "$dir" -j "$(nproc)"
+build() {  # build PRESET DIR  (presets in CMakePresets.json)
+  [ -f "$2/build.ninja" ] || cmake --preset "$1"
+  cmake --build "$2" -j "$(nproc)"
 }
 
 main_job() {
-  build build -DCMAKE_BUILD_TYPE=Release
+  build release build
   if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
     exec build/app/saescope "$@"
   fi
@@ -44,15 +41,14 @@ main_job() {
 }
 
 test_job() {
-  local dir=build preset=(-DCMAKE_BUILD_TYPE=Release)
+  local preset=release dir=build
   if [ "${1:-}" = "--asan" ]; then
-    dir=build-asan
-    preset=(-DCMAKE_BUILD_TYPE=Debug -DSAESCOPE_SANITIZE=ON)
+    preset=asan dir=build-asan
     # LibTorch and Qt are not built with ASan: leaks inside them are not ours.
     export ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
   fi
-  build "$dir" "${preset[@]}"
+  build "$preset" "$dir"
   cd "$dir"
   ctest --output-on-failure -j 1
 }
