@@ -1,0 +1,44 @@
+#include "core/io/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/common/error.h"
+
+namespace saescope::io {
+
+std::shared_ptr<const MappedFile> MappedFile::map(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const int err = errno;
+    ::close(fd);
+    throw InputError(path + ": not a regular file" +
+                     (err ? std::string(": ") + std::strerror(err) : std::string()));
+  }
+  std::shared_ptr<MappedFile> file(new MappedFile());
+  file->size_ = static_cast<uint64_t>(st.st_size);
+  if (file->size_ > 0) {  // mmap refuses a zero length; an empty file has no bytes to map
+    void* p = ::mmap(nullptr, file->size_, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      const int err = errno;
+      ::close(fd);
+      throw InputError(path + ": cannot memory-map: " + std::strerror(err));
+    }
+    file->data_ = static_cast<uint8_t*>(p);
+  }
+  ::close(fd);  // the mapping keeps its own reference to the file
+  return file;
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(data_, size_);
+}
+
+}  // namespace saescope::io
