@@ -1,0 +1,143 @@
+#include "core/store/schema.h"
+
+#include "core/common/error.h"
+#include "core/store/sqlite.h"
+
+namespace saescope::store {
+
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> all = {
+      // 0 -> 1: inputs, results and their tables.
+      R"SQL(
+CREATE TABLE inputs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('model', 'sae', 'corpus', 'dataset')),
+  path TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}',
+  added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  UNIQUE (kind, path, content_hash)
+);
+CREATE TABLE file_hashes (
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  sha256 TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE results (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  model_id INTEGER REFERENCES inputs(id),
+  sae_id INTEGER REFERENCES inputs(id),
+  data_id INTEGER REFERENCES inputs(id),
+  params TEXT NOT NULL DEFAULT '{}',
+  status TEXT NOT NULL CHECK (status IN ('running', 'done')),
+  progress TEXT,
+  metrics TEXT,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  finished_at TEXT
+);
+CREATE INDEX results_by_sae ON results (sae_id, kind);
+CREATE TABLE vocab (
+  model_id INTEGER NOT NULL REFERENCES inputs(id),
+  token_id INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (model_id, token_id)
+) WITHOUT ROWID;
+CREATE TABLE features (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  feature INTEGER NOT NULL,
+  fire_count INTEGER NOT NULL,
+  density REAL NOT NULL,
+  max_act REAL NOT NULL,
+  mean_act REAL NOT NULL,
+  histogram BLOB,
+  top_tokens TEXT,
+  PRIMARY KEY (result_id, feature)
+) WITHOUT ROWID;
+CREATE TABLE windows (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  window INTEGER NOT NULL,
+  tokens BLOB NOT NULL,
+  PRIMARY KEY (result_id, window)
+) WITHOUT ROWID;
+CREATE TABLE examples (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  feature INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  rank INTEGER NOT NULL,
+  interval INTEGER,
+  window INTEGER NOT NULL,
+  activations BLOB NOT NULL,
+  max_pos INTEGER NOT NULL,
+  PRIMARY KEY (result_id, feature, kind, rank)
+) WITHOUT ROWID;
+CREATE TABLE intervals (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  feature INTEGER NOT NULL,
+  interval INTEGER NOT NULL,
+  lo REAL NOT NULL,
+  hi REAL NOT NULL,
+  fraction REAL NOT NULL,
+  PRIMARY KEY (result_id, feature, interval)
+) WITHOUT ROWID;
+CREATE TABLE logit_effects (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  feature INTEGER NOT NULL,
+  sign INTEGER NOT NULL,
+  rank INTEGER NOT NULL,
+  token_id INTEGER NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (result_id, feature, sign, rank)
+) WITHOUT ROWID;
+CREATE TABLE pseval_words (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  word TEXT NOT NULL,
+  tp INTEGER NOT NULL, fp INTEGER NOT NULL, tn INTEGER NOT NULL, fn INTEGER NOT NULL,
+  PRIMARY KEY (result_id, word)
+) WITHOUT ROWID;
+CREATE TABLE sense_occurrences (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  occurrence INTEGER NOT NULL,
+  word TEXT NOT NULL,
+  sense_id TEXT NOT NULL,
+  argmax_feature INTEGER NOT NULL,
+  activation REAL NOT NULL,
+  PRIMARY KEY (result_id, occurrence)
+) WITHOUT ROWID;
+CREATE INDEX sense_occurrences_by_word ON sense_occurrences (result_id, word);
+)SQL",
+      // 1 -> 2: user-entered feature labels and notes (kept through recovery),
+      // and indexes for listing features sorted by density / max activation.
+      R"SQL(
+CREATE TABLE notes (
+  sae_hash TEXT NOT NULL,
+  feature INTEGER NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  PRIMARY KEY (sae_hash, feature)
+) WITHOUT ROWID;
+CREATE INDEX features_by_density ON features (result_id, density);
+CREATE INDEX features_by_max ON features (result_id, max_act);
+)SQL",
+  };
+  return all;
+}
+
+void migrate(Database& db) {
+  const int have = db.user_version();
+  const int want = current_schema_version();
+  if (have > want)
+    throw InputError(db.path() + ": workspace schema version " + std::to_string(have) +
+                     " is newer than this SAEScope understands (" + std::to_string(want) +
+                     "); open it with a newer SAEScope");
+  if (have == want) return;
+  Transaction tx(db);
+  for (int v = have; v < want; ++v) db.exec(migrations()[static_cast<size_t>(v)]);
+  db.set_user_version(want);
+  tx.commit();
+}
+
+}  // namespace saescope::store

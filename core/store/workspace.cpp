@@ -1,0 +1,331 @@
+#include "core/store/workspace.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include "core/common/sha256.h"
+#include "core/store/schema.h"
+
+namespace fs = std::filesystem;
+
+namespace saescope::store {
+namespace {
+
+constexpr const char* kResultColumns =
+    "id, key, kind, model_id, sae_id, data_id, params, status, progress, metrics, created_at, "
+    "finished_at";
+
+std::optional<int64_t> optional_int(Statement& s, int col) {
+  if (s.column_is_null(col)) return std::nullopt;
+  return s.column_int(col);
+}
+
+void bind_optional(Statement& s, int index, std::optional<int64_t> v) {
+  if (v) s.bind(index, *v);
+  else s.bind_null(index);
+}
+
+nlohmann::json parse_json_column(Statement& s, int col) {
+  if (s.column_is_null(col)) return nullptr;
+  return nlohmann::json::parse(s.column_text(col), nullptr, /*allow_exceptions=*/false);
+}
+
+// Runs PRAGMA integrity_check; returns the first problem, or "" when sound.
+std::string integrity_problem(Database& db) {
+  Statement s = db.prepare("PRAGMA integrity_check");
+  if (!s.step()) return "integrity_check returned nothing";
+  std::string first = s.column_text(0);
+  return first == "ok" ? std::string() : first;
+}
+
+std::string damaged_message(const std::string& path, const std::string& problem) {
+  return path + ": the workspace file is damaged (" + problem +
+         "). Every result in it can be recomputed: recover it with `saescope-cli workspace "
+         "recover " + path + "` (or File > Recover in the app), which keeps the damaged file "
+         "beside it and carries over your inputs and notes.";
+}
+
+std::string timestamp() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace
+
+const char* to_string(InputKind kind) {
+  switch (kind) {
+    case InputKind::Model: return "model";
+    case InputKind::Sae: return "sae";
+    case InputKind::Corpus: return "corpus";
+    case InputKind::Dataset: return "dataset";
+  }
+  return "model";
+}
+
+InputKind input_kind_from_string(const std::string& s) {
+  for (InputKind k : {InputKind::Model, InputKind::Sae, InputKind::Corpus, InputKind::Dataset})
+    if (s == to_string(k)) return k;
+  throw InputError("unknown input kind '" + s + "' (model, sae, corpus, dataset)");
+}
+
+Workspace::Workspace(const std::string& path) : db_(path, /*create=*/true) {}
+
+std::unique_ptr<Workspace> Workspace::open(const std::string& path) {
+  std::unique_ptr<Workspace> ws(new Workspace(path));
+  Database& db = ws->db_;
+  try {
+    const std::string problem = integrity_problem(db);
+    if (!problem.empty()) throw WorkspaceDamaged(damaged_message(path, problem));
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    migrate(db);
+  } catch (const WorkspaceDamaged&) {
+    throw;
+  } catch (const InputError& e) {
+    // SQLITE_NOTADB / SQLITE_CORRUPT surface as InputError from the wrapper.
+    if (std::string(e.what()).find("newer than this SAEScope") != std::string::npos) throw;
+    throw WorkspaceDamaged(damaged_message(path, e.what()));
+  }
+  return ws;
+}
+
+RecoveryReport Workspace::recover(const std::string& path) {
+  RecoveryReport report;
+  report.damaged_copy = path + ".damaged-" + timestamp();
+  fs::rename(path, report.damaged_copy);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::error_code ec;
+    if (fs::exists(path + suffix)) fs::rename(path + suffix, report.damaged_copy + suffix, ec);
+  }
+  auto fresh = Workspace::open(path);
+  // Salvage row by row: a damaged page loses its rows, not the whole table.
+  try {
+    Database old(report.damaged_copy, /*create=*/false);
+    try {
+      Statement s = old.prepare("SELECT kind, path, content_hash, config, added_at FROM inputs");
+      Statement ins = fresh->db_.prepare(
+          "INSERT OR IGNORE INTO inputs (kind, path, content_hash, config, added_at) "
+          "VALUES (?, ?, ?, ?, ?)");
+      while (s.step()) {
+        for (int c = 0; c < 5; ++c) ins.bind(c + 1, s.column_text(c));
+        ins.run();
+        ++report.inputs_kept;
+      }
+    } catch (const std::exception& e) {
+      report.problems.push_back(std::string("inputs: ") + e.what());
+    }
+    try {
+      Statement s =
+          old.prepare("SELECT sae_hash, feature, label, note, updated_at FROM notes");
+      Statement ins = fresh->db_.prepare(
+          "INSERT OR REPLACE INTO notes (sae_hash, feature, label, note, updated_at) "
+          "VALUES (?, ?, ?, ?, ?)");
+      while (s.step()) {
+        ins.bind(1, s.column_text(0)).bind(2, s.column_int(1)).bind(3, s.column_text(2));
+        ins.bind(4, s.column_text(3)).bind(5, s.column_text(4));
+        ins.run();
+        ++report.notes_kept;
+      }
+    } catch (const std::exception& e) {
+      report.problems.push_back(std::string("notes: ") + e.what());
+    }
+  } catch (const std::exception& e) {
+    report.problems.push_back(std::string("damaged file unreadable: ") + e.what());
+  }
+  return report;
+}
+
+std::string Workspace::file_hash(const std::string& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw InputError(path + ": cannot read (" + ec.message() + ")");
+  const auto mtime = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         fs::last_write_time(path).time_since_epoch())
+                         .count();
+  const std::string abs = fs::absolute(path).lexically_normal().string();
+  Statement get = db_.prepare("SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ?");
+  get.bind(1, abs).bind(2, static_cast<int64_t>(size)).bind(3, static_cast<int64_t>(mtime));
+  if (get.step()) return get.column_text(0);
+  const std::string hash = sha256_file(path);
+  Statement put = db_.prepare(
+      "INSERT OR REPLACE INTO file_hashes (path, size, mtime_ns, sha256) VALUES (?, ?, ?, ?)");
+  put.bind(1, abs).bind(2, static_cast<int64_t>(size)).bind(3, static_cast<int64_t>(mtime));
+  put.bind(4, hash).run();
+  return hash;
+}
+
+std::string Workspace::content_hash(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
+  if (!fs::is_directory(path)) return file_hash(path);
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(path)) {
+    if (!e.is_regular_file()) continue;
+    const std::string rel = fs::relative(e.path(), path).generic_string();
+    if (rel.empty() || rel[0] == '.' || rel.find("/.") != std::string::npos) continue;
+    files.push_back(rel);
+  }
+  std::sort(files.begin(), files.end());
+  Sha256 h;
+  for (const auto& rel : files) {
+    h.update(rel);
+    h.update("\n", 1);
+    h.update(file_hash((fs::path(path) / rel).string()));
+    h.update("\n", 1);
+  }
+  return h.hex_digest();
+}
+
+int64_t Workspace::register_input(InputKind kind, const std::string& path,
+                                  const nlohmann::json& config) {
+  const std::string abs = fs::absolute(path).lexically_normal().string();
+  const std::string hash = content_hash(path);
+  Statement find = db_.prepare(
+      "SELECT id FROM inputs WHERE kind = ? AND path = ? AND content_hash = ?");
+  find.bind(1, to_string(kind)).bind(2, abs).bind(3, hash);
+  if (find.step()) return find.column_int(0);
+  Statement ins = db_.prepare(
+      "INSERT INTO inputs (kind, path, content_hash, config) VALUES (?, ?, ?, ?)");
+  ins.bind(1, to_string(kind)).bind(2, abs).bind(3, hash).bind(4, config.dump());
+  ins.run();
+  return db_.last_insert_rowid();
+}
+
+std::optional<InputRecord> Workspace::input(int64_t id) {
+  Statement s = db_.prepare(
+      "SELECT id, kind, path, content_hash, config, added_at FROM inputs WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return InputRecord{s.column_int(0), input_kind_from_string(s.column_text(1)),
+                     s.column_text(2), s.column_text(3), parse_json_column(s, 4),
+                     s.column_text(5)};
+}
+
+std::vector<InputRecord> Workspace::inputs(std::optional<InputKind> kind) {
+  Statement s = db_.prepare(
+      "SELECT id, kind, path, content_hash, config, added_at FROM inputs "
+      "WHERE ?1 IS NULL OR kind = ?1 ORDER BY id");
+  if (kind) s.bind(1, to_string(*kind));
+  else s.bind_null(1);
+  std::vector<InputRecord> out;
+  while (s.step())
+    out.push_back({s.column_int(0), input_kind_from_string(s.column_text(1)), s.column_text(2),
+                   s.column_text(3), parse_json_column(s, 4), s.column_text(5)});
+  return out;
+}
+
+std::string Workspace::result_key(const std::string& kind,
+                                  const std::vector<std::string>& input_hashes,
+                                  const nlohmann::json& params) {
+  // nlohmann::json objects are sorted maps, so dump() is canonical.
+  Sha256 h;
+  h.update(kind);
+  for (const auto& ih : input_hashes) {
+    h.update("|", 1);
+    h.update(ih);
+  }
+  h.update("|", 1);
+  h.update(params.dump());
+  return h.hex_digest();
+}
+
+ResultRecord Workspace::read_result(Statement& s) {
+  ResultRecord r;
+  r.id = s.column_int(0);
+  r.key = s.column_text(1);
+  r.kind = s.column_text(2);
+  r.model_id = optional_int(s, 3);
+  r.sae_id = optional_int(s, 4);
+  r.data_id = optional_int(s, 5);
+  r.params = parse_json_column(s, 6);
+  r.done = s.column_text(7) == "done";
+  r.progress = parse_json_column(s, 8);
+  r.metrics = parse_json_column(s, 9);
+  r.created_at = s.column_text(10);
+  r.finished_at = s.column_text(11);
+  return r;
+}
+
+std::optional<ResultRecord> Workspace::find_result(const std::string& key) {
+  Statement s = db_.prepare(std::string("SELECT ") + kResultColumns + " FROM results WHERE key = ?");
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return read_result(s);
+}
+
+std::optional<ResultRecord> Workspace::result(int64_t id) {
+  Statement s = db_.prepare(std::string("SELECT ") + kResultColumns + " FROM results WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_result(s);
+}
+
+std::vector<ResultRecord> Workspace::results(const std::string& kind) {
+  Statement s = db_.prepare(std::string("SELECT ") + kResultColumns +
+                            " FROM results WHERE ?1 = '' OR kind = ?1 ORDER BY id");
+  s.bind(1, kind);
+  std::vector<ResultRecord> out;
+  while (s.step()) out.push_back(read_result(s));
+  return out;
+}
+
+int64_t Workspace::begin_result(const std::string& key, const std::string& kind,
+                                std::optional<int64_t> model_id, std::optional<int64_t> sae_id,
+                                std::optional<int64_t> data_id, const nlohmann::json& params) {
+  if (auto existing = find_result(key)) {
+    if (existing->done)
+      throw InternalError(path() + ": result " + key + " is already complete");
+    return existing->id;
+  }
+  Statement s = db_.prepare(
+      "INSERT INTO results (key, kind, model_id, sae_id, data_id, params, status) "
+      "VALUES (?, ?, ?, ?, ?, ?, 'running')");
+  s.bind(1, key).bind(2, kind);
+  bind_optional(s, 3, model_id);
+  bind_optional(s, 4, sae_id);
+  bind_optional(s, 5, data_id);
+  s.bind(6, params.dump());
+  s.run();
+  return db_.last_insert_rowid();
+}
+
+void Workspace::set_progress(int64_t id, const nlohmann::json& progress) {
+  Statement s = db_.prepare("UPDATE results SET progress = ? WHERE id = ? AND status = 'running'");
+  s.bind(1, progress.dump()).bind(2, id).run();
+}
+
+void Workspace::finish_result(int64_t id, const nlohmann::json& metrics) {
+  Statement s = db_.prepare(
+      "UPDATE results SET status = 'done', metrics = ?, progress = NULL, "
+      "finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?");
+  s.bind(1, metrics.dump()).bind(2, id).run();
+}
+
+void Workspace::delete_result(int64_t id) {
+  Statement s = db_.prepare("DELETE FROM results WHERE id = ?");
+  s.bind(1, id).run();
+}
+
+void Workspace::set_note(const std::string& sae_hash, int64_t feature, const std::string& label,
+                         const std::string& note) {
+  Statement s = db_.prepare(
+      "INSERT OR REPLACE INTO notes (sae_hash, feature, label, note) VALUES (?, ?, ?, ?)");
+  s.bind(1, sae_hash).bind(2, feature).bind(3, label).bind(4, note).run();
+}
+
+std::optional<std::pair<std::string, std::string>> Workspace::note(const std::string& sae_hash,
+                                                                   int64_t feature) {
+  Statement s = db_.prepare("SELECT label, note FROM notes WHERE sae_hash = ? AND feature = ?");
+  s.bind(1, sae_hash).bind(2, feature);
+  if (!s.step()) return std::nullopt;
+  return std::make_pair(s.column_text(0), s.column_text(1));
+}
+
+}  // namespace saescope::store

@@ -1,0 +1,177 @@
+// The workspace store: schema and migrations, content-keyed results, damage
+// detection and recovery.
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/common/sha256.h"
+#include "core/store/schema.h"
+#include "core/store/workspace.h"
+
+using namespace saescope;
+using namespace saescope::store;
+namespace fs = std::filesystem;
+
+namespace {
+std::string out_dir(const std::string& name) {
+  const fs::path p = fs::path(SAESCOPE_TEST_OUTPUT_DIR) / "store" / name;
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+}  // namespace
+
+class TestStore : public QObject {
+  Q_OBJECT
+ private slots:
+  void sha256KnownVectors() {
+    QCOMPARE(sha256_hex(""), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    QCOMPARE(sha256_hex("abc"), std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    QCOMPARE(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+             std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+    Sha256 h;  // a million 'a', fed in uneven pieces
+    std::string chunk(997, 'a');
+    size_t left = 1000000;
+    while (left) {
+      size_t n = std::min(left, chunk.size());
+      h.update(chunk.data(), n);
+      left -= n;
+    }
+    QCOMPARE(h.hex_digest(), std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+  }
+
+  void createsCurrentSchema() {
+    const std::string path = out_dir("create") + "/w.saescope";
+    { auto ws = Workspace::open(path); }
+    auto ws = Workspace::open(path);
+    QCOMPARE(ws->db().user_version(), current_schema_version());
+    Statement s = ws->db().prepare("PRAGMA journal_mode");
+    QVERIFY(s.step());
+    QCOMPARE(s.column_text(0), std::string("wal"));
+  }
+
+  void migratesFromEveryEarlierVersion() {
+    for (int from = 0; from < current_schema_version(); ++from) {
+      const std::string path = out_dir("migrate" + std::to_string(from)) + "/w.saescope";
+      {
+        Database db(path, true);
+        for (int v = 0; v < from; ++v) db.exec(migrations()[static_cast<size_t>(v)]);
+        db.set_user_version(from);
+        if (from >= 1)
+          db.exec("INSERT INTO inputs (kind, path, content_hash) VALUES ('sae', '/x', 'h')");
+      }
+      auto ws = Workspace::open(path);
+      QCOMPARE(ws->db().user_version(), current_schema_version());
+      if (from >= 1) QCOMPARE(ws->inputs(InputKind::Sae).size(), size_t(1));
+      ws->set_note("h", 3, "label", "note");  // the newest tables exist
+      QVERIFY(ws->note("h", 3).has_value());
+    }
+  }
+
+  void refusesNewerSchema() {
+    const std::string path = out_dir("newer") + "/w.saescope";
+    {
+      Database db(path, true);
+      db.set_user_version(current_schema_version() + 1);
+    }
+    try {
+      Workspace::open(path);
+      QFAIL("a newer schema opened");
+    } catch (const InputError& e) {
+      QVERIFY2(std::string(e.what()).find(path) != std::string::npos, e.what());
+      QVERIFY2(std::string(e.what()).find("newer") != std::string::npos, e.what());
+    }
+  }
+
+  void changedFileNeverReturnsStaleResult() {
+    const std::string dir = out_dir("stale");
+    const std::string sae = dir + "/sae";
+    fs::create_directories(sae);
+    write_file(sae + "/cfg.json", "{\"d_in\": 4}");
+    write_file(sae + "/sae_weights.safetensors", "weights v1");
+    auto ws = Workspace::open(dir + "/w.saescope");
+    const int64_t id1 = ws->register_input(InputKind::Sae, sae);
+    QCOMPARE(ws->register_input(InputKind::Sae, sae), id1);  // same content, same row
+    const std::string hash1 = ws->input(id1)->content_hash;
+    const nlohmann::json params = {{"top_k", 20}, {"context", 128}};
+    const std::string key1 = Workspace::result_key("harvest", {hash1}, params);
+    const int64_t r = ws->begin_result(key1, "harvest", std::nullopt, id1, std::nullopt, params);
+    QCOMPARE(ws->begin_result(key1, "harvest", std::nullopt, id1, std::nullopt, params), r);
+    ws->set_progress(r, {{"tokens", 100}});
+    QCOMPARE(ws->find_result(key1)->progress["tokens"].get<int>(), 100);
+    QVERIFY(!ws->find_result(key1)->done);
+    ws->finish_result(r, {{"mse", 1.5}});
+    QVERIFY(ws->find_result(key1)->done);
+    QVERIFY_EXCEPTION_THROWN(
+        ws->begin_result(key1, "harvest", std::nullopt, id1, std::nullopt, params), InternalError);
+
+    // A different parameter is a different result.
+    QVERIFY(Workspace::result_key("harvest", {hash1}, {{"top_k", 21}, {"context", 128}}) != key1);
+    // Key is canonical: parameter order does not matter.
+    QCOMPARE(Workspace::result_key("harvest", {hash1}, {{"context", 128}, {"top_k", 20}}), key1);
+
+    // The SAE's weights change (same size, so only the content tells).
+    write_file(sae + "/sae_weights.safetensors", "weights v2");
+    fs::last_write_time(sae + "/sae_weights.safetensors",
+                        fs::last_write_time(sae + "/sae_weights.safetensors") + std::chrono::seconds(2));
+    const int64_t id2 = ws->register_input(InputKind::Sae, sae);
+    QVERIFY(id2 != id1);
+    const std::string hash2 = ws->input(id2)->content_hash;
+    QVERIFY(hash2 != hash1);
+    QVERIFY(!ws->find_result(Workspace::result_key("harvest", {hash2}, params)).has_value());
+  }
+
+  void detectsGarbageFile() {
+    const std::string path = out_dir("garbage") + "/w.saescope";
+    write_file(path, std::string(4096, 'x'));
+    try {
+      Workspace::open(path);
+      QFAIL("garbage opened as a workspace");
+    } catch (const WorkspaceDamaged& e) {
+      QVERIFY2(std::string(e.what()).find(path) != std::string::npos, e.what());
+      QVERIFY2(std::string(e.what()).find("recover") != std::string::npos, e.what());
+    }
+  }
+
+  void detectsDamagedPagesAndRecovers() {
+    const std::string dir = out_dir("damaged");
+    const std::string path = dir + "/w.saescope";
+    write_file(dir + "/corpus.txt", "some text");
+    {
+      auto ws = Workspace::open(path);
+      ws->register_input(InputKind::Corpus, dir + "/corpus.txt");
+      ws->set_note("abc", 7, "river bank", "fires on water");
+      Transaction tx(ws->db());
+      Statement ins = ws->db().prepare(
+          "INSERT INTO features (result_id, feature, fire_count, density, max_act, mean_act) "
+          "VALUES (1, ?, 1, 0.5, 2.0, 1.0)");
+      ws->db().exec("INSERT INTO results (id, key, kind, status) VALUES (1, 'k', 'harvest', 'running')");
+      for (int f = 0; f < 20000; ++f) ins.bind(1, f).run();
+      tx.commit();
+      ws->db().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    // Overwrite pages in the middle of the file (the features table's b-tree).
+    {
+      std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(static_cast<std::streamoff>(fs::file_size(path) / 2));
+      const std::string junk(8192, '\x5a');
+      f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    }
+    QVERIFY_EXCEPTION_THROWN(Workspace::open(path), WorkspaceDamaged);
+    const RecoveryReport report = Workspace::recover(path);
+    QVERIFY(fs::exists(report.damaged_copy));
+    QCOMPARE(report.inputs_kept, 1);
+    QCOMPARE(report.notes_kept, 1);
+    auto ws = Workspace::open(path);
+    QCOMPARE(ws->inputs().size(), size_t(1));
+    QCOMPARE(ws->note("abc", 7)->first, std::string("river bank"));
+    QVERIFY(ws->results().empty());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "test_store.moc"
