@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QtTest>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -175,6 +176,305 @@ class TestIo : public QObject {
     QVERIFY(file->tensor("t").equal(base.t().contiguous()));
     QVERIFY(file->tensor("s").equal(at::eye(3)));
     QVERIFY(file->tensor("step").equal(base.slice(1, 0, 4, 2).contiguous()));
+  }
+
+  // --- Malformed files: each is rejected at open, naming the file and tensor.
+
+  void rejectsFileShorterThanTheLength() {
+    const std::string path = out_dir("bad") + "/short.safetensors";
+    write_bytes(path, std::string("\x05\x00\x00", 3));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "too short");
+  }
+
+  void rejectsHeaderLengthBeyondTheFile() {
+    const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+    const std::string path = raw_file("length.safetensors", header, std::string(8, '\0'), 1 << 20);
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "header length 1048576");
+  }
+
+  void rejectsInvalidJson() {
+    const std::string path = raw_file("json.safetensors", R"({"a":{"dtype":"F32",)", "");
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "not valid JSON");
+  }
+
+  void rejectsJsonThatIsNotAnObject() {
+    const std::string path = raw_file("array.safetensors", R"([1, 2, 3])", "");
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "not an object");
+  }
+
+  void rejectsEntryThatIsNotAnObject() {
+    const std::string path = raw_file("entry.safetensors", R"({"w":[0, 8]})", std::string(8, '\0'));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'", "not a JSON object");
+  }
+
+  void rejectsMissingFields() {
+    const std::map<std::string, std::string> without = {
+        {"dtype", R"({"w":{"shape":[2],"data_offsets":[0,8]}})"},
+        {"shape", R"({"w":{"dtype":"F32","data_offsets":[0,8]}})"},
+        {"data_offsets", R"({"w":{"dtype":"F32","shape":[2]}})"}};
+    for (const auto& [field, header] : without) {
+      const std::string path = raw_file("missing_" + field + ".safetensors", header, std::string(8, '\0'));
+      VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'",
+                     "missing field \"" + field + "\"");
+    }
+  }
+
+  void rejectsNegativeOrNonIntegerShape() {
+    for (const std::string dim : {"-2", "2.0", "\"2\""}) {
+      const std::string header = R"({"w":{"dtype":"F32","shape":[1,)" + dim + R"(],"data_offsets":[0,8]}})";
+      const std::string path = raw_file("shape.safetensors", header, std::string(8, '\0'));
+      VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'",
+                     "holds " + dim + ", not a non-negative integer");
+    }
+  }
+
+  void rejectsMalformedOffsets() {
+    for (const std::string offsets : {"[0]", "[0,8,9]", "[-1,7]", "[0,8.5]", "\"0-8\""}) {
+      const std::string header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":)" + offsets + "}}";
+      const std::string path = raw_file("offsets.safetensors", header, std::string(8, '\0'));
+      VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'",
+                     "data_offsets must be [begin, end]");
+    }
+  }
+
+  void rejectsOffsetsOutsideTheDataArea() {
+    const std::string header =
+        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[4000,4008]}})";
+    const std::string path = raw_file("outside.safetensors", header, std::string(16, '\0'));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'",
+                   "outside the data area of 16 bytes");
+  }
+
+  void rejectsTruncatedFile() {
+    // A valid file cut short inside its last tensor's bytes.
+    const std::string good = out_dir("bad") + "/whole.safetensors";
+    write_safetensors(good, {{"a", at::ones({4})}, {"last", at::ones({16})}});
+    const std::string bytes = read_bytes(good);
+    const std::string path = out_dir("bad") + "/truncated.safetensors";
+    write_bytes(path, bytes.substr(0, bytes.size() - 5));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'last'",
+                   "outside the data area of 75 bytes (file truncated?)");
+  }
+
+  void rejectsBeginAfterEnd() {
+    const std::string header = R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,4]}})";
+    const std::string path = raw_file("reversed.safetensors", header, std::string(8, '\0'));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'", "begin 8 > end 4");
+  }
+
+  void rejectsOverlappingSpans() {
+    const std::string header =
+        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})";
+    const std::string path = raw_file("overlap.safetensors", header, std::string(12, '\0'));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'b'", "overlap",
+                   "tensor 'a' [0, 8)");
+  }
+
+  void rejectsOutOfOrderSpans() {
+    // Disjoint spans, but the second tensor's bytes come first.
+    const std::string header =
+        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+    const std::string path = raw_file("order.safetensors", header, std::string(16, '\0'));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'b'",
+                   "out of order with those of tensor 'a'");
+  }
+
+  void rejectsSizeThatDisagreesWithShape() {
+    const std::string header = R"({"w":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,8]}})";
+    const std::string path = raw_file("size.safetensors", header, std::string(8, '\0'));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'",
+                   "span 8 bytes but dtype BF16 x shape [2,3] needs 12");
+  }
+
+  void rejectsShapeWhoseSizeOverflows() {
+    const std::string header =
+        R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})";
+    const std::string path = raw_file("overflow.safetensors", header, "");
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'", "more than 2^64");
+  }
+
+  void rejectsUnknownDtype() {
+    const std::string header = R"({"w":{"dtype":"F12","shape":[2],"data_offsets":[0,3]}})";
+    const std::string path = raw_file("dtype.safetensors", header, std::string(3, '\0'));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'", "unknown dtype 'F12'");
+  }
+
+  void rejectsNonStringMetadata() {
+    const std::string header =
+        R"({"__metadata__":{"format":"pt","step":1000},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})";
+    const std::string path = raw_file("metadata.safetensors", header, std::string(1, '\0'));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "__metadata__ key 'step'",
+                   "not a string");
+    const std::string not_object = raw_file("metadata2.safetensors", R"({"__metadata__":["pt"]})", "");
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(not_object); }), not_object,
+                   "__metadata__ is not a JSON object");
+  }
+
+  void acceptsEmptyHeaderAndPaddingAndTrailingBytes() {
+    // The limits of what is valid: no tensors, space padding, unused bytes after the data.
+    const std::string empty = raw_file("empty_ok.safetensors", "{}      ", "");
+    QVERIFY(SafetensorsFile::open(empty)->tensors().empty());
+    const std::string header = R"({"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}   )";
+    const std::string path = raw_file("trailing_ok.safetensors", header, std::string("\x07\x09zz", 4));
+    QVERIFY(SafetensorsFile::open(path)->tensor("w").equal(at::tensor({7, 9}, at::kByte)));
+  }
+
+  void unknownTensorNameIsAnInputError() {
+    const std::string path = out_dir("roundtrip") + "/named.safetensors";
+    write_safetensors(path, {{"x", at::ones({1})}});
+    const auto file = SafetensorsFile::open(path);
+    QVERIFY(!file->has("nope"));
+    VERIFY_MESSAGE(input_error_of([&] { file->tensor("nope"); }), path, "no tensor named 'nope'");
+  }
+
+  // --- dtypes without a LibTorch counterpart: decoded into a wider dtype.
+
+  void widensUnsignedAndFloat8() {
+    std::string data;
+    auto put = [&](const void* p, size_t n) { data.append(static_cast<const char*>(p), n); };
+    const uint16_t u16[] = {0, 1, 65535};
+    const uint32_t u32[] = {4294967295u, 7};
+    const uint64_t u64[] = {9223372036854775807ull};
+    const uint8_t e4m3[] = {0x38, 0x7E, 0xC0, 0x01, 0x7F};  // 1, 448, -2, 2^-9, NaN
+    const uint8_t e5m2[] = {0x3C, 0x7C, 0xB8, 0x01};        // 1, inf, -0.5, 2^-16
+    put(u16, 6); put(u32, 8); put(u64, 8); put(e4m3, 5); put(e5m2, 4);
+    const std::string header =
+        R"({"u16":{"dtype":"U16","shape":[3],"data_offsets":[0,6]},)"
+        R"("u32":{"dtype":"U32","shape":[2],"data_offsets":[6,14]},)"
+        R"("u64":{"dtype":"U64","shape":[],"data_offsets":[14,22]},)"
+        R"("e4m3":{"dtype":"F8_E4M3","shape":[5],"data_offsets":[22,27]},)"
+        R"("e5m2":{"dtype":"F8_E5M2","shape":[4],"data_offsets":[27,31]}})";
+    const auto file = SafetensorsFile::open(raw_file("widen.safetensors", header, data));
+    QVERIFY(file->tensor("u16").equal(at::tensor({0, 1, 65535}, at::kInt)));
+    QVERIFY(file->tensor("u32").equal(at::tensor({int64_t(4294967295), int64_t(7)}, at::kLong)));
+    QCOMPARE(file->tensor("u64").dim(), 0);
+    QCOMPARE(file->tensor("u64").item<int64_t>(), int64_t(9223372036854775807));
+    const at::Tensor f8 = file->tensor("e4m3");
+    QVERIFY(f8.scalar_type() == at::kFloat);
+    QVERIFY(f8.slice(0, 0, 4).equal(at::tensor({1.0f, 448.0f, -2.0f, std::ldexp(1.0f, -9)})));
+    QVERIFY(std::isnan(f8[4].item<float>()));
+    const at::Tensor f8b = file->tensor("e5m2");
+    QCOMPARE(f8b[0].item<float>(), 1.0f);
+    QVERIFY(std::isinf(f8b[1].item<float>()));
+    QCOMPARE(f8b[2].item<float>(), -0.5f);
+    QCOMPARE(f8b[3].item<float>(), std::ldexp(1.0f, -16));
+    QVERIFY(!file->is_zero_copy("u16"));
+  }
+
+  void rejectsU64BeyondInt64() {
+    const uint64_t big = 9223372036854775808ull;
+    const std::string path = raw_file("u64.safetensors", R"({"big":{"dtype":"U64","shape":[1],"data_offsets":[0,8]}})",
+                                      std::string(reinterpret_cast<const char*>(&big), 8));
+    const auto file = SafetensorsFile::open(path);
+    VERIFY_MESSAGE(input_error_of([&] { file->tensor("big"); }), path, "'big'", "does not fit int64");
+  }
+
+  // --- Atomic writes.
+
+  void failedWriteKeepsThePreviousFile() {
+    const std::string dir = out_dir("atomic");
+    const std::string path = dir + "/keep.safetensors";
+    write_safetensors(path, {{"x", at::arange(0, 10, at::kFloat)}});
+    const std::string before = read_bytes(path);
+    // Fails before any byte is written: safetensors has no complex dtype.
+    VERIFY_MESSAGE(input_error_of([&] {
+                     write_safetensors(path, {{"z", at::ones({2}, at::kComplexFloat)}});
+                   }),
+                   path, "'z'", "no safetensors equivalent");
+    // Fails half-way: the first tensor is written, the meta tensor has no bytes.
+    VERIFY_MESSAGE(input_error_of([&] {
+                     write_safetensors(path, {{"ok", at::ones({1000})},
+                                              {"m", at::empty({4}, at::TensorOptions().device(at::kMeta))}});
+                   }),
+                   path, "'m'", "cannot be copied to the CPU");
+    QCOMPARE(read_bytes(path), before);
+    QVERIFY(SafetensorsFile::open(path)->tensor("x").equal(at::arange(0, 10, at::kFloat)));
+    QCOMPARE(temp_files_in(dir), QStringList());
+  }
+
+  void failedRenameLeavesNoTempFile() {
+    // The target is a non-empty folder: everything is written, then rename fails.
+    const std::string dir = out_dir("atomic");
+    const std::string target = dir + "/is_a_folder.safetensors";
+    QDir().mkpath(QString::fromStdString(target));
+    write_bytes(target + "/inside", "keep");
+    VERIFY_MESSAGE(input_error_of([&] { write_safetensors(target, {{"x", at::ones({3})}}); }), target,
+                   "cannot replace the file");
+    QCOMPARE(read_bytes(target + "/inside"), std::string("keep"));
+    QCOMPARE(temp_files_in(dir), QStringList());
+  }
+
+  void unwritableFolderIsAnInputError() {
+    const std::string path = out_dir("atomic") + "/no/such/folder/x.safetensors";
+    VERIFY_MESSAGE(input_error_of([&] { write_safetensors(path, {{"x", at::ones({3})}}); }), path,
+                   "cannot create a temporary file");
+  }
+
+  void rejectsRepeatedOrReservedNames() {
+    const std::string path = out_dir("atomic") + "/names.safetensors";
+    VERIFY_MESSAGE(input_error_of([&] {
+                     write_safetensors(path, {{"x", at::ones({1})}, {"x", at::ones({1})}});
+                   }),
+                   path, "'x'", "given twice");
+    VERIFY_MESSAGE(input_error_of([&] { write_safetensors(path, {{"__metadata__", at::ones({1})}}); }),
+                   path, "reserved");
+    VERIFY_MESSAGE(input_error_of([&] { write_safetensors(path, {{"u", at::Tensor()}}); }), path, "'u'",
+                   "undefined");
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(path)));
+  }
+
+  // --- Sharded checkpoints.
+
+  void shardedCheckpoint() {
+    const std::string dir = out_dir("sharded");
+    const at::Tensor a = at::randn({4, 3}), b = at::arange(0, 5, at::kLong), c = at::randn({2}).to(at::kHalf);
+    write_safetensors(dir + "/model-00001-of-00002.safetensors", {{"a", a}, {"b", b}});
+    write_safetensors(dir + "/model-00002-of-00002.safetensors", {{"c", c}, {"unlisted", a}});
+    write_bytes(dir + "/model.safetensors.index.json",
+                R"({"metadata":{"total_size":108},"weight_map":{"a":"model-00001-of-00002.safetensors",)"
+                R"("c":"model-00002-of-00002.safetensors","b":"model-00001-of-00002.safetensors"}})");
+    for (const std::string& path : {dir, dir + "/model.safetensors.index.json"}) {
+      const auto ckpt = SafetensorsCheckpoint::open(path);
+      QCOMPARE(ckpt.names(), (std::vector<std::string>{"a", "b", "c"}));  // only the weight_map's
+      QVERIFY(ckpt.tensor("a").equal(a));
+      QVERIFY(ckpt.tensor("b").equal(b));
+      QVERIFY(ckpt.tensor("c").equal(c));
+      QCOMPARE(ckpt.info("c").dtype, std::string("F16"));
+      QCOMPARE(ckpt.file_of("c"), dir + "/model-00002-of-00002.safetensors");
+      QCOMPARE(ckpt.files().size(), size_t(2));
+      QCOMPARE(ckpt.metadata().at("total_size"), std::string("108"));
+      QVERIFY(!ckpt.has("unlisted"));
+      VERIFY_MESSAGE(input_error_of([&] { ckpt.tensor("unlisted"); }), "no tensor named 'unlisted'");
+    }
+  }
+
+  void shardMissingATensorIsAnError() {
+    const std::string dir = out_dir("sharded_bad");
+    write_safetensors(dir + "/s1.safetensors", {{"a", at::ones({2})}});
+    const std::string index = dir + "/model.safetensors.index.json";
+    write_bytes(index, R"({"weight_map":{"a":"s1.safetensors","ghost":"s1.safetensors"}})");
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsCheckpoint::open(index); }), index, "'ghost'",
+                   dir + "/s1.safetensors", "has no such tensor");
+    write_bytes(index, R"({"weight_map":{"a":"s1.safetensors","b":"s2.safetensors"}})");
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsCheckpoint::open(index); }), index, "'b'",
+                   dir + "/s2.safetensors", "does not exist");
+    write_bytes(index, R"({"weights":{}})");
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsCheckpoint::open(index); }), index, "weight_map");
+  }
+
+  void checkpointFolderForms() {
+    const std::string single = out_dir("folder_single");
+    write_safetensors(single + "/model.safetensors", {{"w", at::ones({2})}}, {{"format", "pt"}});
+    const auto ckpt = SafetensorsCheckpoint::open(single);
+    QCOMPARE(ckpt.names(), std::vector<std::string>{"w"});
+    QCOMPARE(ckpt.metadata().at("format"), std::string("pt"));
+    // A SAELens folder: no model.* but one weights file beside other files.
+    const std::string sae = out_dir("folder_sae");
+    write_safetensors(sae + "/sae_weights.safetensors", {{"W_enc", at::ones({2, 4})}});
+    write_bytes(sae + "/cfg.json", "{}");
+    QCOMPARE(SafetensorsCheckpoint::open(sae).names(), std::vector<std::string>{"W_enc"});
+    write_safetensors(sae + "/sparsity.safetensors", {{"sparsity", at::ones({4})}});
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsCheckpoint::open(sae); }), sae, "name one");
   }
 };
 
