@@ -1,0 +1,205 @@
+#include "core/sae/sae.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "core/common/error.h"
+
+namespace saescope::sae {
+namespace {
+
+std::string shape_str(const at::Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+
+// The float32 copy of a stored tensor after checking its shape and values.
+at::Tensor checked(const at::Tensor& t, const char* name, std::vector<int64_t> shape,
+                   const std::string& source, bool allow_neg_inf = false) {
+  std::string want = "[";
+  for (size_t i = 0; i < shape.size(); ++i) want += (i ? ", " : "") + std::to_string(shape[i]);
+  want += "]";
+  if (t.sizes() != at::IntArrayRef(shape))
+    throw InputError(source + ": tensor `" + name + "` has shape " + shape_str(t) +
+                     ", expected " + want);
+  if (!t.is_floating_point())
+    throw InputError(source + ": tensor `" + name + "` is not a floating-point tensor");
+  at::Tensor f = t.to(at::kFloat).contiguous();
+  const bool ok = allow_neg_inf ? !(at::isnan(f).any().item<bool>() ||
+                                    (f == INFINITY).any().item<bool>())
+                                : at::isfinite(f).all().item<bool>();
+  if (!ok)
+    throw InputError(source + ": tensor `" + name + "` holds NaN or infinite values");
+  return f;
+}
+
+at::Tensor required(const at::Tensor& t, const char* name, std::vector<int64_t> shape,
+                    const SaeConfig& cfg, const std::string& source) {
+  if (!t.defined())
+    throw InputError(source + ": " + to_string(cfg.architecture) + " SAE without tensor `" +
+                     name + "`");
+  return checked(t, name, std::move(shape), source);
+}
+
+}  // namespace
+
+Sae::Sae(SaeConfig cfg, SaeWeights w, std::string source)
+    : cfg_(std::move(cfg)), source_(std::move(source)) {
+  const int64_t d = cfg_.d_in, s = cfg_.d_sae;
+  w_.W_enc = required(w.W_enc, "W_enc", {d, s}, cfg_, source_);
+  w_.W_dec = required(w.W_dec, "W_dec", {s, d}, cfg_, source_);
+  w_.b_dec = required(w.b_dec, "b_dec", {d}, cfg_, source_);
+  if (cfg_.architecture == Architecture::Gated) {
+    w_.b_gate = required(w.b_gate, "b_gate", {s}, cfg_, source_);
+    w_.b_mag = required(w.b_mag, "b_mag", {s}, cfg_, source_);
+    w_.r_mag = required(w.r_mag, "r_mag", {s}, cfg_, source_);
+  } else {
+    w_.b_enc = required(w.b_enc, "b_enc", {s}, cfg_, source_);
+  }
+  if (cfg_.architecture == Architecture::JumpReLU)
+    w_.threshold = required(w.threshold, "threshold", {s}, cfg_, source_);
+  if (cfg_.architecture == Architecture::TopK && (cfg_.k <= 0 || cfg_.k > s))
+    throw InputError(source_ + ": topk SAE with k = " + std::to_string(cfg_.k) +
+                     " outside 1.." + std::to_string(s));
+  if (cfg_.normalize_activations == Normalization::ExpectedAverageOnlyIn) {
+    if (!cfg_.scaling_factor)
+      throw InputError(source_ +
+                       ": normalize_activations is expected_average_only_in but the scaling "
+                       "factor is unknown (no activation_scaler.json, no norm_scaling_factor "
+                       "in cfg.json); it is not part of the weights");
+    if (!std::isfinite(*cfg_.scaling_factor) || *cfg_.scaling_factor <= 0)
+      throw InputError(source_ + ": the activation scaling factor must be finite and positive");
+  }
+  prepare();
+}
+
+void Sae::prepare() {
+  dec_norm_ = cfg_.rescale_acts_by_decoder_norm ? w_.W_dec.norm(2, {1}) : at::Tensor();
+  W_mag_ = cfg_.architecture == Architecture::Gated ? w_.W_enc * w_.r_mag.exp() : at::Tensor();
+}
+
+void Sae::set_log_sparsity(at::Tensor t, const std::string& file) {
+  if (!t.defined()) {
+    log_sparsity_ = at::Tensor();
+    return;
+  }
+  // log10 of a zero density is −inf: allowed; NaN is not.
+  log_sparsity_ =
+      checked(t, "sparsity", {cfg_.d_sae}, file.empty() ? source_ : file, /*allow_neg_inf=*/true);
+}
+
+void Sae::expect_d_in(int64_t n, const std::string& hook) const {
+  if (n == cfg_.d_in) return;
+  throw InputError(source_ + ": this SAE reads " + std::to_string(cfg_.d_in) +
+                   "-dimensional activations" +
+                   (cfg_.meta.hook_name.empty() ? std::string() : " at " + cfg_.meta.hook_name) +
+                   ", but " + (hook.empty() ? std::string("the input") : hook) + " has " +
+                   std::to_string(n));
+}
+
+at::Tensor Sae::normalize_in(const at::Tensor& x, InputNormState* state) const {
+  switch (cfg_.normalize_activations) {
+    case Normalization::None:
+      return x;
+    case Normalization::ExpectedAverageOnlyIn:
+      return x * *cfg_.scaling_factor;
+    case Normalization::ConstantNormRescale: {
+      at::Tensor coeff = std::sqrt(static_cast<double>(cfg_.d_in)) / x.norm(2, {-1}, true);
+      if (state) state->coeff = coeff;
+      return x * coeff;
+    }
+    case Normalization::LayerNorm: {
+      at::Tensor mu = x.mean({-1}, true);
+      at::Tensor centred = x - mu;
+      // Unbiased (n − 1), as torch.Tensor.std by default.
+      at::Tensor std = (centred * centred).sum({-1}, true).div_(cfg_.d_in - 1).sqrt_();
+      if (state) {
+        state->mu = mu;
+        state->std = std;
+      }
+      return centred / (std + 1e-5);
+    }
+  }
+  throw InternalError("unknown normalisation");
+}
+
+at::Tensor Sae::normalize_out(const at::Tensor& y, const InputNormState* state) const {
+  switch (cfg_.normalize_activations) {
+    case Normalization::None:
+      return y;
+    case Normalization::ExpectedAverageOnlyIn:
+      return y / *cfg_.scaling_factor;
+    case Normalization::ConstantNormRescale:
+      if (!state || !state->coeff.defined())
+        throw InternalError("decode of a constant_norm_rescale SAE needs the encode state");
+      return y / state->coeff;
+    case Normalization::LayerNorm:
+      if (!state || !state->std.defined())
+        throw InternalError("decode of a layer_norm SAE needs the encode state");
+      return y * state->std + state->mu;  // SAELens undoes it without the eps
+  }
+  throw InternalError("unknown normalisation");
+}
+
+at::Tensor Sae::encode(const at::Tensor& x_in, InputNormState* state) const {
+  if (x_in.dim() != 2 || x_in.size(1) != cfg_.d_in)
+    throw InputError(source_ + ": activations of shape " + shape_str(x_in) +
+                     " given to an SAE that reads [n, " + std::to_string(cfg_.d_in) + "]");
+  at::Tensor x = x_in.to(w_.W_enc.device(), at::kFloat);
+  at::Tensor xc = normalize_in(x, state);
+  if (cfg_.apply_b_dec_to_input) xc = xc - w_.b_dec;
+
+  if (cfg_.architecture == Architecture::Gated) {
+    at::Tensor active = at::addmm(w_.b_gate, xc, w_.W_enc).gt(0).to(at::kFloat);
+    return active * at::relu(at::addmm(w_.b_mag, xc, W_mag_));
+  }
+  at::Tensor pre = at::addmm(w_.b_enc, xc, w_.W_enc);
+  if (cfg_.rescale_acts_by_decoder_norm) pre = pre * dec_norm_;
+  switch (cfg_.architecture) {
+    case Architecture::Standard:
+      return at::relu(pre);
+    case Architecture::TopK: {
+      auto top = pre.topk(cfg_.k, /*dim=*/-1);
+      return at::zeros_like(pre).scatter_(-1, std::get<1>(top), at::relu(std::get<0>(top)));
+    }
+    case Architecture::JumpReLU:
+      return at::relu(pre) * pre.gt(w_.threshold).to(at::kFloat);
+    case Architecture::Gated:
+      break;
+  }
+  throw InternalError("unknown architecture");
+}
+
+at::Tensor Sae::decode(const at::Tensor& features, const InputNormState* state) const {
+  if (features.dim() != 2 || features.size(1) != cfg_.d_sae)
+    throw InputError(source_ + ": features of shape " + shape_str(features) +
+                     " given to an SAE with " + std::to_string(cfg_.d_sae) + " features");
+  at::Tensor f = features.to(w_.W_dec.device(), at::kFloat);
+  if (cfg_.rescale_acts_by_decoder_norm) f = f / dec_norm_;
+  return normalize_out(at::addmm(w_.b_dec, f, w_.W_dec), state);
+}
+
+SaeOutput Sae::forward(const at::Tensor& x) const {
+  InputNormState state;
+  SaeOutput out;
+  out.features = encode(x, &state);
+  out.reconstruction = decode(out.features, &state);
+  return out;
+}
+
+void Sae::to_device(const at::Device& device) {
+  for (at::Tensor* t : {&w_.W_enc, &w_.W_dec, &w_.b_enc, &w_.b_dec, &w_.threshold, &w_.b_gate,
+                        &w_.b_mag, &w_.r_mag})
+    if (t->defined()) *t = t->to(device);
+  prepare();
+}
+
+at::Device Sae::device() const {
+  return w_.W_enc.defined() ? w_.W_enc.device() : at::Device(at::kCPU);
+}
+
+}  // namespace saescope::sae

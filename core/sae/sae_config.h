@@ -1,0 +1,84 @@
+#pragma once
+// What an SAE is, as SAELens's cfg.json describes it: architecture, sizes,
+// input handling, and where in which model it belongs. Reads every config
+// generation (v6 `metadata`, older flat configs with `hook_point`,
+// `activation_fn_str`, boolean `normalize_activations`) into one struct, and
+// writes the current (v6) layout. Format: ../shared/docs/formats.md.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace saescope::sae {
+
+// How an SAE turns pre-activations into features at inference time.
+// BatchTopK is a training method only: SAELens saves it as JumpReLU with one
+// shared threshold, and so do we.
+enum class Architecture { Standard, TopK, JumpReLU, Gated };
+
+// SAELens's `normalize_activations`.
+enum class Normalization {
+  None,
+  ExpectedAverageOnlyIn,  // x·s with one dataset-wide factor s (activation_scaler.json)
+  ConstantNormRescale,    // x·√d_in/‖x‖ per token
+  LayerNorm,              // (x − μ)/(σ + 1e−5) per token, undone as y·σ + μ
+};
+
+std::string to_string(Architecture a);
+std::string to_string(Normalization n);
+
+// Where an SAE was trained: the model and hook, and how the model was loaded.
+struct SaeMetadata {
+  std::string model_name;
+  std::string hook_name;
+  std::optional<int64_t> hook_layer;       // from the config, else parsed from hook_name
+  std::optional<int64_t> hook_head_index;
+  std::optional<int64_t> context_size;
+  std::optional<bool> prepend_bos;
+  std::string dataset_path;
+  nlohmann::json model_from_pretrained_kwargs = nlohmann::json::object();
+  std::string sae_lens_version;
+  std::string sae_lens_training_version;
+  // Other metadata keys, kept so a load → save round trip loses nothing.
+  nlohmann::json extra = nlohmann::json::object();
+};
+
+struct SaeConfig {
+  Architecture architecture = Architecture::Standard;
+  int64_t d_in = 0;
+  int64_t d_sae = 0;
+  int64_t k = 0;  // TopK only
+  std::string dtype = "float32";  // as stored; weights are always held as float32
+  std::string device = "cpu";
+  bool apply_b_dec_to_input = true;
+  Normalization normalize_activations = Normalization::None;
+  // ExpectedAverageOnlyIn's factor, from activation_scaler.json or the config.
+  std::optional<double> scaling_factor;
+  bool rescale_acts_by_decoder_norm = false;
+  std::string reshape_activations = "none";  // "hook_z": the caller flattens heads
+  SaeMetadata meta;
+
+  // Whether the SAE expects TransformerLens's centred residual stream
+  // (center_writing_weights), and where we learnt it. Read from
+  // metadata.model_from_pretrained_kwargs, else a top-level
+  // model_from_pretrained_kwargs, else a legacy top-level
+  // `center_writing_weights`. When none of those says, we assume true: that is
+  // what HookedTransformer.from_pretrained does by default, and how the widely
+  // used older GPT-2 SAEs (e.g. gpt2-small-res-jb) were trained. The source is
+  // kept so a user interface can say "assumed".
+  bool center_writing_weights = true;
+  std::string center_writing_weights_source;  // "model_from_pretrained_kwargs" | "cfg.json field" | "assumed (TransformerLens default)"
+
+  bool is_legacy = false;  // the file predates SAELens 6
+};
+
+// Parses a cfg.json document; `path` names the file in every InputError.
+SaeConfig parse_sae_config(const nlohmann::json& cfg, const std::string& path);
+SaeConfig read_sae_config(const std::string& cfg_json_path);
+
+// The SAELens v6 cfg.json for `cfg`. The sae_lens_version written is at least
+// 6.0.0 so SAELens reads it with its current loader.
+nlohmann::json to_saelens_json(const SaeConfig& cfg);
+
+}  // namespace saescope::sae
