@@ -81,6 +81,10 @@ QStringList temp_files_in(const std::string& dir) {
 class TestIo : public QObject {
   Q_OBJECT
  private slots:
+  void initTestCase() {  // each run starts from an empty output folder
+    QDir(QString(SAESCOPE_TEST_OUTPUT_DIR) + "/io").removeRecursively();
+  }
+
   void roundTripEveryDtype() {
     const std::string path = out_dir("roundtrip") + "/all.safetensors";
     const std::vector<at::ScalarType> types = {at::kFloat, at::kHalf,  at::kBFloat16, at::kDouble,
@@ -475,6 +479,66 @@ class TestIo : public QObject {
     QCOMPARE(SafetensorsCheckpoint::open(sae).names(), std::vector<std::string>{"W_enc"});
     write_safetensors(sae + "/sparsity.safetensors", {{"sparsity", at::ones({4})}});
     VERIFY_MESSAGE(input_error_of([&] { SafetensorsCheckpoint::open(sae); }), sae, "name one");
+  }
+
+  // --- A file written by an independent implementation (tools/make_safetensors_fixture.py).
+
+  void readsTheReferenceFile() {
+    const std::string path = std::string(SAESCOPE_FIXTURES_DIR) + "/io/reference.safetensors";
+    const auto expected = nlohmann::json::parse(
+        read_bytes(std::string(SAESCOPE_FIXTURES_DIR) + "/io/reference.expected.json"));
+    const std::map<std::string, at::ScalarType> torch_of = {
+        {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf},
+        {"bfloat16", at::kBFloat16}, {"int64", at::kLong}, {"int32", at::kInt},
+        {"int16", at::kShort}, {"int8", at::kChar}, {"uint8", at::kByte}, {"bool", at::kBool}};
+    const auto file = SafetensorsFile::open(path);
+    QCOMPARE(file->metadata(), (expected["metadata"].get<std::map<std::string, std::string>>()));
+    QCOMPARE(file->tensors().size(), expected["tensors"].size());
+    for (size_t i = 0; i < file->tensors().size(); ++i) {
+      const auto& want = expected["tensors"][i];
+      const std::string name = want["name"];
+      QCOMPARE(file->tensors()[i].name, name);
+      QCOMPARE(file->tensors()[i].dtype, want["dtype"].get<std::string>());
+      const at::Tensor got = file->tensor(name);
+      const at::ScalarType type = torch_of.at(want["torch"]);
+      QVERIFY2(got.scalar_type() == type, name.c_str());
+      QVERIFY2(got.sizes().vec() == want["shape"].get<std::vector<int64_t>>(), name.c_str());
+      // Expected values go through the tensor's own dtype, so 0.001 is compared as a float32.
+      at::Tensor values;
+      if (at::isFloatingType(type)) {
+        values = at::tensor(want["values"].get<std::vector<double>>(), at::kDouble);
+      } else {
+        std::vector<int64_t> ints;
+        for (const auto& v : want["values"]) ints.push_back(v.is_boolean() ? int64_t(v.get<bool>()) : v.get<int64_t>());
+        values = at::tensor(ints, at::kLong);
+      }
+      QVERIFY2(got.equal(values.to(type).reshape(got.sizes())), name.c_str());
+    }
+  }
+
+  void writerMatchesTheReferenceBytes() {
+    // Our writer, given the reference's LibTorch-native tensors in the same
+    // order, must lay out the same data bytes as the independent writer.
+    const auto ref = SafetensorsFile::open(std::string(SAESCOPE_FIXTURES_DIR) + "/io/reference.safetensors");
+    std::vector<std::pair<std::string, at::Tensor>> native;
+    uint64_t native_end = 0;
+    for (const auto& t : ref->tensors()) {
+      if (t.dtype == "U16") break;  // the rest are widened on reading: not the same bytes
+      native.push_back({t.name, ref->tensor(t.name)});
+      native_end = t.end;
+    }
+    QCOMPARE(native.size(), size_t(11));
+    const std::string path = out_dir("roundtrip") + "/rewritten.safetensors";
+    write_safetensors(path, native, ref->metadata());
+    auto data_area = [](const std::string& p) {
+      const std::string bytes = read_bytes(p);
+      uint64_t n = 0;
+      std::memcpy(&n, bytes.data(), 8);
+      return bytes.substr(8 + n);
+    };
+    const std::string ours = data_area(path);
+    QCOMPARE(ours.size(), size_t(native_end));
+    QVERIFY(ours == data_area(ref->path()).substr(0, native_end));
   }
 };
 
