@@ -1,0 +1,68 @@
+// `saescope-cli tokenize --model DIR [--json] [--allow-special] TEXT`: the ids,
+// token texts and byte offsets GPT-2's tokenizer gives TEXT.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "app/cli/command.h"
+#include "core/tokenizer/bpe_tokenizer.h"
+
+namespace saescope::cli {
+namespace {
+
+struct TokenizeArgs {
+  std::string model_dir;
+  std::string text;
+  bool as_json = false;
+  bool allow_special = false;
+};
+
+// JSON strings must be UTF-8; a token that holds part of a character (an
+// emoji split over two tokens) is shown with U+FFFD for the partial bytes.
+std::string json_string(const std::string& bytes) {
+  return nlohmann::json(bytes).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+int run_tokenize(const TokenizeArgs& a) {
+  const auto tokenizer = tokenizer::load_tokenizer(a.model_dir);
+  const auto encoding = tokenizer.encode(a.text, {a.allow_special});
+  if (a.as_json) {
+    // Written by hand to keep the key order ids, tokens, offsets.
+    std::string out = "{\"ids\":[";
+    for (std::size_t i = 0; i < encoding.ids.size(); ++i)
+      out += (i ? "," : "") + std::to_string(encoding.ids[i]);
+    out += "],\"tokens\":[";
+    for (std::size_t i = 0; i < encoding.ids.size(); ++i)
+      out += (i ? "," : "") + json_string(tokenizer.token_string(encoding.ids[i]));
+    out += "],\"offsets\":[";
+    for (std::size_t i = 0; i < encoding.offsets.size(); ++i)
+      out += std::string(i ? "," : "") + "[" + std::to_string(encoding.offsets[i].begin) + "," +
+             std::to_string(encoding.offsets[i].end) + "]";
+    std::cout << out << "]}\n";
+    return 0;
+  }
+  for (std::size_t i = 0; i < encoding.ids.size(); ++i) {
+    const auto id = encoding.ids[i];
+    std::cout << id << "\t" << json_string(tokenizer.token_string(id)) << "\t["
+              << encoding.offsets[i].begin << "," << encoding.offsets[i].end << ")"
+              << (tokenizer.is_special(id) ? "\tspecial" : "") << "\n";
+  }
+  std::cout << encoding.ids.size() << " tokens\n";
+  return 0;
+}
+
+const bool registered = register_command(
+    "tokenize", "Token ids, texts and byte offsets of a text (GPT-2 byte-level BPE)",
+    [](CLI::App* sub) {
+      auto a = std::make_shared<TokenizeArgs>();
+      sub->add_option("--model", a->model_dir,
+                      "Model folder holding tokenizer.json or vocab.json + merges.txt")
+          ->required();
+      sub->add_flag("--json", a->as_json, "Print {\"ids\",\"tokens\",\"offsets\"} as JSON");
+      sub->add_flag("--allow-special", a->allow_special,
+                    "Read <|endoftext|> in TEXT as the special token, not as text");
+      sub->add_option("text", a->text, "The text (UTF-8)")->required();
+      return [a] { return run_tokenize(*a); };
+    });
+
+}  // namespace
+}  // namespace saescope::cli

@@ -1,0 +1,178 @@
+#include "core/tokenizer/tokenizer_files.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/common/error.h"
+
+namespace saescope::tokenizer {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path.string() + ": cannot open the file (missing or unreadable)");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+json parse_json(const fs::path& path) {
+  try {
+    return json::parse(read_file(path));
+  } catch (const json::exception& e) {
+    throw InputError(path.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+// Fills raw_by_id / id_by_raw from a {"token": id, ...} object.
+void read_vocab_object(const json& vocab, const std::string& where, BpeVocabulary& v) {
+  if (!vocab.is_object()) throw InputError(where + ": expected a JSON object of token -> id");
+  constexpr std::int64_t kMaxId = 10'000'000;
+  for (const auto& [token, value] : vocab.items()) {
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
+        value.get<std::int64_t>() >= kMaxId)
+      throw InputError(where + ": token \"" + token + "\" has id " + value.dump() +
+                       ", expected an integer in [0, " + std::to_string(kMaxId) + ")");
+    if (token.empty()) throw InputError(where + ": the empty string is not a token");
+    const auto id = static_cast<TokenId>(value.get<std::int64_t>());
+    if (id >= static_cast<TokenId>(v.raw_by_id.size())) v.raw_by_id.resize(id + 1);
+    if (!v.raw_by_id[id].empty())
+      throw InputError(where + ": id " + std::to_string(id) + " is given to both \"" +
+                       v.raw_by_id[id] + "\" and \"" + token + "\"");
+    v.raw_by_id[id] = token;
+    v.id_by_raw.emplace(token, id);
+  }
+}
+
+// Resolves one merge rule "left right" to ids; `where` names its line/index.
+void add_merge(const std::string& left, const std::string& right, const std::string& where,
+               BpeVocabulary& v) {
+  const auto find = [&](const std::string& token, const char* role) {
+    const auto it = v.id_by_raw.find(token);
+    if (it == v.id_by_raw.end())
+      throw InputError(where + ": " + role + " token \"" + token + "\" is not in the vocabulary");
+    return it->second;
+  };
+  v.merges.push_back({find(left, "left"), find(right, "right"), find(left + right, "merged")});
+}
+
+BpeVocabulary read_vocab_and_merges_unchecked(const fs::path& vocab_json,
+                                              const fs::path& merges_txt) {
+  BpeVocabulary v;
+  v.source = vocab_json.string() + " + " + merges_txt.string();
+  read_vocab_object(parse_json(vocab_json), vocab_json.string(), v);
+
+  std::istringstream lines(read_file(merges_txt));
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || (number == 1 && line.rfind("#version", 0) == 0)) continue;
+    const std::string where = merges_txt.string() + " line " + std::to_string(number);
+    const std::size_t space = line.find(' ');
+    if (space == std::string::npos || space == 0 || space + 1 == line.size() ||
+        line.find(' ', space + 1) != std::string::npos)
+      throw InputError(where + ": expected two tokens separated by one space, got \"" + line + "\"");
+    add_merge(line.substr(0, space), line.substr(space + 1), where, v);
+  }
+  return v;
+}
+
+std::string type_of(const json& j) {
+  return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>()
+                                                                      : j.dump();
+}
+
+BpeVocabulary read_tokenizer_json_unchecked(const fs::path& tokenizer_json) {
+  const std::string file = tokenizer_json.string();
+  const json root = parse_json(tokenizer_json);
+  BpeVocabulary v;
+  v.source = file;
+  if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
+    throw InputError(file + ": no \"model\" object; not a HF tokenizer.json");
+  const json& model = root["model"];
+  const std::string type = model.contains("type") ? type_of(model) : "(missing)";
+  if (type != "BPE")
+    throw InputError(file + ": model.type is \"" + type +
+                     "\"; only \"BPE\" (GPT-2-style byte-level BPE) is supported");
+
+  // Anything that would change the text before BPE must be GPT-2's: no
+  // normaliser, and the ByteLevel pre-tokeniser with its regex, no prefix space.
+  if (root.contains("normalizer") && !root["normalizer"].is_null())
+    throw InputError(file + ": normalizer " + type_of(root["normalizer"]) +
+                     " is not supported (GPT-2 has none)");
+  const json pre = root.value("pre_tokenizer", json());
+  if (type_of(pre) != "ByteLevel")
+    throw InputError(file + ": pre_tokenizer must be ByteLevel (GPT-2 style), got " + pre.dump());
+  if (pre.value("add_prefix_space", false) || !pre.value("use_regex", true))
+    throw InputError(file + ": pre_tokenizer ByteLevel with add_prefix_space=true or "
+                            "use_regex=false is not supported");
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
+    if (model.contains(key) && !model[key].is_null() && model[key] != "")
+      throw InputError(file + ": model." + key + " is set; not a byte-level BPE vocabulary");
+  v.ignore_merges = model.value("ignore_merges", false);
+
+  if (!model.contains("vocab")) throw InputError(file + ": model.vocab is missing");
+  read_vocab_object(model["vocab"], file + ": model.vocab", v);
+
+  if (!model.contains("merges") || !model["merges"].is_array())
+    throw InputError(file + ": model.merges is missing or not a list");
+  const json& merges = model["merges"];
+  for (std::size_t i = 0; i < merges.size(); ++i) {
+    const json& m = merges[i];
+    const std::string where = file + ": model.merges[" + std::to_string(i) + "]";
+    if (m.is_string()) {  // "left right"
+      const std::string s = m.get<std::string>();
+      const std::size_t space = s.find(' ');
+      if (space == std::string::npos || space == 0 || space + 1 == s.size() ||
+          s.find(' ', space + 1) != std::string::npos)
+        throw InputError(where + ": expected \"left right\", got \"" + s + "\"");
+      add_merge(s.substr(0, space), s.substr(space + 1), where, v);
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      add_merge(m[0].get<std::string>(), m[1].get<std::string>(), where, v);
+    } else {
+      throw InputError(where + ": expected \"left right\" or [\"left\", \"right\"], got " + m.dump());
+    }
+  }
+
+  for (const json& t : root.value("added_tokens", json::array())) {
+    if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() ||
+        !t.contains("content") || !t["content"].is_string() || t["content"] == "")
+      throw InputError(file + ": added_tokens entry " + t.dump() + " needs an integer id and content");
+    AddedToken added{t["content"].get<std::string>(), t["id"].get<TokenId>(),
+                     t.value("special", false)};
+    if (added.id < 0 || added.id >= 10'000'000)
+      throw InputError(file + ": added token \"" + added.content + "\" has id out of range");
+    if (added.id >= static_cast<TokenId>(v.raw_by_id.size())) v.raw_by_id.resize(added.id + 1);
+    if (!v.raw_by_id[added.id].empty() && v.raw_by_id[added.id] != added.content)
+      throw InputError(file + ": added token \"" + added.content + "\" reuses id " +
+                       std::to_string(added.id) + " of \"" + v.raw_by_id[added.id] + "\"");
+    v.raw_by_id[added.id] = added.content;
+    v.id_by_raw.emplace(added.content, added.id);
+    v.added_tokens.push_back(std::move(added));
+  }
+  return v;
+}
+
+}  // namespace
+
+BpeVocabulary read_vocab_and_merges(const fs::path& vocab_json, const fs::path& merges_txt) {
+  try {
+    return read_vocab_and_merges_unchecked(vocab_json, merges_txt);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(vocab_json.string() + ": " + e.what());
+  }
+}
+
+BpeVocabulary read_tokenizer_json(const fs::path& tokenizer_json) {
+  try {
+    return read_tokenizer_json_unchecked(tokenizer_json);
+  } catch (const nlohmann::json::exception& e) {  // a field of the wrong JSON type
+    throw InputError(tokenizer_json.string() + ": " + e.what());
+  }
+}
+
+}  // namespace saescope::tokenizer
