@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/common/sha256.h"
+#include "core/store/feature_store.h"
 #include "core/store/schema.h"
 #include "core/store/workspace.h"
 
@@ -170,6 +171,62 @@ class TestStore : public QObject {
     QCOMPARE(ws->inputs().size(), size_t(1));
     QCOMPARE(ws->note("abc", 7)->first, std::string("river bank"));
     QVERIFY(ws->results().empty());
+  }
+
+  void featurePagesRoundTrip() {
+    const std::string path = out_dir("features") + "/w.saescope";
+    auto ws = Workspace::open(path);
+    ws->db().exec("INSERT INTO inputs (id, kind, path, content_hash) VALUES (1, 'model', '/m', 'h')");
+    ws->db().exec("INSERT INTO results (id, key, kind, status) VALUES (5, 'k', 'harvest', 'running')");
+    FeatureStore fs_(ws->db());
+    {
+      Transaction tx(ws->db());
+      fs_.put_vocab(1, {"a", " bank", " river", "\n"});
+      fs_.put_window(5, 0, {0, 1, 2, 3});
+      fs_.put_window(5, 1, {70000, 1});  // beyond uint16: stored wide
+      for (int f = 0; f < 3; ++f)
+        fs_.put_feature(5, {f, 10 * f, 0.1 * (3 - f), 1.0 + f, 0.5, "tok"},
+                        {{0.1f, 1.0f, 10.0f}, {4, 6}});
+      FeatureExample top;
+      top.window = 0;
+      top.activations = {0.0f, 2.5f, 0.0f, 0.0f};
+      top.max_pos = 1;
+      fs_.put_example(5, 1, top);
+      FeatureExample sample;
+      sample.kind = ExampleKind::Interval;
+      sample.interval = 3;
+      sample.window = 1;
+      sample.activations = {0.25f, 0.0f};
+      fs_.put_example(5, 1, sample);
+      fs_.put_interval(5, 1, {3, 0.2f, 0.3f, 0.25f});
+      fs_.put_logit_effect(5, 1, {1, 0, 2, 0.75f, {}});
+      fs_.put_logit_effect(5, 1, {-1, 0, 3, -0.5f, {}});
+      tx.commit();
+    }
+    auto page = fs_.page(5, 1, int64_t(1));
+    QVERIFY(page.has_value());
+    QCOMPARE(page->summary.fire_count, int64_t(10));
+    QCOMPARE(page->histogram.counts, (std::vector<int64_t>{4, 6}));
+    QCOMPARE(page->histogram.edges.size(), size_t(3));
+    QCOMPARE(page->top.size(), size_t(1));
+    QCOMPARE(page->top[0].tokens, (std::vector<int32_t>{0, 1, 2, 3}));
+    QCOMPARE(page->top[0].activations, (std::vector<float>{0.0f, 2.5f, 0.0f, 0.0f}));
+    QCOMPARE(page->interval_samples.size(), size_t(1));
+    QCOMPARE(page->interval_samples[0].tokens, (std::vector<int32_t>{70000, 1}));
+    QCOMPARE(page->interval_samples[0].activations, (std::vector<float>{0.25f, 0.0f}));
+    QCOMPARE(page->interval_samples[0].interval, 3);
+    QCOMPARE(page->intervals.size(), size_t(1));
+    QCOMPARE(page->logit_effects.size(), size_t(2));
+    QCOMPARE(page->logit_effects[0].token, std::string(" river"));
+    QCOMPARE(page->logit_effects[1].sign, -1);
+    QVERIFY(!fs_.page(5, 99, std::nullopt).has_value());
+
+    auto by_density = fs_.list(5, FeatureSort::Density, true);
+    QCOMPARE(by_density.size(), size_t(3));
+    QCOMPARE(by_density.front().feature, int64_t(0));
+    auto by_max = fs_.list(5, FeatureSort::MaxActivation, true, 2);
+    QCOMPARE(by_max.size(), size_t(2));
+    QCOMPARE(by_max.front().feature, int64_t(2));
   }
 };
 

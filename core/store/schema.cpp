@@ -52,13 +52,19 @@ CREATE TABLE features (
   density REAL NOT NULL,
   max_act REAL NOT NULL,
   mean_act REAL NOT NULL,
-  histogram BLOB,
-  top_tokens TEXT,
+  top_tokens TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (result_id, feature)
+) WITHOUT ROWID;
+CREATE TABLE histograms (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  feature INTEGER NOT NULL,
+  bins BLOB NOT NULL,
   PRIMARY KEY (result_id, feature)
 ) WITHOUT ROWID;
 CREATE TABLE windows (
   result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
   window INTEGER NOT NULL,
+  token_bytes INTEGER NOT NULL CHECK (token_bytes IN (2, 4)),
   tokens BLOB NOT NULL,
   PRIMARY KEY (result_id, window)
 ) WITHOUT ROWID;
@@ -66,12 +72,13 @@ CREATE TABLE examples (
   result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
   feature INTEGER NOT NULL,
   kind INTEGER NOT NULL,
+  interval INTEGER NOT NULL,
   rank INTEGER NOT NULL,
-  interval INTEGER,
   window INTEGER NOT NULL,
+  positions BLOB NOT NULL,
   activations BLOB NOT NULL,
   max_pos INTEGER NOT NULL,
-  PRIMARY KEY (result_id, feature, kind, rank)
+  PRIMARY KEY (result_id, feature, kind, interval, rank)
 ) WITHOUT ROWID;
 CREATE TABLE intervals (
   result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
@@ -108,8 +115,7 @@ CREATE TABLE sense_occurrences (
 ) WITHOUT ROWID;
 CREATE INDEX sense_occurrences_by_word ON sense_occurrences (result_id, word);
 )SQL",
-      // 1 -> 2: user-entered feature labels and notes (kept through recovery),
-      // and indexes for listing features sorted by density / max activation.
+      // 1 -> 2: user-entered feature labels and notes (kept through recovery).
       R"SQL(
 CREATE TABLE notes (
   sae_hash TEXT NOT NULL,
@@ -119,8 +125,6 @@ CREATE TABLE notes (
   updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
   PRIMARY KEY (sae_hash, feature)
 ) WITHOUT ROWID;
-CREATE INDEX features_by_density ON features (result_id, density);
-CREATE INDEX features_by_max ON features (result_id, max_act);
 )SQL",
   };
   return all;
