@@ -67,6 +67,19 @@ QStringList temp_files_in(const std::string& dir) {
   return QDir(QString::fromStdString(dir)).entryList({"*.tmp-*"}, QDir::Files | QDir::Hidden);
 }
 
+struct CliResult {
+  int code;
+  QString out, err;
+};
+
+CliResult run_cli(const QStringList& args) {
+  QProcess p;
+  p.start(QStringLiteral(SAESCOPE_CLI_PATH), args);
+  if (!p.waitForFinished(60000)) return {-1, "", "timed out"};
+  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+          QString::fromUtf8(p.readAllStandardError())};
+}
+
 }  // namespace
 
 // Checks that `msg` names every one of `parts` (the file, the tensor, the fault).
@@ -539,6 +552,65 @@ class TestIo : public QObject {
     const std::string ours = data_area(path);
     QCOMPARE(ours.size(), size_t(native_end));
     QVERIFY(ours == data_area(ref->path()).substr(0, native_end));
+  }
+
+  // --- `saescope-cli tensors`.
+
+  void cliListsTensorsAndMetadata() {
+    const QString ref = QString(SAESCOPE_FIXTURES_DIR) + "/io/reference.safetensors";
+    const CliResult r = run_cli({"tensors", ref});
+    QCOMPARE(r.code, 0);
+    const QStringList lines = r.out.split('\n', Qt::SkipEmptyParts);
+    QVERIFY(lines.contains(QRegularExpression(R"(^embed\.weight\s+F32\s+\[2, 3\]\s+24$)")));
+    QVERIFY(lines.contains(QRegularExpression(R"(^scale\s+F64\s+\[\]\s+8$)")));
+    QVERIFY(lines.contains(QRegularExpression(R"(^f8\s+F8_E5M2\s+\[4\]\s+4$)")));
+    QVERIFY(lines.contains("14 tensors, 114 bytes"));
+    QVERIFY(lines.contains("  format: pt"));
+  }
+
+  void cliJson() {
+    const QString ref = QString(SAESCOPE_FIXTURES_DIR) + "/io/reference.safetensors";
+    const CliResult r = run_cli({"tensors", "--json", ref});
+    QCOMPARE(r.code, 0);
+    const QJsonObject doc = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    const QJsonArray tensors = doc["tensors"].toArray();
+    QCOMPARE(tensors.size(), 14);
+    const QJsonObject first = tensors[0].toObject();
+    QCOMPARE(first["name"].toString(), QString("embed.weight"));
+    QCOMPARE(first["dtype"].toString(), QString("F32"));
+    QCOMPARE(first["shape"].toArray(), (QJsonArray{2, 3}));
+    QCOMPARE(first["bytes"].toInt(), 24);
+    QCOMPARE(tensors[1].toObject()["shape"].toArray(), QJsonArray());
+    QCOMPARE(doc["metadata"].toObject()["format"].toString(), QString("pt"));
+  }
+
+  void cliShardedFolderAndIndex() {
+    const std::string dir = out_dir("cli_sharded");
+    write_safetensors(dir + "/model-1.safetensors", {{"w1", at::ones({2, 2})}});
+    write_safetensors(dir + "/model-2.safetensors", {{"w2", at::ones({3}, at::kHalf)}});
+    write_bytes(dir + "/model.safetensors.index.json",
+                R"({"weight_map":{"w1":"model-1.safetensors","w2":"model-2.safetensors"}})");
+    for (const std::string& arg : {dir, dir + "/model.safetensors.index.json"}) {
+      const CliResult r = run_cli({"tensors", "--json", QString::fromStdString(arg)});
+      QCOMPARE(r.code, 0);
+      const QJsonArray tensors = QJsonDocument::fromJson(r.out.toUtf8()).object()["tensors"].toArray();
+      QCOMPARE(tensors.size(), 2);
+      QCOMPARE(tensors[1].toObject()["name"].toString(), QString("w2"));
+      QCOMPARE(tensors[1].toObject()["dtype"].toString(), QString("F16"));
+      QVERIFY(tensors[1].toObject()["file"].toString().endsWith("model-2.safetensors"));
+    }
+    const CliResult text = run_cli({"tensors", QString::fromStdString(dir)});
+    QVERIFY(text.out.contains("2 tensors, 22 bytes in 2 shards"));
+  }
+
+  void cliBadFileExitsTwo() {
+    const std::string path = raw_file("cli_bad.safetensors",
+                                      R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})",
+                                      std::string(8, '\0'));
+    const CliResult r = run_cli({"tensors", QString::fromStdString(path)});
+    QCOMPARE(r.code, 2);
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.contains(QString::fromStdString(path)) && r.err.contains("'w'"), qPrintable(r.err));
   }
 };
 
