@@ -94,7 +94,9 @@ BpeVocabulary read_tokenizer_json_unchecked(const fs::path& tokenizer_json) {
   if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
     throw InputError(file + ": no \"model\" object; not a HF tokenizer.json");
   const json& model = root["model"];
-  const std::string type = model.contains("type") ? type_of(model) : "(missing)";
+  const std::string type = !model.contains("type")      ? std::string("(missing)")
+                           : model["type"].is_string() ? model["type"].get<std::string>()
+                                                       : model["type"].dump();
   if (type != "BPE")
     throw InputError(file + ": model.type is \"" + type +
                      "\"; only \"BPE\" (GPT-2-style byte-level BPE) is supported");
