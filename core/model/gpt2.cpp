@@ -1,0 +1,179 @@
+#include "core/model/gpt2.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "core/common/error.h"
+#include "core/model/hook_plan.h"
+
+namespace saescope::model {
+namespace {
+
+// Hugging Face's "Conv1D": y = x·W + b with W stored [in, out].
+at::Tensor conv1d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  std::vector<int64_t> out_shape = x.sizes().vec();
+  out_shape.back() = weight.size(1);
+  return at::addmm(bias, x.reshape({-1, weight.size(0)}), weight).view(out_shape);
+}
+
+at::Tensor activation(const at::Tensor& x, Activation kind) {
+  switch (kind) {
+    case Activation::GeluTanh: return at::gelu(x, "tanh");  // = gelu_new
+    case Activation::GeluErf: return at::gelu(x);
+    case Activation::Relu: return at::relu(x);
+  }
+  throw InternalError("unknown activation");
+}
+
+Gpt2Weights converted(Gpt2Weights w, c10::Device device, at::ScalarType dtype) {
+  const auto to = [&](at::Tensor& t) { t = t.to(device, dtype); };  // no-op when it matches
+  const bool tied = w.unembed.is_same(w.token_embed);
+  to(w.token_embed);
+  to(w.pos_embed);
+  for (Gpt2BlockWeights& b : w.blocks)
+    for (at::Tensor* t : {&b.ln1_gain, &b.ln1_bias, &b.qkv_weight, &b.qkv_bias, &b.attn_out_weight,
+                          &b.attn_out_bias, &b.ln2_gain, &b.ln2_bias, &b.mlp_in_weight,
+                          &b.mlp_in_bias, &b.mlp_out_weight, &b.mlp_out_bias})
+      to(*t);
+  to(w.ln_final_gain);
+  to(w.ln_final_bias);
+  w.unembed = tied ? w.token_embed : w.unembed.to(device, dtype);
+  return w;
+}
+
+}  // namespace
+
+std::shared_ptr<const Gpt2> Gpt2::load(const std::string& dir, const ModelOptions& options) {
+  namespace fs = std::filesystem;
+  const fs::path folder(dir);
+  if (!fs::is_directory(folder))
+    throw InputError(dir + ": not a folder (a Hugging Face GPT-2 model is a folder holding "
+                           "config.json and model.safetensors)");
+  if (!fs::exists(folder / "config.json"))
+    throw InputError(dir + ": config.json is missing (a Hugging Face GPT-2 folder holds "
+                           "config.json and model.safetensors)");
+  const Gpt2Config config = load_gpt2_config((folder / "config.json").string());
+  fs::path weights = folder / "model.safetensors";
+  if (!fs::exists(weights)) weights = folder / "model.safetensors.index.json";
+  if (!fs::exists(weights))
+    throw InputError(dir + ": model.safetensors (or model.safetensors.index.json) is missing" +
+                     (fs::exists(folder / "pytorch_model.bin")
+                          ? std::string("; pytorch_model.bin is not read, only safetensors weights")
+                          : std::string()));
+  return std::make_shared<const Gpt2>(
+      config, load_gpt2_weights(weights.string(), config, options.device, options.dtype), options);
+}
+
+Gpt2::Gpt2(Gpt2Config config, Gpt2Weights weights, const ModelOptions& options)
+    : config_(config), weights_(converted(std::move(weights), options.device, options.dtype)),
+      options_(options) {
+  if (static_cast<int64_t>(weights_.blocks.size()) != config_.n_layer)
+    throw InternalError("GPT-2 weights hold " + std::to_string(weights_.blocks.size()) +
+                        " blocks, the config says " + std::to_string(config_.n_layer));
+  if (options_.center_writing_weights) center_writing_weights(weights_);
+  const int64_t P = config_.n_positions;
+  causal_bias_ = at::full({P, P}, -std::numeric_limits<double>::infinity(),
+                          at::TensorOptions().dtype(options_.dtype).device(options_.device))
+                     .triu(1);
+}
+
+RunResult Gpt2::run(const TokenBatch& batch, const RunRequest& request) const {
+  c10::InferenceMode inference;
+  return forward(batch.ids, request);
+}
+
+RunResult Gpt2::forward(const at::Tensor& token_ids, const RunRequest& request) const {
+  HookPlan hooks(request, config_.n_layer);
+  RunResult result;
+  if (token_ids.dim() != 2)
+    throw InputError("token ids must be [batch, pos], got " + c10::str(token_ids.sizes()));
+  const int64_t T = token_ids.size(1);
+  if (T > config_.n_positions)
+    throw InputError(std::to_string(T) + " positions exceed the model's " +
+                     std::to_string(config_.n_positions) + " (n_positions)");
+  const at::Tensor ids = token_ids.to(options_.device, at::kLong);
+  const Gpt2Weights& w = weights_;
+
+  if (!hooks.complete()) {
+    const at::Tensor embed = hooks.at(HookKind::Embed, -1, at::embedding(w.token_embed, ids));
+    const at::Tensor pos_embed =
+        hooks.at(HookKind::PosEmbed, -1, w.pos_embed.slice(0, 0, T).expand_as(embed));
+    at::Tensor x = embed + pos_embed;  // the residual stream [batch, pos, d_model]
+
+    for (int layer = 0; layer < config_.n_layer && !hooks.complete(); ++layer) {
+      const Gpt2BlockWeights& b = w.blocks[layer];
+      x = hooks.at(HookKind::ResidPre, layer, x);
+      if (hooks.complete()) break;
+      ++result.blocks_computed;
+      const at::Tensor attn_in = layer_norm(x, b.ln1_gain, b.ln1_bias, HookKind::Ln1Normalized, layer, hooks);
+      const at::Tensor attn_out = hooks.at(HookKind::AttnOut, layer, attention(attn_in, layer, hooks));
+      x = hooks.at(HookKind::ResidMid, layer, x + attn_out);
+      if (hooks.complete()) break;
+      const at::Tensor mlp_in = layer_norm(x, b.ln2_gain, b.ln2_bias, HookKind::Ln2Normalized, layer, hooks);
+      const at::Tensor mlp_out = hooks.at(HookKind::MlpOut, layer, mlp(mlp_in, layer, hooks));
+      x = hooks.at(HookKind::ResidPost, layer, x + mlp_out);
+    }
+
+    if (!hooks.complete()) {
+      result.ran_final_ln = true;
+      const at::Tensor final_out = layer_norm(x, w.ln_final_gain, w.ln_final_bias,
+                                              HookKind::LnFinalNormalized, -1, hooks);
+      if (!hooks.complete()) {
+        result.ran_unembed = true;
+        hooks.at(HookKind::Logits, -1, at::matmul(final_out, w.unembed.t()));  // tied: wteᵀ
+      }
+    }
+  }
+  result.hooks = hooks.take_values();
+  return result;
+}
+
+// LayerNorm, with the hook between normalising and the gain/bias (as in
+// TransformerLens with fold_ln).
+at::Tensor Gpt2::layer_norm(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias,
+                            HookKind kind, int layer, HookPlan& hooks) const {
+  const at::Tensor normalized = hooks.at(
+      kind, layer, at::layer_norm(x, {config_.d_model}, {}, {}, config_.layer_norm_eps));
+  return at::addcmul(bias, normalized, gain);
+}
+
+// Causal multi-head self-attention, one fused Q|K|V matmul.
+at::Tensor Gpt2::attention(const at::Tensor& x, int layer, HookPlan& hooks) const {
+  const Gpt2BlockWeights& w = weights_.blocks[layer];
+  const int64_t B = x.size(0), T = x.size(1), H = config_.n_head, Dh = config_.d_head;
+  const at::Tensor qkv = conv1d(x, w.qkv_weight, w.qkv_bias).view({B, T, 3, H, Dh});
+  const at::Tensor q = hooks.at(HookKind::Q, layer, qkv.select(2, 0));  // [B, T, H, Dh]
+  const at::Tensor k = hooks.at(HookKind::K, layer, qkv.select(2, 1));
+  const at::Tensor v = hooks.at(HookKind::V, layer, qkv.select(2, 2));
+  const auto per_head = [&](const at::Tensor& t) {  // [B, T, H, Dh] -> [B·H, T, Dh]
+    return t.transpose(1, 2).reshape({B * H, T, Dh});
+  };
+
+  double scale = config_.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(Dh)) : 1.0;
+  if (config_.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(layer + 1);
+  // scores = scale·q·kᵀ + causal bias (-inf on keys after the query), in one call.
+  const at::Tensor causal = causal_bias_.slice(0, 0, T).slice(1, 0, T);
+  const at::Tensor scores =
+      at::baddbmm(causal, per_head(q), per_head(k).transpose(1, 2), /*beta=*/1.0, /*alpha=*/scale);
+  const at::Tensor pattern =
+      hooks.at(HookKind::Pattern, layer, at::softmax(scores, -1).view({B, H, T, T}));
+
+  const at::Tensor z = hooks.at(HookKind::Z, layer,
+                                at::bmm(pattern.reshape({B * H, T, T}), per_head(v))
+                                    .view({B, H, T, Dh})
+                                    .transpose(1, 2));  // [B, T, H, Dh]
+  return conv1d(z.reshape({B, T, H * Dh}), w.attn_out_weight, w.attn_out_bias);
+}
+
+at::Tensor Gpt2::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
+  const Gpt2BlockWeights& w = weights_.blocks[layer];
+  const at::Tensor pre = hooks.at(HookKind::MlpPre, layer, conv1d(x, w.mlp_in_weight, w.mlp_in_bias));
+  const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activation(pre, config_.activation));
+  return conv1d(post, w.mlp_out_weight, w.mlp_out_bias);
+}
+
+}  // namespace saescope::model

@@ -1,0 +1,41 @@
+#pragma once
+// A RunRequest compiled for one forward pass: per hook point, whether to keep
+// its value and which replacement to apply, looked up by position so that a
+// site nobody asked for costs one vector read.
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/model/hook_point.h"
+#include "core/model/run_request.h"
+
+namespace saescope::model {
+
+class HookPlan {
+ public:
+  // InputError for a name that is not a hook point of this model.
+  HookPlan(const RunRequest& request, int64_t n_layer);
+
+  // The value the forward pass continues with at this hook point: the
+  // replacement's output if one is set, else `value`; kept if it was asked for.
+  at::Tensor at(HookKind kind, int layer, at::Tensor value);
+
+  // Every asked hook has its value: nothing further needs computing.
+  bool complete() const { return missing_ == 0; }
+
+  std::map<std::string, at::Tensor> take_values() { return std::move(values_); }
+
+ private:
+  struct Site {
+    bool keep = false;
+    const HookFn* replace = nullptr;
+  };
+  int64_t n_layer_;
+  std::vector<Site> sites_;  // by HookPoint::order()
+  int missing_ = 0;
+  std::map<std::string, at::Tensor> values_;
+};
+
+}  // namespace saescope::model

@@ -1,0 +1,25 @@
+#pragma once
+// Where and in which precision a model runs, and which TransformerLens weight
+// processing it gets. Parsed from the strings users type (CLI, GUI).
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <string>
+
+namespace saescope::model {
+
+struct ModelOptions {
+  c10::Device device = c10::Device(c10::kCPU);
+  at::ScalarType dtype = at::kFloat;     // float32 or bfloat16
+  bool center_writing_weights = false;   // see center_writing_weights() in gpt2_weights.h
+};
+
+// "cpu", "cuda", "cuda:N". InputError for anything else, or for CUDA when this
+// LibTorch was built without it.
+c10::Device parse_device(const std::string& text);
+
+// "float32" or "bfloat16"; InputError otherwise.
+at::ScalarType parse_dtype(const std::string& text);
+std::string dtype_name(at::ScalarType dtype);
+
+}  // namespace saescope::model
