@@ -1,0 +1,274 @@
+#include "core/sae/sae_trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/sae/activation_source.h"
+#include "core/sae/adam.h"
+#include "core/sae/geometric_median.h"
+#include "core/sae/sae_folder.h"
+
+namespace saescope::sae {
+namespace {
+
+void validate(const TrainOptions& o, int64_t d_in) {
+  auto bad = [](const std::string& what) { throw InputError("SAE training: " + what); };
+  if (d_in <= 0) bad("the activation source has no dimensions");
+  if (o.d_sae <= 0) bad("d_sae must be positive");
+  if (o.batch_size <= 0) bad("batch size must be positive");
+  if (o.total_tokens <= 0) bad("total tokens must be positive");
+  if (!(o.lr > 0)) bad("learning rate must be positive");
+  if (o.architecture != TrainArchitecture::Standard && (o.k <= 0 || o.k > o.d_sae))
+    bad("k must be in 1..d_sae");
+  if (o.architecture == TrainArchitecture::Standard && o.l1_coefficient < 0)
+    bad("the L1 coefficient must not be negative");
+  if (o.dead_feature_window <= 0 || o.feature_sampling_window <= 0)
+    bad("dead-feature and sampling windows must be positive");
+  if (o.normalize_activations != Normalization::None &&
+      o.normalize_activations != Normalization::ExpectedAverageOnlyIn)
+    bad("training supports normalize_activations none or expected_average_only_in");
+  if (o.checkpoint_every_tokens > 0 && o.checkpoint_dir.empty())
+    bad("checkpoints need a checkpoint folder");
+}
+
+at::Device parse_device(const TrainOptions& o) {
+  at::Device dev(at::kCPU);
+  try {
+    dev = at::Device(o.device);
+  } catch (const std::exception&) {
+    throw InputError("SAE training: unknown device '" + o.device + "'");
+  }
+  if (dev.is_cuda() && !at::hasCUDA())
+    throw InputError("SAE training: device '" + o.device + "' asked for, but CUDA is not available");
+  if (o.autocast_bf16 && !dev.is_cuda())
+    throw InputError("SAE training: bf16 autocast is for CUDA devices only");
+  return dev;
+}
+
+double lr_at(const TrainOptions& o, int64_t step, int64_t total_steps) {
+  double lr = o.lr;
+  if (o.lr_warm_up_steps > 0 && step < o.lr_warm_up_steps)
+    lr = o.lr * static_cast<double>(step + 1) / static_cast<double>(o.lr_warm_up_steps);
+  const int64_t decay_start = total_steps - o.lr_decay_steps;
+  if (o.lr_decay_steps > 0 && step >= decay_start) {
+    const double end = o.lr_end < 0 ? o.lr / 10 : o.lr_end;
+    const double frac = std::min(1.0, static_cast<double>(step - decay_start + 1) /
+                                          static_cast<double>(o.lr_decay_steps));
+    lr = o.lr + (end - o.lr) * frac;
+  }
+  return lr;
+}
+
+double l1_at(const TrainOptions& o, int64_t step) {
+  if (o.l1_warm_up_steps > 0 && step < o.l1_warm_up_steps)
+    return o.l1_coefficient * static_cast<double>(step) / static_cast<double>(o.l1_warm_up_steps);
+  return o.l1_coefficient;
+}
+
+at::Tensor checked_batch(ActivationSource& source, int64_t n, int64_t d_in) {
+  at::Tensor x = source.next_batch(n);
+  if (!x.defined()) return x;
+  if (x.dim() != 2 || x.size(1) != d_in)
+    throw InputError("SAE training: the activation source gave a batch that is not [n, " +
+                     std::to_string(d_in) + "]");
+  return x;
+}
+
+// Everything the loop carries besides the parameters.
+struct State {
+  TrainParams p;
+  double scale = 1.0;      // expected-average input factor
+  double threshold = 0.0;  // batchtopk's running threshold
+  at::Tensor since_fired;  // [d_sae] steps since each feature last fired
+  at::Tensor fired;        // [d_sae] firings in the current sampling window
+  int64_t window_tokens = 0, window_steps = 0;
+};
+
+// The SAE as it will be saved: inference architecture, input scale folded in.
+Sae to_sae(const State& st, const TrainOptions& o, int64_t d_in) {
+  SaeConfig cfg;
+  cfg.d_in = d_in;
+  cfg.d_sae = o.d_sae;
+  cfg.architecture = o.architecture == TrainArchitecture::Standard ? Architecture::Standard
+                     : o.architecture == TrainArchitecture::TopK   ? Architecture::TopK
+                                                                   : Architecture::JumpReLU;
+  if (cfg.architecture == Architecture::TopK) cfg.k = o.k;
+  cfg.apply_b_dec_to_input = o.apply_b_dec_to_input;
+  cfg.meta = o.metadata;
+  cfg.meta.extra["saescope_version"] = SAESCOPE_VERSION;
+  cfg.center_writing_weights = o.center_writing_weights;
+  cfg.center_writing_weights_source = o.center_writing_weights_source;
+  SaeWeights w;
+  const double s = st.scale;
+  w.W_enc = (st.p.W_enc * s).to(at::kCPU);
+  w.W_dec = (st.p.W_dec / s).to(at::kCPU);
+  w.b_dec = (st.p.b_dec / s).to(at::kCPU);
+  w.b_enc = st.p.b_enc.to(at::kCPU).clone();
+  if (cfg.architecture == Architecture::JumpReLU)
+    w.threshold = at::full({o.d_sae}, st.threshold, at::TensorOptions().dtype(at::kFloat));
+  Sae sae(std::move(cfg), std::move(w), "trained SAE");
+  if (st.window_tokens > 0)
+    sae.set_log_sparsity(
+        (st.fired.to(at::kCPU, at::kDouble) / static_cast<double>(st.window_tokens) + 1e-10)
+            .log10()
+            .to(at::kFloat));
+  return sae;
+}
+
+State initialise(ActivationSource& source, const TrainOptions& o, int64_t d_in,
+                 const at::Device& dev) {
+  State st;
+  auto gen = at::detail::createCPUGenerator(o.seed);
+  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  at::Tensor W_dec = at::randn({o.d_sae, d_in}, gen, f32);
+  W_dec.div_(W_dec.norm(2, {1}, true));
+  st.p.W_dec = W_dec.to(dev);
+  st.p.W_enc = W_dec.t().contiguous().to(dev);
+  st.p.b_enc = at::zeros({o.d_sae}, f32.device(dev));
+
+  // A sample for the input scale and b_dec, not trained on.
+  const int64_t want = o.init_tokens > 0 ? o.init_tokens : o.batch_size;
+  std::vector<at::Tensor> parts;
+  int64_t got = 0;
+  while (got < want) {
+    at::Tensor x = checked_batch(source, want - got, d_in);
+    if (!x.defined() || x.size(0) == 0) break;
+    parts.push_back(x.to(at::kCPU, at::kFloat));
+    got += x.size(0);
+  }
+  if (got == 0) throw InputError("SAE training: the activation source gave no activations");
+  at::Tensor sample = at::cat(parts, 0);
+  if (!at::isfinite(sample).all().item<bool>())
+    throw InputError("SAE training: the activations hold NaN or infinite values");
+  if (o.normalize_activations == Normalization::ExpectedAverageOnlyIn)
+    st.scale = std::sqrt(static_cast<double>(d_in)) / sample.norm(2, {1}).mean().item<double>();
+  sample.mul_(st.scale);
+  switch (o.b_dec_init) {
+    case BDecInit::GeometricMedian: st.p.b_dec = geometric_median(sample).to(dev); break;
+    case BDecInit::Mean: st.p.b_dec = sample.mean({0}).to(dev); break;
+    case BDecInit::Zeros: st.p.b_dec = at::zeros({d_in}, f32.device(dev)); break;
+  }
+  st.since_fired = at::zeros({o.d_sae}, at::TensorOptions().dtype(at::kLong).device(dev));
+  st.fired = at::zeros({o.d_sae}, at::TensorOptions().dtype(at::kLong).device(dev));
+  return st;
+}
+
+}  // namespace
+
+TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
+                      const TrainProgressFn& progress, const CancelCheck& cancelled) {
+  const int64_t d_in = source.d_in();
+  validate(o, d_in);
+  const at::Device dev = parse_device(o);
+  at::NoGradGuard no_grad;
+  State st = initialise(source, o, d_in, dev);
+  Adam adam({st.p.W_enc, st.p.b_enc, st.p.W_dec, st.p.b_dec}, {o.adam_beta1, o.adam_beta2});
+
+  const bool topk_like = o.architecture != TrainArchitecture::Standard;
+  const int64_t total_steps = (o.total_tokens + o.batch_size - 1) / o.batch_size;
+  int64_t next_checkpoint = o.checkpoint_every_tokens > 0 ? o.checkpoint_every_tokens : -1;
+  TrainResult result;
+  const auto start = std::chrono::steady_clock::now();
+
+  while (result.tokens < o.total_tokens) {
+    if (cancelled && cancelled()) throw Cancelled();
+    const int64_t step = result.steps;
+    at::Tensor x = checked_batch(source, std::min(o.batch_size, o.total_tokens - result.tokens), d_in);
+    if (!x.defined() || x.size(0) == 0) {
+      result.status = TrainStatus::SourceExhausted;
+      result.message = "the activation source ran out after " + std::to_string(result.tokens) +
+                       " tokens";
+      break;
+    }
+    x = x.to(dev, at::kFloat);
+    if (st.scale != 1.0) x = x * st.scale;
+
+    StepSettings ss;
+    ss.architecture = o.architecture;
+    ss.apply_b_dec_to_input = o.apply_b_dec_to_input;
+    ss.l1_coefficient = l1_at(o, step);
+    ss.k = o.k;
+    ss.aux_coefficient = o.aux_k_coefficient;
+    ss.bf16_matmul = o.autocast_bf16;
+    if (topk_like) ss.dead_mask = st.since_fired.gt(o.dead_feature_window);
+    StepResult r = sae_loss_and_grads(st.p, x, ss);
+
+    const double loss = r.loss.item<double>();
+    if (!std::isfinite(loss)) {
+      result.status = TrainStatus::StoppedOnNaN;
+      result.message = "training stopped at step " + std::to_string(step) + " (" +
+                       std::to_string(result.tokens) + " tokens): the loss became " +
+                       (std::isnan(loss) ? "NaN" : "infinite") + "; weights are from before "
+                       "that step" +
+                       (result.last_checkpoint_tokens > 0
+                            ? "; the checkpoint in " + o.checkpoint_dir + " (" +
+                                  std::to_string(result.last_checkpoint_tokens) +
+                                  " tokens) is kept"
+                            : std::string());
+      break;
+    }
+
+    const double lr = lr_at(o, step, total_steps);
+    std::vector<at::Tensor> grads = {r.grad.W_enc, r.grad.b_enc, r.grad.W_dec, r.grad.b_dec};
+    clip_grad_norm(grads, o.max_grad_norm);
+    adam.step(grads, lr);
+    if (topk_like) st.p.W_dec.div_(st.p.W_dec.norm(2, {1}, true).clamp_min(1e-12));
+
+    const at::Tensor on = r.features.gt(0);
+    const at::Tensor fired_now = on.any(0);
+    st.since_fired.add_(1).masked_fill_(fired_now, 0);
+    if (st.window_steps == o.feature_sampling_window) {
+      st.fired.zero_();
+      st.window_tokens = st.window_steps = 0;
+    }
+    st.fired.add_(on.sum({0}));
+    st.window_tokens += x.size(0);
+    ++st.window_steps;
+    if (o.architecture == TrainArchitecture::BatchTopK) {
+      // Running mean of the smallest kept activation: the JumpReLU threshold.
+      const at::Tensor pos = r.features.masked_select(on);
+      if (pos.numel() > 0)
+        st.threshold = (1 - o.topk_threshold_lr) * st.threshold +
+                       o.topk_threshold_lr * pos.min().to(at::kDouble).item<double>();
+    }
+
+    result.tokens += x.size(0);
+    result.steps = step + 1;
+    if (next_checkpoint > 0 && result.tokens >= next_checkpoint) {
+      save_sae(to_sae(st, o, d_in), o.checkpoint_dir);
+      result.last_checkpoint_tokens = result.tokens;
+      while (next_checkpoint <= result.tokens) next_checkpoint += o.checkpoint_every_tokens;
+    }
+
+    const bool report = o.progress_every_steps > 0 && (result.steps % o.progress_every_steps == 0 ||
+                                                       result.tokens >= o.total_tokens);
+    if (report || result.tokens >= o.total_tokens) {
+      TrainProgress& pr = result.last;
+      pr.step = result.steps;
+      pr.tokens = result.tokens;
+      pr.total_tokens = o.total_tokens;
+      pr.elapsed_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      pr.tokens_per_s = pr.elapsed_s > 0 ? static_cast<double>(result.tokens) / pr.elapsed_s : 0;
+      pr.loss = loss;
+      pr.mse = r.mse.item<double>();
+      pr.l1 = r.l1.item<double>();
+      pr.aux = r.aux.item<double>();
+      pr.l0 = static_cast<double>(on.sum().item<int64_t>()) / static_cast<double>(x.size(0));
+      pr.dead_fraction = st.since_fired.gt(o.dead_feature_window).sum().item<int64_t>() /
+                         static_cast<double>(o.d_sae);
+      pr.lr = lr;
+      pr.l1_coefficient = ss.l1_coefficient;
+      if (report && progress) progress(pr);
+    }
+  }
+  result.sae = to_sae(st, o, d_in);
+  return result;
+}
+
+}  // namespace saescope::sae
