@@ -1,24 +1,71 @@
 #include "ui/main_window.h"
 
 #include <QApplication>
+#include <QDockWidget>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSettings>
 #include <QStatusBar>
+#include <QTabWidget>
 
 #include "core/common/runtime_info.h"
+#include "core/store/workspace.h"
+#include "ui/features_view.h"
+#include "ui/jobs_panel.h"
+#include "ui/model_panel.h"
+#include "ui/workspace_session.h"
 
 namespace saescope::ui {
+
+namespace {
+constexpr int kMaxRecent = 8;
+const char* kRecentKey = "workspaces/recent";
+}  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle(QStringLiteral("SAEScope"));
   resize(1600, 1000);
+  session_ = new WorkspaceSession(this);
+
+  model_panel_ = new ModelPanel(session_, this);
+  auto* modelDock = new QDockWidget(tr("Model"), this);
+  modelDock->setObjectName(QStringLiteral("modelDock"));
+  modelDock->setWidget(model_panel_);
+  addDockWidget(Qt::LeftDockWidgetArea, modelDock);
+
+  jobs_ = new JobsPanel(this);
+  auto* jobsDock = new QDockWidget(tr("Jobs"), this);
+  jobsDock->setObjectName(QStringLiteral("jobsDock"));
+  jobsDock->setWidget(jobs_);
+  addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
+  resizeDocks({jobsDock}, {160}, Qt::Vertical);
+  resizeDocks({modelDock}, {300}, Qt::Horizontal);
+
+  tabs_ = new QTabWidget(this);
+  tabs_->setObjectName(QStringLiteral("views"));
+  features_ = new FeaturesView(session_, tabs_);
+  tabs_->addTab(features_, tr("&Features"));
+  setCentralWidget(tabs_);
+
+  connect(model_panel_, &ModelPanel::saeSelected, features_, &FeaturesView::setSae);
+  connect(jobs_, &JobsPanel::jobFailed, this, [this](const QString& title, const QString& error) {
+    showError(tr("%1 failed").arg(title), error);
+  });
+  connect(jobs_, &JobsPanel::jobFinished, session_, &WorkspaceSession::notifyResultsChanged);
+  connect(session_, &WorkspaceSession::opened, this, [this] {
+    setWindowTitle(QStringLiteral("%1 — SAEScope").arg(QFileInfo(session_->path()).fileName()));
+  });
 
   QMenu* file = menuBar()->addMenu(tr("&File"));
-  QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
-  quit->setShortcut(QKeySequence::Quit);
-
+  file->addAction(tr("&New workspace…"), QKeySequence::New, this, &MainWindow::newWorkspace);
+  file->addAction(tr("&Open workspace…"), QKeySequence::Open, this, &MainWindow::chooseWorkspace);
+  recent_menu_ = file->addMenu(tr("Open &recent"));
+  rebuildRecentMenu();
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About SAEScope"), this, &MainWindow::showAbout);
 
@@ -27,16 +74,82 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   statusBar()->addPermanentWidget(engine);
 }
 
+MainWindow::~MainWindow() = default;
+
 QString MainWindow::runtimeSummary() {
   const RuntimeInfo info = runtime_info();
   const QString blas = info.blas_library.empty()
                            ? tr("no BLAS mapped")
-                           : QFileInfo(QString::fromStdString(info.blas_library)).path();
+                           : QFileInfo(QString::fromStdString(info.blas_library)).fileName();
   return tr("LibTorch %1 · BLAS %2%3 · %4 threads · CUDA %5")
       .arg(QString::fromStdString(info.torch_version), blas,
            info.blas_is_optimised ? QString() : tr(" (reference, slow)"))
       .arg(info.intra_op_threads)
       .arg(info.cuda_available ? tr("available") : tr("not available"));
+}
+
+bool MainWindow::openWorkspace(const QString& path) {
+  try {
+    session_->open(path);
+  } catch (const store::WorkspaceDamaged& e) {
+    emit errorShown(QString::fromStdString(e.what()));
+    const auto answer = QMessageBox::question(
+        this, tr("Workspace damaged"),
+        QString::fromStdString(e.what()) + tr("\n\nRecover it now?"),
+        QMessageBox::Yes | QMessageBox::No);
+    if (answer != QMessageBox::Yes) return false;
+    const auto report = store::Workspace::recover(path.toStdString());
+    statusBar()->showMessage(tr("Recovered: kept %1 inputs and %2 notes; the damaged file is %3")
+                                 .arg(report.inputs_kept)
+                                 .arg(report.notes_kept)
+                                 .arg(QString::fromStdString(report.damaged_copy)));
+    return openWorkspace(path);
+  } catch (const std::exception& e) {
+    showError(tr("Cannot open workspace"), QString::fromStdString(e.what()));
+    return false;
+  }
+  rememberRecent(path);
+  return true;
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+  emit errorShown(message);
+  auto* box = new QMessageBox(QMessageBox::Critical, title, message, QMessageBox::Ok, this);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->open();  // window-modal, never blocks the event loop
+}
+
+void MainWindow::newWorkspace() {
+  QString path = QFileDialog::getSaveFileName(this, tr("New workspace"), QString(),
+                                              tr("SAEScope workspace (*.saescope)"));
+  if (path.isEmpty()) return;
+  if (!path.endsWith(QLatin1String(".saescope"))) path += QLatin1String(".saescope");
+  openWorkspace(path);
+}
+
+void MainWindow::chooseWorkspace() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open workspace"), QString(),
+                                                    tr("SAEScope workspace (*.saescope)"));
+  if (!path.isEmpty()) openWorkspace(path);
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+  QSettings settings;
+  QStringList recent = settings.value(kRecentKey).toStringList();
+  const QString abs = QFileInfo(path).absoluteFilePath();
+  recent.removeAll(abs);
+  recent.prepend(abs);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  settings.setValue(kRecentKey, recent);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recent_menu_->clear();
+  const QStringList recent = QSettings().value(kRecentKey).toStringList();
+  for (const QString& path : recent)
+    recent_menu_->addAction(path, this, [this, path] { openWorkspace(path); });
+  recent_menu_->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::showAbout() {

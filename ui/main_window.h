@@ -1,21 +1,54 @@
 #pragma once
-// The SAEScope main window. For now: the shell (menus, status bar showing the
-// engine's runtime); the model, features, senses and evaluation views attach here.
+// The SAEScope main window: File menu with workspaces, a model panel (left),
+// the Features / Senses / Evaluation views (centre) and the jobs panel
+// (bottom). Views read from the workspace session; long work goes to jobs.
 #include <QMainWindow>
 
 namespace saescope::ui {
+
+class FeaturesView;
+class JobsPanel;
+class WorkspaceSession;
+class ModelPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
 
   // One line describing the engine (LibTorch, BLAS, threads, CUDA): shown in
   // the status bar and the About box.
   static QString runtimeSummary();
 
+  // Opens a workspace; on failure shows the error (offering recovery for a
+  // damaged file) and returns false.
+  bool openWorkspace(const QString& path);
+
+  WorkspaceSession* session() const { return session_; }
+  FeaturesView* featuresView() const { return features_; }
+  JobsPanel* jobsPanel() const { return jobs_; }
+  ModelPanel* modelPanel() const { return model_panel_; }
+  QTabWidget* views() const { return tabs_; }
+
+ signals:
+  // Errors are shown in a dialog and also signalled (tests observe this).
+  void errorShown(const QString& message);
+
  private:
+  void showError(const QString& title, const QString& message);
+  void newWorkspace();
+  void chooseWorkspace();
+  void rememberRecent(const QString& path);
+  void rebuildRecentMenu();
   void showAbout();
+
+  WorkspaceSession* session_ = nullptr;
+  ModelPanel* model_panel_ = nullptr;
+  FeaturesView* features_ = nullptr;
+  JobsPanel* jobs_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  QMenu* recent_menu_ = nullptr;
 };
 
 }  // namespace saescope::ui

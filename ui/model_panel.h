@@ -1,0 +1,33 @@
+#pragma once
+// The model panel: the SAEs the workspace knows (grouped by hook), and the
+// selection every view follows.
+#include <QWidget>
+#include <optional>
+
+#include "ui/workspace_session.h"
+
+class QListWidget;
+class QLabel;
+
+namespace saescope::ui {
+
+class ModelPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ModelPanel(WorkspaceSession* session, QWidget* parent = nullptr);
+  void reload();
+  std::optional<SaeEntry> currentSae() const;
+  bool selectSae(int64_t input_id);
+  QListWidget* saeList() const { return saes_; }
+
+ signals:
+  void saeSelected(const std::optional<saescope::ui::SaeEntry>& sae);
+
+ private:
+  WorkspaceSession* session_;
+  QLabel* summary_ = nullptr;
+  QListWidget* saes_ = nullptr;
+  std::vector<SaeEntry> entries_;
+};
+
+}  // namespace saescope::ui

@@ -1,0 +1,50 @@
+#include "ui/workspace_session.h"
+
+#include <QFileInfo>
+
+namespace saescope::ui {
+
+QString SaeEntry::displayName() const {
+  const auto& c = input.config;
+  QString name = QString::fromStdString(c.value("hook_name", std::string()));
+  if (name.isEmpty()) name = QFileInfo(QString::fromStdString(input.path)).fileName();
+  const QString arch = QString::fromStdString(c.value("architecture", std::string()));
+  if (!arch.isEmpty()) name += QStringLiteral(" · ") + arch;
+  if (c.contains("k") && c["k"].is_number()) name += QStringLiteral(" k=%1").arg(c["k"].get<int>());
+  if (c.contains("d_sae") && c["d_sae"].is_number())
+    name += QStringLiteral(" · %1").arg(c["d_sae"].get<long long>());
+  return name;
+}
+
+WorkspaceSession::WorkspaceSession(QObject* parent) : QObject(parent) {}
+WorkspaceSession::~WorkspaceSession() = default;
+
+void WorkspaceSession::open(const QString& path) {
+  auto ws = store::Workspace::open(path.toStdString());  // throws before we drop the old one
+  workspace_ = std::move(ws);
+  emit opened();
+}
+
+void WorkspaceSession::close() {
+  workspace_.reset();
+  emit closed();
+}
+
+QString WorkspaceSession::path() const {
+  return workspace_ ? QString::fromStdString(workspace_->path()) : QString();
+}
+
+std::vector<SaeEntry> WorkspaceSession::saes() {
+  std::vector<SaeEntry> out;
+  if (!workspace_) return out;
+  const auto harvests = workspace_->results("harvest");
+  for (auto& input : workspace_->inputs(store::InputKind::Sae)) {
+    SaeEntry e{input, std::nullopt};
+    for (const auto& h : harvests)  // latest finished harvest of this SAE
+      if (h.done && h.sae_id == input.id) e.harvest = h;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace saescope::ui

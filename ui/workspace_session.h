@@ -1,0 +1,47 @@
+#pragma once
+// The workspace open in the window, shared by every view. Views read results
+// from the store through this; they never compute.
+#include <QObject>
+#include <QString>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/store/workspace.h"
+
+namespace saescope::ui {
+
+// An SAE the workspace knows, with its latest finished harvest if any.
+struct SaeEntry {
+  store::InputRecord input;
+  std::optional<store::ResultRecord> harvest;
+  QString displayName() const;  // "blocks.3.hook_resid_post · topk k=32 · 4096"
+};
+
+class WorkspaceSession : public QObject {
+  Q_OBJECT
+ public:
+  explicit WorkspaceSession(QObject* parent = nullptr);
+  ~WorkspaceSession() override;
+
+  // Opens (or creates) a workspace; throws InputError / WorkspaceDamaged.
+  void open(const QString& path);
+  void close();
+  bool isOpen() const { return workspace_ != nullptr; }
+  QString path() const;
+  store::Workspace* workspace() { return workspace_.get(); }
+
+  std::vector<SaeEntry> saes();
+  // Tells the views that results changed (a job finished).
+  void notifyResultsChanged() { emit resultsChanged(); }
+
+ signals:
+  void opened();
+  void closed();
+  void resultsChanged();
+
+ private:
+  std::unique_ptr<store::Workspace> workspace_;
+};
+
+}  // namespace saescope::ui
