@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/common/sha256.h"
+#include "core/store/evaluation_store.h"
 #include "core/store/feature_store.h"
 #include "core/store/schema.h"
 #include "core/store/workspace.h"
@@ -227,6 +228,35 @@ class TestStore : public QObject {
     auto by_max = fs_.list(5, FeatureSort::MaxActivation, true, 2);
     QCOMPARE(by_max.size(), size_t(2));
     QCOMPARE(by_max.front().feature, int64_t(2));
+  }
+
+  void evaluationTablesRoundTrip() {
+    auto ws = Workspace::open(out_dir("evaluation") + "/w.saescope");
+    ws->db().exec("INSERT INTO results (id, key, kind, status) VALUES (3, 'k', 'pseval', 'done')");
+    EvaluationStore ev(ws->db());
+    {
+      Transaction tx(ws->db());
+      ev.put_word_confusion(3, {"bank", 4, 1, 3, 2});
+      ev.put_word_confusion(3, {"apple", 1, 0, 0, 0});
+      ev.put_sense(3, {"bank", "09213565-n", "sloping land beside water"});
+      ev.put_sense(3, {"bank", "08420278-n", "a financial institution"});
+      ev.put_occurrence(3, {0, "bank", "09213565-n", "they sat on the bank", 16, 20, 12, 3.5, 0.1, -0.2});
+      ev.put_occurrence(3, {1, "bank", "", "the bank lent money", 4, 8, -1, 0.0, 0.3, 0.4});
+      ev.put_occurrence(3, {2, "spring", "x", "in spring", 3, 9, 5, 1.0, 0, 0});
+      tx.commit();
+    }
+    const auto words = ev.word_confusions(3);
+    QCOMPARE(words.size(), size_t(2));
+    QCOMPARE(words[1].word, std::string("bank"));
+    QCOMPARE(words[1].fn, int64_t(2));
+    QCOMPARE(ev.words(3), (std::vector<std::string>{"bank", "spring"}));
+    QCOMPARE(ev.senses(3, "bank").size(), size_t(2));
+    const auto occ = ev.occurrences(3, "bank");
+    QCOMPARE(occ.size(), size_t(2));
+    QCOMPARE(occ[0].char_start, int64_t(16));
+    QCOMPARE(occ[1].sense_id, std::string());
+    QCOMPARE(occ[1].argmax_feature, int64_t(-1));
+    QCOMPARE(occ[0].pca_y, -0.2);
   }
 };
 

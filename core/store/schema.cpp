@@ -104,13 +104,25 @@ CREATE TABLE pseval_words (
   tp INTEGER NOT NULL, fp INTEGER NOT NULL, tn INTEGER NOT NULL, fn INTEGER NOT NULL,
   PRIMARY KEY (result_id, word)
 ) WITHOUT ROWID;
+CREATE TABLE senses (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  word TEXT NOT NULL,
+  sense_id TEXT NOT NULL,
+  gloss TEXT NOT NULL,
+  PRIMARY KEY (result_id, word, sense_id)
+) WITHOUT ROWID;
 CREATE TABLE sense_occurrences (
   result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
   occurrence INTEGER NOT NULL,
   word TEXT NOT NULL,
   sense_id TEXT NOT NULL,
+  context TEXT NOT NULL,
+  char_start INTEGER NOT NULL,
+  char_end INTEGER NOT NULL,
   argmax_feature INTEGER NOT NULL,
   activation REAL NOT NULL,
+  pca_x REAL NOT NULL,
+  pca_y REAL NOT NULL,
   PRIMARY KEY (result_id, occurrence)
 ) WITHOUT ROWID;
 CREATE INDEX sense_occurrences_by_word ON sense_occurrences (result_id, word);
