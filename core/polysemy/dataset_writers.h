@@ -15,8 +15,9 @@ namespace saescope::polysemy {
 std::string occurrences_to_jsonl(const std::vector<SenseOccurrence>& occurrences);
 
 // PS-Eval field names: id, context_1, context_2, target_word, pos,
-// target_word_location_1/2 ({char_start, char_end} or null), language, label
-// (1 same / 0 different); then split, sense_id_1, sense_id_2 when known.
+// target_word_location_1/2 ({char_start, char_end} or null), language ("en"
+// when the pair has none), label (1 same / 0 different); then split,
+// sense_id_1, sense_id_2 when known.
 std::string pairs_to_jsonl(const std::vector<WordPair>& pairs);
 
 void write_occurrences_jsonl(const std::string& path, const std::vector<SenseOccurrence>& occurrences);
