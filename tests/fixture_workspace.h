@@ -15,6 +15,7 @@ struct BuiltWorkspace {
   std::string path;
   int64_t model_id = 0, sae_id = 0, other_sae_id = 0, harvest_id = 0;
   int features = 0;
+  static constexpr int evaluated_saes = 5;
 };
 
 inline BuiltWorkspace build_workspace(const std::string& dir, int n_features = 300) {
@@ -91,6 +92,33 @@ inline BuiltWorkspace build_workspace(const std::string& dir, int n_features = 3
   }
   tx.commit();
   ws->finish_result(out.harvest_id, {{"tokens", 4096}});
+
+  // Evaluations: a family of topk SAEs at four layers plus the standard one.
+  fs::create_directories(dir + "/wic");
+  std::ofstream(dir + "/wic/pairs.jsonl") << "{}\n";
+  const int64_t dataset = ws->register_input(InputKind::Dataset, dir + "/wic/pairs.jsonl");
+  std::vector<int64_t> evaluated = {out.sae_id, out.other_sae_id};
+  for (int layer : {0, 1, 3}) {
+    const std::string sae_dir = dir + "/sae_topk_l" + std::to_string(layer);
+    fs::create_directories(sae_dir);
+    std::ofstream(sae_dir + "/cfg.json") << "{\"layer\":" << layer << "}";
+    evaluated.push_back(ws->register_input(
+        InputKind::Sae, sae_dir,
+        {{"hook_name", "blocks." + std::to_string(layer) + ".hook_resid_post"},
+         {"architecture", "topk"}, {"k", 8}, {"d_sae", n_features}}));
+  }
+  for (size_t i = 0; i < evaluated.size(); ++i) {
+    const double x = static_cast<double>(i);
+    const std::string tag = std::to_string(evaluated[i]);
+    const int64_t r = ws->begin_result("recon-" + tag, "reconstruction", out.model_id,
+                                       evaluated[i], std::nullopt, nlohmann::json::object());
+    ws->finish_result(r, {{"mse", 2.0 - 0.3 * x}, {"l0", 8.0 + 4 * x},
+                          {"explained_variance", 0.7 + 0.05 * x}, {"ce_loss_recovered", 0.8}});
+    const int64_t p = ws->begin_result("pseval-" + tag, "pseval", out.model_id, evaluated[i],
+                                       dataset, nlohmann::json::object());
+    ws->finish_result(p, {{"accuracy", 0.5 + 0.04 * x}, {"precision", 0.55}, {"recall", 0.6},
+                          {"specificity", 0.45}, {"f1", 0.3 + 0.1 * x}});
+  }
   return out;
 }
 

@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "fixture_workspace.h"
+#include "ui/evaluation_view.h"
 #include "ui/feature_page.h"
+#include <qcustomplot.h>
 #include "ui/feature_table_model.h"
 #include "ui/features_view.h"
 #include "ui/jobs_panel.h"
@@ -51,7 +53,7 @@ class TestGuiShell : public QObject {
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
-    QCOMPARE(window.modelPanel()->saeList()->count(), 2);
+    QCOMPARE(window.modelPanel()->saeList()->count(), built.evaluated_saes);
     QVERIFY(window.modelPanel()->selectSae(built.sae_id));
     FeaturesView* view = window.featuresView();
     QCOMPARE(view->model()->rowCount(), built.features);
@@ -78,6 +80,69 @@ class TestGuiShell : public QObject {
     QVERIFY(view->selectFeature(42));
     QTest::qWait(50);
     QVERIFY(window.grab().save(outPath(QStringLiteral("screenshot_features.png"))));
+  }
+
+  void evaluationChartsAndExports() {
+    const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_eval")).toStdString());
+    MainWindow window;
+    window.resize(1600, 1000);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
+    EvaluationView* view = window.evaluationView();
+    window.views()->setCurrentWidget(view);
+    QCOMPARE(view->model()->rowCount(), built.evaluated_saes);
+    // One point per evaluated SAE on each scatter chart.
+    QCOMPARE(EvaluationView::pointCount(view->mseChart()), built.evaluated_saes);
+    QCOMPARE(EvaluationView::pointCount(view->scoreChart()), built.evaluated_saes);
+    // The layer chart: the topk family at layers 0,1,2,3 and the standard one at 3.
+    QCOMPARE(view->layerChart()->graphCount(), 2);
+    QCOMPARE(EvaluationView::pointCount(view->layerChart()), built.evaluated_saes);
+    view->scoreChoice()->setCurrentText(QStringLiteral("Accuracy"));
+    QCOMPARE(EvaluationView::pointCount(view->scoreChart()), built.evaluated_saes);
+
+    // Clicking a point selects its SAE in the model panel.
+    QCPGraph* graph = view->mseChart()->graph(0);
+    const QPointF p = graph->coordsToPixels(graph->data()->constBegin()->key,
+                                            graph->data()->constBegin()->value);
+    QTest::mouseClick(view->mseChart(), Qt::LeftButton, Qt::NoModifier, p.toPoint());
+    QVERIFY(window.modelPanel()->currentSae().has_value());
+    QCOMPARE(window.modelPanel()->currentSae()->input.id,
+             view->model()->rows()[static_cast<size_t>(graph->property("saescopeRows").toList()[0].toInt())].sae.id);
+
+    const QString dir = outPath(QStringLiteral("export"));
+    QDir().mkpath(dir);
+    QString error;
+    const QStringList charts = view->exportCharts(dir, 1200, 800, 150, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(charts.size(), 9);
+    for (const QString& path : charts) {
+      QFile f(path);
+      QVERIFY(f.open(QIODevice::ReadOnly));
+      const QByteArray head = f.read(64);
+      if (path.endsWith(QLatin1String(".png"))) QVERIFY(head.startsWith("\x89PNG\r\n\x1a\n"));
+      if (path.endsWith(QLatin1String(".pdf"))) QVERIFY(head.startsWith("%PDF-"));
+      if (path.endsWith(QLatin1String(".svg"))) QVERIFY(head.contains("<?xml") || head.contains("<svg"));
+    }
+    QImage png(QDir(dir).filePath(QStringLiteral("mse_l0.png")));
+    QCOMPARE(png.width(), 1200);
+    QVERIFY(std::abs(png.dotsPerMeterX() - 5906) < 10);  // 150 DPI
+    const QString csv = QDir(dir).filePath(QStringLiteral("evaluation.csv"));
+    QVERIFY(view->exportCsv(csv, &error));
+    QFile csvFile(csv);
+    QVERIFY(csvFile.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(csvFile.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 1 + built.evaluated_saes);
+    QVERIFY(lines[0].startsWith(QStringLiteral("Model,Hook,Layer,Architecture,d_sae")));
+    const QString report = QDir(dir).filePath(QStringLiteral("report.pdf"));
+    QVERIFY2(view->exportReport(report, &error), qPrintable(error));
+    QFile reportFile(report);
+    QVERIFY(reportFile.open(QIODevice::ReadOnly));
+    const QByteArray pdf = reportFile.readAll();
+    QVERIFY(pdf.startsWith("%PDF-"));
+    QVERIFY(pdf.count("/Type /Page\n") + pdf.count("/Type /Page ") + pdf.count("/Type/Page") >= 4 ||
+            pdf.count("/Page") >= 5);
+    QVERIFY(window.grab().save(outPath(QStringLiteral("screenshot_evaluation.png"))));
   }
 
   void missingOrDamagedWorkspaceGivesError() {

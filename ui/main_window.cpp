@@ -13,6 +13,7 @@
 
 #include "core/common/runtime_info.h"
 #include "core/store/workspace.h"
+#include "ui/evaluation_view.h"
 #include "ui/features_view.h"
 #include "ui/jobs_panel.h"
 #include "ui/model_panel.h"
@@ -48,9 +49,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->setObjectName(QStringLiteral("views"));
   features_ = new FeaturesView(session_, tabs_);
   tabs_->addTab(features_, tr("&Features"));
+  evaluation_ = new EvaluationView(session_, tabs_);
+  tabs_->addTab(evaluation_, tr("&Evaluation"));
   setCentralWidget(tabs_);
 
   connect(model_panel_, &ModelPanel::saeSelected, features_, &FeaturesView::setSae);
+  connect(evaluation_, &EvaluationView::saeClicked, model_panel_, &ModelPanel::selectSae);
   connect(jobs_, &JobsPanel::jobFailed, this, [this](const QString& title, const QString& error) {
     showError(tr("%1 failed").arg(title), error);
   });

@@ -6,6 +6,7 @@
 
 namespace saescope::ui {
 
+class EvaluationView;
 class FeaturesView;
 class JobsPanel;
 class WorkspaceSession;
@@ -27,6 +28,7 @@ class MainWindow : public QMainWindow {
 
   WorkspaceSession* session() const { return session_; }
   FeaturesView* featuresView() const { return features_; }
+  EvaluationView* evaluationView() const { return evaluation_; }
   JobsPanel* jobsPanel() const { return jobs_; }
   ModelPanel* modelPanel() const { return model_panel_; }
   QTabWidget* views() const { return tabs_; }
@@ -46,6 +48,7 @@ class MainWindow : public QMainWindow {
   WorkspaceSession* session_ = nullptr;
   ModelPanel* model_panel_ = nullptr;
   FeaturesView* features_ = nullptr;
+  EvaluationView* evaluation_ = nullptr;
   JobsPanel* jobs_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QMenu* recent_menu_ = nullptr;

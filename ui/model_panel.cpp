@@ -10,8 +10,8 @@ namespace saescope::ui {
 ModelPanel::ModelPanel(WorkspaceSession* session, QWidget* parent)
     : QWidget(parent), session_(session) {
   summary_ = new QLabel(this);
-  summary_->setWordWrap(true);
   summary_->setObjectName(QStringLiteral("modelSummary"));
+  summary_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
   saes_ = new QListWidget(this);
   saes_->setObjectName(QStringLiteral("saeList"));
   auto* layout = new QVBoxLayout(this);

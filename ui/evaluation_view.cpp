@@ -1,0 +1,378 @@
+#include "ui/evaluation_view.h"
+
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPdfWriter>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTableView>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <map>
+#include <qcustomplot.h>
+
+#include "ui/charts.h"
+
+namespace saescope::ui {
+
+namespace {
+
+const char* kRowsProperty = "saescopeRows";  // QVariantList: model row of each data point
+
+QCPGraph* addPoints(QCustomPlot* plot, const QVector<double>& x, const QVector<double>& y,
+                    const QVariantList& rows, const QColor& colour, const QString& name,
+                    bool line) {
+  auto* g = plot->addGraph();
+  g->setName(name);
+  g->setData(x, y, /*alreadySorted=*/false);
+  g->setLineStyle(line ? QCPGraph::lsLine : QCPGraph::lsNone);
+  g->setPen(QPen(colour, 1.5));
+  g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, colour, colour, 10));
+  g->setProperty(kRowsProperty, rows);
+  return g;
+}
+
+void titled(QCustomPlot* plot, const QString& title) {
+  if (plot->plotLayout()->rowCount() < 2) {
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, title, QFont()));
+  }
+  auto* t = qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0));
+  t->setText(title);
+  t->setTextColor(plot->palette().color(QPalette::WindowText));
+}
+
+QColor seriesColour(int i) {
+  static const QColor colours[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
+                                   QColor(214, 39, 40), QColor(148, 103, 189), QColor(140, 86, 75),
+                                   QColor(227, 119, 194), QColor(127, 127, 127)};
+  return colours[i % 8];
+}
+
+}  // namespace
+
+EvaluationView::EvaluationView(WorkspaceSession* session, QWidget* parent)
+    : QWidget(parent), session_(session) {
+  model_ = new EvaluationModel(this);
+  proxy_ = new QSortFilterProxyModel(this);
+  proxy_->setSourceModel(model_);
+  proxy_->setSortRole(EvaluationModel::SortRole);
+  table_ = new QTableView(this);
+  table_->setObjectName(QStringLiteral("evaluationTable"));
+  table_->setModel(proxy_);
+  table_->setSortingEnabled(true);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->verticalHeader()->hide();
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+
+  score_ = new QComboBox(this);
+  score_->setObjectName(QStringLiteral("scoreChoice"));
+  score_->addItems(EvaluationModel::scoreNames());
+  auto* evaluate = new QPushButton(tr("Evaluate selected"), this);
+  evaluate->setObjectName(QStringLiteral("evaluateSelected"));
+  auto* exportButton = new QPushButton(tr("Export…"), this);
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(new QLabel(tr("Separation score:"), this));
+  controls->addWidget(score_);
+  controls->addStretch(1);
+  controls->addWidget(evaluate);
+  controls->addWidget(exportButton);
+
+  mse_l0_ = new QCustomPlot(this);
+  mse_l0_->setObjectName(QStringLiteral("mseL0Chart"));
+  score_l0_ = new QCustomPlot(this);
+  score_l0_->setObjectName(QStringLiteral("scoreL0Chart"));
+  layers_ = new QCustomPlot(this);
+  layers_->setObjectName(QStringLiteral("layerChart"));
+  auto* charts = new QHBoxLayout;
+  for (QCustomPlot* plot : {mse_l0_, score_l0_, layers_}) {
+    plot->setMinimumHeight(320);
+    plot->setMouseTracking(true);
+    charts->addWidget(plot, 1);
+    connect(plot, &QCustomPlot::mouseMove, this,
+            [this, plot](QMouseEvent* e) { hover(plot, e); });
+    connect(plot, &QCustomPlot::plottableClick, this,
+            [this](QCPAbstractPlottable* p, int dataIndex, QMouseEvent*) {
+              const QVariantList rows = p->property(kRowsProperty).toList();
+              if (dataIndex < 0 || dataIndex >= rows.size()) return;
+              const int row = rows[dataIndex].toInt();
+              const QModelIndex source = model_->index(row, 0);
+              table_->selectRow(proxy_->mapFromSource(source).row());
+              emit saeClicked(model_->rows()[static_cast<size_t>(row)].sae.id);
+            });
+  }
+  auto* top = new QWidget(this);
+  auto* topLayout = new QVBoxLayout(top);
+  topLayout->setContentsMargins(0, 0, 0, 0);
+  topLayout->addLayout(controls);
+  topLayout->addWidget(table_);
+  auto* bottom = new QWidget(this);
+  bottom->setLayout(charts);
+  auto* split = new QSplitter(Qt::Vertical, this);
+  split->addWidget(top);
+  split->addWidget(bottom);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(split);
+
+  connect(score_, &QComboBox::currentTextChanged, this, &EvaluationView::replot);
+  connect(evaluate, &QPushButton::clicked, this, [this] {
+    QList<qint64> ids;
+    for (const QModelIndex& i : table_->selectionModel()->selectedRows())
+      ids << model_->rows()[static_cast<size_t>(proxy_->mapToSource(i).row())].sae.id;
+    if (!ids.isEmpty()) emit evaluateRequested(ids);
+  });
+  connect(exportButton, &QPushButton::clicked, this, &EvaluationView::exportDialog);
+  connect(session_, &WorkspaceSession::opened, this, &EvaluationView::reload);
+  connect(session_, &WorkspaceSession::resultsChanged, this, &EvaluationView::reload);
+  connect(session_, &WorkspaceSession::closed, this, &EvaluationView::reload);
+}
+
+void EvaluationView::reload() {
+  model_->reload(session_->workspace());
+  replot();
+}
+
+int EvaluationView::pointCount(QCustomPlot* plot) {
+  int n = 0;
+  for (int i = 0; i < plot->graphCount(); ++i) n += plot->graph(i)->dataCount();
+  return n;
+}
+
+void EvaluationView::replot() {
+  const QString scoreName = score_->currentText();
+  const auto& rows = model_->rows();
+  for (QCustomPlot* plot : {mse_l0_, score_l0_, layers_}) {
+    plot->clearGraphs();
+    plot->clearItems();
+    applyPalette(plot);
+  }
+  // 1. MSE against L0, each SAE a point coloured by the score (grey: no score).
+  QCPColorGradient gradient(QCPColorGradient::gpThermal);
+  QCPRange scoreRange(0, 1);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    if (!r.mse || !r.l0) continue;
+    const auto s = EvaluationModel::score(r, scoreName);
+    const QColor c = s ? QColor(gradient.color(*s, scoreRange)) : QColor(150, 150, 150);
+    addPoints(mse_l0_, {*r.l0}, {*r.mse}, {int(i)}, c, describe(r), false);
+  }
+  titled(mse_l0_, tr("MSE against L0 · colour: %1 (0 → 1)").arg(scoreName));
+  mse_l0_->xAxis->setLabel(tr("L0 (active features per token)"));
+  mse_l0_->yAxis->setLabel(tr("MSE"));
+  if (!colour_scale_) {
+    colour_scale_ = new QCPColorScale(mse_l0_);
+    colour_scale_->setGradient(gradient);
+    colour_scale_->setDataRange(scoreRange);
+    mse_l0_->plotLayout()->addElement(1, 1, colour_scale_);
+  }
+  colour_scale_->setLabel(scoreName);
+  colour_scale_->axis()->setTickLabelColor(mse_l0_->palette().color(QPalette::WindowText));
+  colour_scale_->axis()->setLabelColor(mse_l0_->palette().color(QPalette::WindowText));
+
+  // 2. The score against L0.
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    const auto s = EvaluationModel::score(r, scoreName);
+    if (!s || !r.l0) continue;
+    addPoints(score_l0_, {*r.l0}, {*s}, {int(i)}, seriesColour(0), describe(r), false);
+  }
+  titled(score_l0_, tr("%1 against L0").arg(scoreName));
+  score_l0_->xAxis->setLabel(tr("L0"));
+  score_l0_->yAxis->setLabel(scoreName);
+
+  // 3. The score per layer, one series per SAE family (architecture + width).
+  std::map<QString, std::vector<size_t>> families;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].layer >= 0 && EvaluationModel::score(rows[i], scoreName))
+      families[rows[i].family].push_back(i);
+  int series = 0;
+  for (auto& [family, members] : families) {
+    std::sort(members.begin(), members.end(),
+              [&](size_t a, size_t b) { return rows[a].layer < rows[b].layer; });
+    QVector<double> x, y;
+    QVariantList indices;
+    for (size_t i : members) {
+      x << rows[i].layer;
+      y << *EvaluationModel::score(rows[i], scoreName);
+      indices << int(i);
+    }
+    addPoints(layers_, x, y, indices, seriesColour(series++), family, true);
+  }
+  titled(layers_, tr("%1 by layer").arg(scoreName));
+  QSharedPointer<QCPAxisTickerFixed> integers(new QCPAxisTickerFixed);
+  integers->setTickStep(1.0);
+  integers->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  layers_->xAxis->setTicker(integers);
+  layers_->xAxis->setLabel(tr("layer"));
+  layers_->yAxis->setLabel(scoreName);
+  layers_->legend->setVisible(series > 0);
+  layers_->legend->setBrush(layers_->palette().color(QPalette::Base));
+  layers_->legend->setTextColor(layers_->palette().color(QPalette::WindowText));
+
+  for (QCustomPlot* plot : {mse_l0_, score_l0_, layers_}) {
+    plot->rescaleAxes();
+    for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {  // breathing room around points
+      const QCPRange r = axis->range();
+      const double pad = r.size() > 0 ? r.size() * 0.08 : 0.5;
+      axis->setRange(r.lower - pad, r.upper + pad);
+    }
+    plot->replot();
+  }
+}
+
+QString EvaluationView::describe(const EvaluationRow& r) const {
+  QStringList parts{r.hook, r.architecture};
+  if (!r.sparsity.isEmpty()) parts << r.sparsity;
+  parts << QStringLiteral("d_sae %1").arg(r.d_sae);
+  if (r.mse) parts << QStringLiteral("MSE %1").arg(*r.mse, 0, 'f', 4);
+  if (r.l0) parts << QStringLiteral("L0 %1").arg(*r.l0, 0, 'f', 1);
+  if (r.f1) parts << QStringLiteral("F1 %1").arg(*r.f1, 0, 'f', 3);
+  return parts.join(QStringLiteral(" · "));
+}
+
+void EvaluationView::hover(QCustomPlot* plot, QMouseEvent* event) {
+  double best = 12;  // pixels
+  QString text;
+  for (int g = 0; g < plot->graphCount(); ++g) {
+    QCPGraph* graph = plot->graph(g);
+    const QVariantList rows = graph->property(kRowsProperty).toList();
+    int k = 0;
+    for (auto it = graph->data()->constBegin(); it != graph->data()->constEnd(); ++it, ++k) {
+      const QPointF p = graph->coordsToPixels(it->key, it->value);
+      const double d = QLineF(p, event->position()).length();
+      if (d < best && k < rows.size()) {
+        best = d;
+        text = describe(model_->rows()[static_cast<size_t>(rows[k].toInt())]);
+      }
+    }
+  }
+  if (text.isEmpty()) QToolTip::hideText();
+  else QToolTip::showText(event->globalPosition().toPoint(), text, plot);
+}
+
+bool EvaluationView::exportCsv(const QString& path, QString* error) const {
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+    if (error) *error = tr("%1: cannot write (%2)").arg(path, f.errorString());
+    return false;
+  }
+  f.write(model_->toCsv().toUtf8());
+  return f.error() == QFile::NoError;
+}
+
+QStringList EvaluationView::exportCharts(const QString& dir, int width, int height, int dpi,
+                                         QString* error) {
+  QStringList written;
+  const std::pair<QCustomPlot*, QString> charts[] = {
+      {mse_l0_, QStringLiteral("mse_l0")}, {score_l0_, QStringLiteral("separation_l0")},
+      {layers_, QStringLiteral("layers")}};
+  for (const auto& [plot, name] : charts)
+    for (const char* ext : {"png", "pdf", "svg"}) {
+      const QString path = QDir(dir).filePath(name + QLatin1Char('.') + QLatin1String(ext));
+      if (!exportChart(plot, path, width, height, dpi, error)) return written;
+      written << path;
+    }
+  return written;
+}
+
+bool EvaluationView::exportReport(const QString& path, QString* error) {
+  QPdfWriter pdf(path);
+  pdf.setPageSize(QPageSize(QPageSize::A4));
+  pdf.setPageOrientation(QPageLayout::Landscape);
+  pdf.setResolution(150);
+  pdf.setTitle(tr("SAEScope evaluation report"));
+  pdf.setCreator(QStringLiteral("SAEScope " SAESCOPE_VERSION));
+  QPainter painter;
+  if (!painter.begin(&pdf)) {
+    if (error) *error = tr("%1: cannot write the report").arg(path);
+    return false;
+  }
+  const QRect page = painter.viewport();
+  painter.setPen(Qt::black);
+  // Page 1: what this is about.
+  QFont title = painter.font();
+  title.setPointSize(20);
+  title.setBold(true);
+  painter.setFont(title);
+  painter.drawText(QRect(0, 0, page.width(), 120), Qt::AlignLeft | Qt::AlignVCenter,
+                   tr("SAEScope evaluation report"));
+  QFont body = painter.font();
+  body.setPointSize(11);
+  body.setBold(false);
+  painter.setFont(body);
+  QStringList lines;
+  lines << tr("Workspace: %1").arg(session_->path());
+  if (auto* ws = session_->workspace()) {
+    for (const auto& m : ws->inputs(store::InputKind::Model))
+      lines << tr("Model: %1").arg(QString::fromStdString(m.path));
+    for (const auto& d : ws->inputs(store::InputKind::Dataset))
+      lines << tr("Dataset: %1").arg(QString::fromStdString(d.path));
+  }
+  lines << tr("Date: %1").arg(QDateTime::currentDateTime().toString(Qt::ISODate));
+  lines << tr("SAEs: %1 · separation score: %2").arg(model_->rowCount()).arg(score_->currentText());
+  painter.drawText(QRect(0, 140, page.width(), page.height() - 140), Qt::AlignLeft | Qt::AlignTop,
+                   lines.join(QLatin1Char('\n')));
+  // One page per chart, drawn as vectors.
+  for (QCustomPlot* plot : {mse_l0_, score_l0_, layers_}) {
+    pdf.newPage();
+    const int w = 1200, h = 700;
+    painter.save();
+    const double scale = std::min(page.width() / double(w), page.height() / double(h));
+    painter.scale(scale, scale);
+    plot->render(&painter, QPoint(), QRegion(), QWidget::DrawChildren);
+    painter.restore();
+  }
+  // The table.
+  pdf.newPage();
+  QFont small = body;
+  small.setPointSize(7);
+  painter.setFont(small);
+  const QStringList csv = model_->toCsv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+  const int lineHeight = painter.fontMetrics().height() + 4;
+  int y = 0;
+  for (const QString& line : csv) {
+    if (y + lineHeight > page.height()) {
+      pdf.newPage();
+      y = 0;
+    }
+    const QStringList cells = line.split(QLatin1Char(','));
+    const int cols = EvaluationModel::ColumnCount;
+    const int cellWidth = page.width() / cols;
+    for (int c = 0; c < cols && c < cells.size(); ++c)
+      painter.drawText(QRect(c * cellWidth, y, cellWidth - 4, lineHeight),
+                       Qt::AlignLeft | Qt::AlignVCenter,
+                       painter.fontMetrics().elidedText(cells[c], Qt::ElideRight, cellWidth - 4));
+    y += lineHeight;
+  }
+  return painter.end();
+}
+
+void EvaluationView::exportDialog() {
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Export charts, table and report to"));
+  if (dir.isEmpty()) return;
+  bool ok = false;
+  const int dpi = QInputDialog::getInt(this, tr("PNG resolution"), tr("DPI for PNG charts:"), 150,
+                                       72, 600, 1, &ok);
+  if (!ok) return;
+  QString error;
+  QStringList files = exportCharts(dir, 1200, 800, dpi, &error);
+  const QString csv = QDir(dir).filePath(QStringLiteral("evaluation.csv"));
+  if (error.isEmpty() && exportCsv(csv, &error)) files << csv;
+  const QString report = QDir(dir).filePath(QStringLiteral("report.pdf"));
+  if (error.isEmpty() && exportReport(report, &error)) files << report;
+  if (!error.isEmpty()) QMessageBox::critical(this, tr("Export failed"), error);
+  else QMessageBox::information(this, tr("Exported"), files.join(QLatin1Char('\n')));
+}
+
+}  // namespace saescope::ui
