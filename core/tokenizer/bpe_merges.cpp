@@ -42,35 +42,36 @@ void BpeMerges::apply(std::vector<TokenId>& symbols) const {
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
   }
-  struct Candidate {
-    std::int32_t rank;
-    int pos;
-    TokenId left, right, merged;
-    bool operator>(const Candidate& o) const {
-      return rank != o.rank ? rank > o.rank : pos > o.pos;
-    }
+  // Candidates are (rank << 32 | position): the smallest is the lowest rank,
+  // leftmost first. Ranks are unique per rule, so a candidate is still valid
+  // when the pair now at its position has a rule of the same rank.
+  const auto candidate = [&](int pos) -> std::uint64_t {
+    if (pos < 0 || next[pos] < 0) return kEmpty;
+    const Rule* rule = find(symbols[pos], symbols[next[pos]]);
+    return rule ? (static_cast<std::uint64_t>(rule->rank) << 32) | static_cast<std::uint32_t>(pos)
+                : kEmpty;
   };
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;
-  const auto offer = [&](int pos) {
-    if (pos < 0 || next[pos] < 0) return;
-    const TokenId left = symbols[pos], right = symbols[next[pos]];
-    if (const Rule* rule = find(left, right)) queue.push({rule->rank, pos, left, right, rule->merged});
-  };
-  for (int i = 0; i + 1 < n; ++i) offer(i);
+  std::vector<std::uint64_t> heap;
+  heap.reserve(n);
+  for (int i = 0; i + 1 < n; ++i)
+    if (const std::uint64_t c = candidate(i); c != kEmpty) heap.push_back(c);
+  std::priority_queue<std::uint64_t, std::vector<std::uint64_t>, std::greater<std::uint64_t>> queue(
+      std::greater<std::uint64_t>(), std::move(heap));  // heapify: O(n)
 
   while (!queue.empty()) {
-    const Candidate c = queue.top();
+    const std::uint64_t top = queue.top();
     queue.pop();
-    // Stale when either side has merged since: a merged symbol is a longer
-    // token, so its id can never equal what it was.
-    const int right_pos = next[c.pos];
-    if (symbols[c.pos] != c.left || right_pos < 0 || symbols[right_pos] != c.right) continue;
-    symbols[c.pos] = c.merged;
-    symbols[right_pos] = -1;
-    next[c.pos] = next[right_pos];
-    if (next[c.pos] >= 0) prev[next[c.pos]] = c.pos;
-    offer(prev[c.pos]);
-    offer(c.pos);
+    const int pos = static_cast<int>(top & 0xFFFFFFFFu);
+    if (symbols[pos] < 0 || next[pos] < 0) continue;  // merged away, or now last
+    const Rule* rule = find(symbols[pos], symbols[next[pos]]);
+    if (!rule || rule->rank != static_cast<std::int32_t>(top >> 32)) continue;  // stale
+    const int right = next[pos];
+    symbols[pos] = rule->merged;
+    symbols[right] = -1;
+    next[pos] = next[right];
+    if (next[pos] >= 0) prev[next[pos]] = pos;
+    if (const std::uint64_t c = candidate(prev[pos]); c != kEmpty) queue.push(c);
+    if (const std::uint64_t c = candidate(pos); c != kEmpty) queue.push(c);
   }
 
   int out = 0;

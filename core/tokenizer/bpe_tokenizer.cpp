@@ -18,6 +18,8 @@ namespace {
 // English text has a few tens of thousands of distinct pre-tokens; the bound
 // only keeps adversarial input (random strings) from growing the cache forever.
 constexpr std::size_t kMaxCacheEntries = 1 << 20;
+// Longer pieces (runs of one character, blobs) hardly ever repeat: not cached.
+constexpr std::size_t kMaxCachedPiece = 256;
 const std::string kEndOfText = "<|endoftext|>";
 
 }  // namespace
@@ -40,6 +42,7 @@ struct BpeTokenizer::Impl {
   template <bool kOffsets>
   void encode_ordinary(std::string_view text, std::size_t base, Encoding& out) const;
   std::vector<TokenId> bpe(std::string_view piece) const;
+  bool cached_bpe(std::string_view piece, std::vector<TokenId>& out) const;  // appends on a hit
 };
 
 BpeTokenizer::BpeTokenizer(BpeVocabulary vocabulary) : impl_(std::make_unique<Impl>()) {
@@ -107,6 +110,15 @@ std::vector<TokenId> BpeTokenizer::Impl::bpe(std::string_view piece) const {
   return symbols;
 }
 
+bool BpeTokenizer::Impl::cached_bpe(std::string_view piece, std::vector<TokenId>& out) const {
+  const std::string key(piece);  // no allocation: short pieces fit the small-string buffer
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  const auto it = cache.find(key);
+  if (it == cache.end()) return false;
+  out.insert(out.end(), it->second.begin(), it->second.end());
+  return true;
+}
+
 template <bool kOffsets>
 void BpeTokenizer::Impl::encode_ordinary(std::string_view text, std::size_t base,
                                          Encoding& out) const {
@@ -116,23 +128,17 @@ void BpeTokenizer::Impl::encode_ordinary(std::string_view text, std::size_t base
       if (kOffsets) out.offsets.push_back({base + begin, base + end});
       return;
     }
-    std::string key(text.substr(begin, end - begin));
     const std::size_t first = out.ids.size();
-    bool hit = false;
-    {
-      std::lock_guard<std::mutex> lock(cache_mutex);
-      const auto it = cache.find(key);
-      if (it != cache.end()) {
-        out.ids.insert(out.ids.end(), it->second.begin(), it->second.end());
-        hit = true;
-      }
-    }
-    if (!hit) {
-      std::vector<TokenId> ids = bpe(key);
+    const std::string_view piece = text.substr(begin, end - begin);
+    if (piece.size() > kMaxCachedPiece) {
+      const std::vector<TokenId> ids = bpe(piece);
+      out.ids.insert(out.ids.end(), ids.begin(), ids.end());
+    } else if (!cached_bpe(piece, out.ids)) {
+      std::vector<TokenId> ids = bpe(piece);
       out.ids.insert(out.ids.end(), ids.begin(), ids.end());
       std::lock_guard<std::mutex> lock(cache_mutex);
       if (cache.size() >= kMaxCacheEntries) cache.clear();
-      cache.emplace(std::move(key), std::move(ids));
+      cache.emplace(std::string(piece), std::move(ids));
     }
     if (kOffsets) {
       std::size_t pos = base + begin;
