@@ -238,6 +238,7 @@ class TestStore : public QObject {
       Transaction tx(ws->db());
       ev.put_word_confusion(3, {"bank", 4, 1, 3, 2});
       ev.put_word_confusion(3, {"apple", 1, 0, 0, 0});
+      ev.put_word_score(3, {"bank", 2, 1.0, 0.5});
       ev.put_sense(3, {"bank", "09213565-n", "sloping land beside water"});
       ev.put_sense(3, {"bank", "08420278-n", "a financial institution"});
       ev.put_occurrence(3, {0, "bank", "09213565-n", "they sat on the bank", 16, 20, 12, 3.5, 0.1, -0.2});
@@ -257,6 +258,8 @@ class TestStore : public QObject {
     QCOMPARE(occ[1].sense_id, std::string());
     QCOMPARE(occ[1].argmax_feature, int64_t(-1));
     QCOMPARE(occ[0].pca_y, -0.2);
+    QCOMPARE(ev.word_score(3, "bank")->nmi, 0.5);
+    QVERIFY(!ev.word_score(3, "spring").has_value());
   }
 };
 

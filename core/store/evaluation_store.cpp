@@ -10,6 +10,22 @@ void EvaluationStore::put_word_confusion(int64_t result_id, const WordConfusion&
   s.run();
 }
 
+void EvaluationStore::put_word_score(int64_t result_id, const WordScore& w) {
+  Statement s = db_.prepare(
+      "INSERT OR REPLACE INTO word_scores (result_id, word, occurrences, purity, nmi) "
+      "VALUES (?, ?, ?, ?, ?)");
+  s.bind(1, result_id).bind(2, w.word).bind(3, w.occurrences).bind(4, w.purity).bind(5, w.nmi);
+  s.run();
+}
+
+std::optional<WordScore> EvaluationStore::word_score(int64_t result_id, const std::string& word) {
+  Statement s = db_.prepare(
+      "SELECT word, occurrences, purity, nmi FROM word_scores WHERE result_id = ? AND word = ?");
+  s.bind(1, result_id).bind(2, word);
+  if (!s.step()) return std::nullopt;
+  return WordScore{s.column_text(0), s.column_int(1), s.column_double(2), s.column_double(3)};
+}
+
 void EvaluationStore::put_sense(int64_t result_id, const SenseRow& r) {
   Statement s = db_.prepare(
       "INSERT OR REPLACE INTO senses (result_id, word, sense_id, gloss) VALUES (?, ?, ?, ?)");

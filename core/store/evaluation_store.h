@@ -3,6 +3,7 @@
 // target word, and sense-labelled occurrences with the feature each gets. The
 // headline numbers of every evaluation are in results.metrics (JSON).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,12 @@ namespace saescope::store {
 struct WordConfusion {
   std::string word;
   int64_t tp = 0, fp = 0, tn = 0, fn = 0;
+};
+
+struct WordScore {
+  std::string word;
+  int64_t occurrences = 0;
+  double purity = 0, nmi = 0;
 };
 
 struct SenseRow {
@@ -36,10 +43,12 @@ class EvaluationStore {
 
   // Writers: call inside a Transaction.
   void put_word_confusion(int64_t result_id, const WordConfusion& w);
+  void put_word_score(int64_t result_id, const WordScore& w);
   void put_sense(int64_t result_id, const SenseRow& s);
   void put_occurrence(int64_t result_id, const OccurrenceRow& o);
 
   std::vector<WordConfusion> word_confusions(int64_t result_id);
+  std::optional<WordScore> word_score(int64_t result_id, const std::string& word);
   std::vector<std::string> words(int64_t result_id);  // words with occurrences, sorted
   std::vector<SenseRow> senses(int64_t result_id, const std::string& word);
   std::vector<OccurrenceRow> occurrences(int64_t result_id, const std::string& word);

@@ -104,6 +104,14 @@ CREATE TABLE pseval_words (
   tp INTEGER NOT NULL, fp INTEGER NOT NULL, tn INTEGER NOT NULL, fn INTEGER NOT NULL,
   PRIMARY KEY (result_id, word)
 ) WITHOUT ROWID;
+CREATE TABLE word_scores (
+  result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+  word TEXT NOT NULL,
+  occurrences INTEGER NOT NULL,
+  purity REAL NOT NULL,
+  nmi REAL NOT NULL,
+  PRIMARY KEY (result_id, word)
+) WITHOUT ROWID;
 CREATE TABLE senses (
   result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
   word TEXT NOT NULL,
