@@ -236,17 +236,24 @@ class TestIo : public QObject {
     }
   }
 
+  void rejectsDtypeThatIsNotAString() {
+    const std::string path = raw_file("dtype_type.safetensors",
+                                      R"({"w":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", std::string(8, '\0'));
+    VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'", "dtype is not a string: 4");
+  }
+
   void rejectsNegativeOrNonIntegerShape() {
-    for (const std::string dim : {"-2", "2.0", "\"2\""}) {
+    for (const std::string dim : {"-2", "2.0", "\"2\"", "9223372036854775808"}) {
       const std::string header = R"({"w":{"dtype":"F32","shape":[1,)" + dim + R"(],"data_offsets":[0,8]}})";
       const std::string path = raw_file("shape.safetensors", header, std::string(8, '\0'));
       VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'",
-                     "holds " + dim + ", not a non-negative integer");
+                     "holds " + dim + ", not an integer in [0, 2^63)");
     }
   }
 
   void rejectsMalformedOffsets() {
-    for (const std::string offsets : {"[0]", "[0,8,9]", "[-1,7]", "[0,8.5]", "\"0-8\""}) {
+    for (const std::string offsets :
+         {"[0]", "[0,8,9]", "[-1,7]", "[0,8.5]", "\"0-8\"", "[0,9223372036854775808]"}) {
       const std::string header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":)" + offsets + "}}";
       const std::string path = raw_file("offsets.safetensors", header, std::string(8, '\0'));
       VERIFY_MESSAGE(input_error_of([&] { SafetensorsFile::open(path); }), path, "'w'",

@@ -68,7 +68,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const o
     uint64_t dim = 0;
     if (!as_count(d, dim))
       throw InputError(where + "shape " + shape.dump() + " holds " + d.dump() +
-                       ", not a non-negative integer");
+                       ", not an integer in [0, 2^63)");
     info.shape.push_back(static_cast<int64_t>(dim));
     overflow = overflow || __builtin_mul_overflow(numel, dim, &numel);
   }
@@ -76,7 +76,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const o
   const auto& offsets = j["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2 || !as_count(offsets[0], info.begin) ||
       !as_count(offsets[1], info.end))
-    throw InputError(where + "data_offsets must be [begin, end] with non-negative integers, not " +
+    throw InputError(where + "data_offsets must be [begin, end] with integers in [0, 2^63), not " +
                      offsets.dump());
   if (info.begin > info.end)
     throw InputError(where + "data_offsets begin " + std::to_string(info.begin) + " > end " +
