@@ -3,10 +3,12 @@
 // centring, the checkpoint variants the loader must read, and bad input.
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
+#include <c10/core/InferenceMode.h>
 
 #include <QProcess>
 #include <QtTest>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +16,7 @@
 #include "core/common/runtime_info.h"
 #include "core/io/safetensors.h"
 #include "core/model/gpt2.h"
+#include "core/tokenizer/bpe_tokenizer.h"
 
 using namespace saescope;
 using namespace saescope::model;
@@ -250,6 +253,10 @@ class TestModel : public QObject {
     HookFn wrong = [](const at::Tensor& v, const HookPoint&) { return v.slice(-1, 0, 3); };
     const QString msg = input_error_of([&] { model->run(batch, {{"logits"}, {{"blocks.1.attn.hook_v", wrong}}}); });
     QVERIFY2(msg.contains("blocks.1.attn.hook_v"), qPrintable(msg));
+
+    // One replacement per hook point.
+    const QString twice_msg = input_error_of([&] { model->run(batch, {{"logits"}, {{"logits", same}, {"logits", same}}}); });
+    QVERIFY2(twice_msg.contains("twice"), qPrintable(twice_msg));
   }
 
   void centeringWritingWeightsCentresTheResidualAndKeepsTheLogits() {
@@ -368,14 +375,77 @@ class TestModel : public QObject {
   }
 
   void gradientsFlowOutsideInferenceMode() {
-    Gpt2Config c = tiny_model_config();
-    Gpt2Weights w = random_gpt2_weights(c, 7);
-    w.blocks[0].qkv_weight.set_requires_grad(true);
-    const Gpt2 model(c, w);
-    const RunResult r = model.forward(at::tensor({3, 1, 4, 1, 5}, at::kLong).view({1, 5}), {{"logits"}, {}});
-    r.hooks.at("logits").logsumexp(-1).sum().backward();
-    const at::Tensor grad = model.weights().blocks[0].qkv_weight.grad();
-    QVERIFY(grad.defined() && grad.abs().sum().item<double>() > 0);
+    for (const Activation act : {Activation::GeluTanh, Activation::GeluErf, Activation::Relu}) {
+      Gpt2Config c = tiny_model_config();
+      c.activation = act;
+      Gpt2Weights w = random_gpt2_weights(c, 7);
+      w.blocks[0].qkv_weight.set_requires_grad(true);
+      const Gpt2 model(c, w);
+      const RunResult r = model.forward(at::tensor({3, 1, 4, 1, 5}, at::kLong).view({1, 5}), {{"logits"}, {}});
+      r.hooks.at("logits").logsumexp(-1).sum().backward();
+      const at::Tensor grad = model.weights().blocks[0].qkv_weight.grad();
+      QVERIFY(grad.defined() && grad.abs().sum().item<double>() > 0);
+    }
+  }
+
+  void attentionScalingOptionsScaleTheScores() {
+    const Gpt2Config base = Gpt2::load(kTinyDir)->config();
+    const auto weights = [&] {
+      return load_gpt2_weights(kTinyDir, base, c10::Device(c10::kCPU), at::kFloat);
+    };
+    // Scaling the scores equals scaling the queries: Q columns of c_attn.
+    const auto scaled_queries = [&](Gpt2Weights w, int layer, double s) {
+      const int64_t d = base.d_model;
+      Gpt2BlockWeights& b = w.blocks[layer];
+      b.qkv_weight = at::cat({b.qkv_weight.slice(1, 0, d) * s, b.qkv_weight.slice(1, d)}, 1);
+      b.qkv_bias = at::cat({b.qkv_bias.slice(0, 0, d) * s, b.qkv_bias.slice(0, d)}, 0);
+      return w;
+    };
+    const auto logits = [&](const Gpt2Config& c, const Gpt2Weights& w) {
+      return run_ids(Gpt2(c, w), {fixture_ids()}, {"logits"}).hooks.at("logits");
+    };
+    const at::Tensor plain = logits(base, weights());
+
+    Gpt2Config unscaled = base;
+    unscaled.scale_attn_weights = false;  // no 1/sqrt(d_head) = 1/4
+    Gpt2Weights w = weights();
+    for (int l = 0; l < 3; ++l) w = scaled_queries(w, l, 0.25);
+    QVERIFY(max_abs_diff(logits(unscaled, w), plain) < 1e-4);
+    QVERIFY(max_abs_diff(logits(unscaled, weights()), plain) > 1e-2);
+
+    Gpt2Config by_layer = base;
+    by_layer.scale_attn_by_inverse_layer_idx = true;  // and 1/(layer + 1)
+    w = weights();
+    for (int l = 0; l < 3; ++l) w = scaled_queries(w, l, 1.0 / (l + 1));
+    QVERIFY(max_abs_diff(logits(base, w), logits(by_layer, weights())) < 1e-4);
+    QVERIFY(max_abs_diff(logits(by_layer, weights()), plain) > 1e-2);
+  }
+
+  void activationFunctionsFollowTheConfig() {
+    const Gpt2Config base = Gpt2::load(kTinyDir)->config();
+    const Gpt2Weights w = load_gpt2_weights(kTinyDir, base, c10::Device(c10::kCPU), at::kFloat);
+    const std::vector<std::string> hooks = {"blocks.1.mlp.hook_pre", "blocks.1.mlp.hook_post"};
+    const std::vector<std::pair<Activation, at::Tensor (*)(const at::Tensor&)>> cases = {
+        {Activation::GeluTanh, [](const at::Tensor& x) { return at::gelu(x, "tanh"); }},
+        {Activation::GeluErf, [](const at::Tensor& x) { return at::gelu(x); }},
+        {Activation::Relu, [](const at::Tensor& x) { return at::relu(x); }}};
+    for (const auto& [kind, f] : cases) {
+      Gpt2Config c = base;
+      c.activation = kind;
+      const RunResult r = run_ids(Gpt2(c, w), {fixture_ids()}, hooks);
+      c10::InferenceMode inference;  // the hooks' tensors are inference tensors
+      QVERIFY(max_abs_diff(r.hooks.at(hooks[1]), f(r.hooks.at(hooks[0]))) < 1e-6);
+    }
+    // The config names them as Hugging Face does.
+    for (const auto& [name, kind] : std::vector<std::pair<const char*, Activation>>{
+             {"gelu_new", Activation::GeluTanh}, {"gelu_pytorch_tanh", Activation::GeluTanh},
+             {"gelu_fast", Activation::GeluTanh}, {"gelu", Activation::GeluErf}, {"relu", Activation::Relu}}) {
+      nlohmann::json config = tiny_config();
+      config["activation_function"] = name;
+      const std::string dir = out_dir("activation");
+      write_config(dir, config);
+      QVERIFY2(load_gpt2_config(dir + "/config.json").activation == kind, name);
+    }
   }
 
   // ----- bad input -----
@@ -415,6 +485,36 @@ class TestModel : public QObject {
     config["activation_function"] = "swish";
     msg = input_error_of([&] { Gpt2::load(write_model("swish", {}, config)); });
     QVERIFY2(msg.contains("swish"), qPrintable(msg));
+  }
+
+  void everyConfigFieldIsChecked() {
+    using Change = std::function<void(nlohmann::json&)>;
+    const std::vector<std::pair<Change, const char*>> cases = {
+        {[](auto& c) { c["n_layer"] = 0; }, "n_layer"},
+        {[](auto& c) { c["n_embd"] = "64"; }, "n_embd"},
+        {[](auto& c) { c["vocab_size"] = -1; }, "vocab_size"},
+        {[](auto& c) { c.erase("n_positions"); }, "n_positions"},
+        {[](auto& c) { c["layer_norm_epsilon"] = -1; }, "layer_norm_epsilon"},
+        {[](auto& c) { c["n_inner"] = -5; }, "n_inner"},
+        {[](auto& c) { c["n_inner"] = "big"; }, "n_inner"},
+        {[](auto& c) { c["scale_attn_weights"] = "yes"; }, "scale_attn_weights"},
+        {[](auto& c) { c["scale_attn_by_inverse_layer_idx"] = 1; }, "scale_attn_by_inverse_layer_idx"},
+        {[](auto& c) { c["bos_token_id"] = 600; }, "bos_token_id"},
+        {[](auto& c) { c["bos_token_id"] = "x"; }, "bos_token_id"},
+        {[](auto& c) { c["eos_token_id"] = 1.5; }, "eos_token_id"},
+        {[](auto& c) { c.erase("model_type"); }, "model_type"},
+        {[](auto& c) { c = nlohmann::json::array({1, 2}); }, "object"}};
+    for (const auto& [change, field] : cases) {
+      nlohmann::json config = tiny_config();
+      change(config);
+      const std::string dir = out_dir("bad_config");
+      write_config(dir, config);
+      const QString msg = input_error_of([&] { load_gpt2_config(dir + "/config.json"); });
+      QVERIFY2(msg.contains(field) && msg.contains("config.json"), qPrintable(field + (": " + msg)));
+    }
+    const std::string dir = out_dir("bad_json");
+    std::ofstream(dir + "/config.json") << "{\"model_type\": \"gpt2\",";
+    QVERIFY(input_error_of([&] { load_gpt2_config(dir + "/config.json"); }).contains("JSON"));
   }
 
   void badTensorsNameTheTensorAndFile() {
@@ -466,6 +566,10 @@ class TestModel : public QObject {
     QVERIFY2(msg.contains("512") && msg.contains("vocabulary"), qPrintable(msg));
     QVERIFY(!input_error_of([&] { make_token_batch({{}}, c, false); }).isEmpty());
     QVERIFY(!input_error_of([&] { model->run({at::zeros({1, 65}, at::kLong), {65}}, {{"logits"}, {}}); }).isEmpty());
+    QVERIFY(!input_error_of([&] { model->forward(at::zeros({65}, at::kLong), {{"logits"}, {}}); }).isEmpty());
+    Gpt2Weights two_blocks = model->weights();
+    two_blocks.blocks.pop_back();
+    QVERIFY_THROWS_EXCEPTION(InternalError, Gpt2(c, two_blocks));
     // BOS is prepended unless told not to.
     QCOMPARE(make_token_batch({{7}}, c).ids[0][0].item<int64_t>(), int64_t(511));
     QCOMPARE(make_token_batch({{7}}, c, false).ids.size(1), int64_t(1));
@@ -509,6 +613,36 @@ class TestModel : public QObject {
     QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
     QCOMPARE(io::SafetensorsFile::open(out)->info("logits").shape, (std::vector<int64_t>{3, 512}));
     QCOMPARE(io::SafetensorsFile::open(out)->info("logits").dtype, std::string("F32"));
+  }
+
+  void cliTokenizesText() {
+    // A GPT-2-vocabulary model, tiny otherwise; the tokenizer comes from --tokenizer.
+    Gpt2Config c = tiny_model_config();
+    c.vocab_size = 50257;
+    c.bos_token_id = c.eos_token_id = 50256;
+    const Gpt2Weights w = random_gpt2_weights(c, 3);
+    nlohmann::json config = {{"model_type", "gpt2"}, {"n_embd", c.d_model}, {"n_layer", c.n_layer},
+                             {"n_head", c.n_head}, {"n_positions", c.n_positions}, {"vocab_size", c.vocab_size},
+                             {"n_inner", nullptr}};
+    const std::string dir = write_model("gpt2_vocab", hf_named_tensors(w), config);
+    const std::string tokenizer_dir = std::string(SAESCOPE_SHARED_DIR) + "/data/gpt2-tokenizer";
+    const std::string out = dir + "/acts.safetensors";
+    const std::string text = "Hello world, said the model.";
+    QStringList args = {"activations", "--model", QString::fromStdString(dir), "--hook", "hook_embed",
+                        "--text", QString::fromStdString(text), "--out", QString::fromStdString(out)};
+    QProcess p;
+    p.start(SAESCOPE_CLI_PATH, args);  // the model folder has no tokenizer files
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 2);
+    p.start(SAESCOPE_CLI_PATH, args << "--tokenizer" << QString::fromStdString(tokenizer_dir));
+    QVERIFY(p.waitForFinished(60000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+
+    std::vector<int64_t> ids = {50256};
+    for (auto id : tokenizer::load_tokenizer(tokenizer_dir).encode_ids(text)) ids.push_back(id);
+    const at::Tensor embed = io::SafetensorsFile::open(out)->tensor("hook_embed");
+    QCOMPARE(embed.size(0), static_cast<int64_t>(ids.size()));
+    QCOMPARE(max_abs_diff(embed, w.token_embed.index_select(0, at::tensor(ids, at::kLong))), 0.0);
   }
 
   void cliBadInputExitsTwo() {

@@ -13,6 +13,7 @@
 #include "core/common/error.h"
 #include "core/io/safetensors.h"
 #include "core/model/gpt2.h"
+#include "core/tokenizer/bpe_tokenizer.h"
 
 namespace saescope::cli {
 namespace {
@@ -22,6 +23,7 @@ struct ActivationsArgs {
   std::vector<std::string> hooks;
   std::string text;
   std::string ids;
+  std::string tokenizer_dir;  // default: the model folder
   bool no_bos = false;
   bool center_writing_weights = false;
   std::string device = "cpu";
@@ -58,15 +60,19 @@ std::string join(const std::vector<int64_t>& ids) {
 }
 
 int run_activations(const ActivationsArgs& a) {
-  if (a.has_text)
-    throw InputError("--text needs the tokenizer, which this build does not have yet: use --ids");
   model::ModelOptions options;
   options.device = model::parse_device(a.device);
   options.dtype = model::parse_dtype(a.dtype);
   options.center_writing_weights = a.center_writing_weights;
   const auto gpt2 = model::Gpt2::load(a.model_dir, options);
 
-  const std::vector<int64_t> ids = parse_ids(a.ids);
+  std::vector<int64_t> ids;
+  if (a.has_text) {
+    const auto tok = tokenizer::load_tokenizer(a.tokenizer_dir.empty() ? a.model_dir : a.tokenizer_dir);
+    for (const tokenizer::TokenId id : tok.encode_ids(a.text)) ids.push_back(id);
+  } else {
+    ids = parse_ids(a.ids);
+  }
   const model::TokenBatch batch = model::make_token_batch({ids}, gpt2->config(), !a.no_bos);
   const model::RunResult result = gpt2->run(batch, {a.hooks, {}});
 
@@ -96,6 +102,8 @@ const bool registered = register_command(
           ->required();
       auto* text = sub->add_option("--text", a->text, "Text to tokenize with the model's tokenizer");
       auto* ids = sub->add_option("--ids", a->ids, "Token ids, comma-separated");
+      sub->add_option("--tokenizer", a->tokenizer_dir,
+                      "Folder with tokenizer.json or vocab.json + merges.txt (default: --model)");
       text->excludes(ids);
       ids->excludes(text);
       sub->add_flag("--no-bos", a->no_bos, "Do not prepend BOS (<|endoftext|>)");

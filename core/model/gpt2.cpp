@@ -23,7 +23,9 @@ at::Tensor conv1d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
 at::Tensor activation(const at::Tensor& x, Activation kind) {
   switch (kind) {
     case Activation::GeluTanh: return at::gelu(x, "tanh");  // = gelu_new
-    case Activation::GeluErf: return at::gelu(x);
+    // Spelled out: LibTorch 1.13's at::gelu(x) takes a oneDNN path that
+    // asserts outside InferenceMode, i.e. when training.
+    case Activation::GeluErf: return x * 0.5 * (1.0 + at::erf(x * M_SQRT1_2));
     case Activation::Relu: return at::relu(x);
   }
   throw InternalError("unknown activation");
