@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "core/store/evaluation_store.h"
 #include "core/store/feature_store.h"
 #include "core/store/workspace.h"
 
@@ -13,7 +14,7 @@ namespace fixture {
 
 struct BuiltWorkspace {
   std::string path;
-  int64_t model_id = 0, sae_id = 0, other_sae_id = 0, harvest_id = 0;
+  int64_t model_id = 0, sae_id = 0, other_sae_id = 0, harvest_id = 0, pseval_id = 0;
   int features = 0;
   static constexpr int evaluated_saes = 5;
 };
@@ -118,7 +119,30 @@ inline BuiltWorkspace build_workspace(const std::string& dir, int n_features = 3
                                        dataset, nlohmann::json::object());
     ws->finish_result(p, {{"accuracy", 0.5 + 0.04 * x}, {"precision", 0.55}, {"recall", 0.6},
                           {"specificity", 0.45}, {"f1", 0.3 + 0.1 * x}});
+    if (i == 0) out.pseval_id = p;
   }
+  // Sense-labelled occurrences of "bank" (2 senses) and "spring" (3 senses) for
+  // the first SAE: feature 7 fires for the river sense, 12 for the money sense,
+  // except one money occurrence that lands on 7; one unlabelled occurrence.
+  EvaluationStore ev(ws->db());
+  Transaction etx(ws->db());
+  ev.put_sense(out.pseval_id, {"bank", "09213565-n", "sloping land beside a body of water"});
+  ev.put_sense(out.pseval_id, {"bank", "08420278-n", "a financial institution"});
+  int64_t n = 0;
+  for (int k = 0; k < 4; ++k)
+    ev.put_occurrence(out.pseval_id, {n++, "bank", "09213565-n", "they fished from the bank of the river",
+                                      21, 25, 7, 3.0, -1.0 - 0.1 * k, 0.2 * k});
+  for (int k = 0; k < 4; ++k)
+    ev.put_occurrence(out.pseval_id, {n++, "bank", "08420278-n", "the bank raised its rates",
+                                      4, 8, k == 3 ? 7 : 12, 2.5, 1.0 + 0.1 * k, 0.1 * k});
+  ev.put_occurrence(out.pseval_id, {n++, "bank", "", "she walked to the bank", 18, 22, 12, 1.5, 0.9, 0.0});
+  ev.put_word_score(out.pseval_id, {"bank", 8, 0.875, 0.55});
+  ev.put_word_confusion(out.pseval_id, {"bank", 3, 1, 2, 1});
+  const char* spring_senses[] = {"15237044-n", "09429387-n", "04273569-n"};
+  for (int k = 0; k < 6; ++k)
+    ev.put_occurrence(out.pseval_id, {n++, "spring", spring_senses[k % 3], "in spring the river rises",
+                                      3, 9, 20 + k % 3, 1.0, double(k % 3), double(k)});
+  etx.commit();
   return out;
 }
 

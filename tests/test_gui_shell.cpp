@@ -19,6 +19,8 @@
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
+#include "ui/senses_view.h"
+#include <QTextBrowser>
 #include "ui/token_context_view.h"
 #include "ui/workspace_session.h"
 
@@ -143,6 +145,45 @@ class TestGuiShell : public QObject {
     QVERIFY(pdf.count("/Type /Page\n") + pdf.count("/Type /Page ") + pdf.count("/Type/Page") >= 4 ||
             pdf.count("/Page") >= 5);
     QVERIFY(window.grab().save(outPath(QStringLiteral("screenshot_evaluation.png"))));
+  }
+
+  void sensesViewColoursOccurrencesBySense() {
+    const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_senses")).toStdString());
+    MainWindow window;
+    window.resize(1600, 1000);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
+    QVERIFY(window.modelPanel()->selectSae(built.sae_id));
+    SensesView* view = window.sensesView();
+    window.views()->setCurrentWidget(view);
+    QCOMPARE(view->words(), (QStringList{QStringLiteral("bank"), QStringLiteral("spring")}));
+    QVERIFY(!view->showWord(QStringLiteral("nonexistent")));
+    QVERIFY(view->showWord(QStringLiteral("bank")));
+    QCOMPARE(view->senseList()->count(), 2);
+    const QColor river = view->senseColour("09213565-n"), money = view->senseColour("08420278-n");
+    QVERIFY(river != money);
+    // The river-sense word is painted in the river colour; the money sense's
+    // occurrence that got feature 7 carries a chip in the river colour.
+    const QString html = view->occurrenceList()->toHtml();
+    QVERIFY(html.contains(river.name()));
+    QVERIFY(html.contains(money.name()));
+    QVERIFY(html.contains(QStringLiteral("predicted sense")));
+    QVERIFY(view->scores()->text().contains(QStringLiteral("NMI 0.550")));
+    QVERIFY(view->scores()->text().contains(QStringLiteral("TP 3")));
+    // Scatter: one series per sense plus the unlabelled one, every occurrence a point.
+    QCOMPARE(view->scatter()->graphCount(), 3);
+    int points = 0;
+    for (int i = 0; i < view->scatter()->graphCount(); ++i) points += view->scatter()->graph(i)->dataCount();
+    QCOMPARE(points, 9);
+    auto* map = qobject_cast<QCPColorMap*>(view->heatmap()->plottable(0));
+    QVERIFY(map);
+    QCOMPARE(map->data()->keySize(), 2);  // features 7 and 12
+    // Senses sorted by id: row 0 = 08420278-n (money), row 1 = 09213565-n (river).
+    QCOMPARE(map->data()->cell(0, 0), 1.0);  // one money occurrence on feature 7
+    QCOMPARE(map->data()->cell(0, 1), 4.0);  // every river occurrence on feature 7
+    QCOMPARE(map->data()->cell(1, 0), 3.0);  // the other money occurrences on feature 12
+    QVERIFY(window.grab().save(outPath(QStringLiteral("screenshot_senses.png"))));
   }
 
   void missingOrDamagedWorkspaceGivesError() {

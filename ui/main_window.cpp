@@ -17,6 +17,7 @@
 #include "ui/features_view.h"
 #include "ui/jobs_panel.h"
 #include "ui/model_panel.h"
+#include "ui/senses_view.h"
 #include "ui/workspace_session.h"
 
 namespace saescope::ui {
@@ -49,11 +50,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->setObjectName(QStringLiteral("views"));
   features_ = new FeaturesView(session_, tabs_);
   tabs_->addTab(features_, tr("&Features"));
+  senses_ = new SensesView(session_, tabs_);
+  tabs_->addTab(senses_, tr("&Senses"));
   evaluation_ = new EvaluationView(session_, tabs_);
   tabs_->addTab(evaluation_, tr("&Evaluation"));
   setCentralWidget(tabs_);
 
   connect(model_panel_, &ModelPanel::saeSelected, features_, &FeaturesView::setSae);
+  connect(model_panel_, &ModelPanel::saeSelected, senses_, &SensesView::setSae);
   connect(evaluation_, &EvaluationView::saeClicked, model_panel_, &ModelPanel::selectSae);
   connect(jobs_, &JobsPanel::jobFailed, this, [this](const QString& title, const QString& error) {
     showError(tr("%1 failed").arg(title), error);

@@ -11,6 +11,7 @@ class FeaturesView;
 class JobsPanel;
 class WorkspaceSession;
 class ModelPanel;
+class SensesView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -29,6 +30,7 @@ class MainWindow : public QMainWindow {
   WorkspaceSession* session() const { return session_; }
   FeaturesView* featuresView() const { return features_; }
   EvaluationView* evaluationView() const { return evaluation_; }
+  SensesView* sensesView() const { return senses_; }
   JobsPanel* jobsPanel() const { return jobs_; }
   ModelPanel* modelPanel() const { return model_panel_; }
   QTabWidget* views() const { return tabs_; }
@@ -49,6 +51,7 @@ class MainWindow : public QMainWindow {
   ModelPanel* model_panel_ = nullptr;
   FeaturesView* features_ = nullptr;
   EvaluationView* evaluation_ = nullptr;
+  SensesView* senses_ = nullptr;
   JobsPanel* jobs_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QMenu* recent_menu_ = nullptr;

@@ -1,6 +1,7 @@
 #include "ui/model_panel.h"
 
 #include <QFileInfo>
+#include <QGroupBox>
 #include <QLabel>
 #include <QListWidget>
 #include <QVBoxLayout>
@@ -11,13 +12,16 @@ ModelPanel::ModelPanel(WorkspaceSession* session, QWidget* parent)
     : QWidget(parent), session_(session) {
   summary_ = new QLabel(this);
   summary_->setObjectName(QStringLiteral("modelSummary"));
-  summary_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
+  summary_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   saes_ = new QListWidget(this);
   saes_->setObjectName(QStringLiteral("saeList"));
+  auto* workspaceBox = new QGroupBox(tr("Workspace"), this);
+  (new QVBoxLayout(workspaceBox))->addWidget(summary_);
+  auto* saeBox = new QGroupBox(tr("SAEs"), this);
+  (new QVBoxLayout(saeBox))->addWidget(saes_);
   auto* layout = new QVBoxLayout(this);
-  layout->addWidget(summary_);
-  layout->addWidget(new QLabel(tr("SAEs"), this));
-  layout->addWidget(saes_, 1);
+  layout->addWidget(workspaceBox);
+  layout->addWidget(saeBox, 1);
   connect(saes_, &QListWidget::currentRowChanged, this, [this](int) {
     emit saeSelected(currentSae());
   });
@@ -42,7 +46,7 @@ void ModelPanel::reload() {
     summary_->setText(tr("No workspace open. File › Open workspace…"));
   } else {
     const auto models = ws->inputs(store::InputKind::Model);
-    QString text = tr("Workspace %1").arg(QFileInfo(session_->path()).fileName());
+    QString text = QFileInfo(session_->path()).fileName();
     for (const auto& m : models) {
       const auto& c = m.config;
       text += QStringLiteral("\n") +
@@ -53,6 +57,7 @@ void ModelPanel::reload() {
     }
     summary_->setText(text);
   }
+
   int row = entries_.empty() ? -1 : 0;
   for (size_t i = 0; previous && i < entries_.size(); ++i)
     if (entries_[i].input.id == previous->input.id) row = static_cast<int>(i);

@@ -1,0 +1,287 @@
+#include "ui/senses_view.h"
+
+#include <QCompleter>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QStringListModel>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include "ui/charts.h"
+
+namespace saescope::ui {
+
+namespace {
+QColor paletteColour(int i) {
+  static const QColor colours[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
+                                   QColor(214, 39, 40), QColor(148, 103, 189), QColor(140, 86, 75),
+                                   QColor(227, 119, 194), QColor(188, 189, 34), QColor(23, 190, 207)};
+  return i < 0 ? QColor(128, 128, 128) : colours[i % 9];
+}
+
+// The sense each feature fires for most often among this word's labelled
+// occurrences (ties: the sense listed first).
+std::map<int64_t, std::string> majoritySense(const std::vector<store::OccurrenceRow>& occ,
+                                             const std::map<std::string, int>& order) {
+  std::map<int64_t, std::map<std::string, int>> counts;
+  for (const auto& o : occ)
+    if (!o.sense_id.empty() && o.argmax_feature >= 0) ++counts[o.argmax_feature][o.sense_id];
+  std::map<int64_t, std::string> out;
+  for (const auto& [feature, by_sense] : counts) {
+    const std::string* best = nullptr;
+    int best_n = -1;
+    for (const auto& [sense, n] : by_sense) {
+      const bool better = n > best_n || (n == best_n && order.at(sense) < order.at(*best));
+      if (better) best = &sense, best_n = n;
+    }
+    out[feature] = *best;
+  }
+  return out;
+}
+}  // namespace
+
+SensesView::SensesView(WorkspaceSession* session, QWidget* parent)
+    : QWidget(parent), session_(session) {
+  header_ = new QLabel(this);
+  header_->setWordWrap(true);
+  word_ = new QLineEdit(this);
+  word_->setObjectName(QStringLiteral("senseWord"));
+  word_->setPlaceholderText(tr("Type a word: bank, spring, play…"));
+  completer_ = new QCompleter(this);
+  completer_->setCaseSensitivity(Qt::CaseInsensitive);
+  completer_->setModel(new QStringListModel(completer_));
+  word_->setCompleter(completer_);
+  scores_ = new QLabel(this);
+  scores_->setObjectName(QStringLiteral("senseScores"));
+  scores_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  senses_ = new QListWidget(this);
+  senses_->setObjectName(QStringLiteral("senseList"));
+  senses_->setWordWrap(true);
+  occurrences_ = new QTextBrowser(this);
+  occurrences_->setObjectName(QStringLiteral("occurrences"));
+  heatmap_ = new QCustomPlot(this);
+  heatmap_->setObjectName(QStringLiteral("senseHeatmap"));
+  heatmap_->setMinimumHeight(260);
+  scatter_ = new QCustomPlot(this);
+  scatter_->setObjectName(QStringLiteral("senseScatter"));
+  scatter_->setMinimumHeight(260);
+
+  auto* top = new QHBoxLayout;
+  top->addWidget(new QLabel(tr("Word:"), this));
+  top->addWidget(word_, 1);
+  top->addWidget(scores_, 3);
+  auto* sensesBox = new QGroupBox(tr("Senses"), this);
+  (new QVBoxLayout(sensesBox))->addWidget(senses_);
+  auto* occBox = new QGroupBox(tr("Occurrences (word coloured by gold sense · chip: argmax feature, "
+                                  "coloured by the sense it mostly fires for)"), this);
+  (new QVBoxLayout(occBox))->addWidget(occurrences_);
+  auto* grid = new QGridLayout;
+  grid->addWidget(sensesBox, 0, 0);
+  grid->addWidget(occBox, 0, 1);
+  grid->addWidget(heatmap_, 1, 0);
+  grid->addWidget(scatter_, 1, 1);
+  grid->setColumnStretch(0, 2);
+  grid->setColumnStretch(1, 3);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(header_);
+  layout->addLayout(top);
+  layout->addLayout(grid, 1);
+
+  connect(word_, &QLineEdit::returnPressed, this, [this] { showWord(word_->text().trimmed()); });
+  connect(completer_, qOverload<const QString&>(&QCompleter::activated), this,
+          [this](const QString& w) { showWord(w); });
+  connect(session_, &WorkspaceSession::resultsChanged, this, &SensesView::reload);
+  setSae(std::nullopt);
+}
+
+void SensesView::setSae(const std::optional<SaeEntry>& sae) {
+  sae_ = sae;
+  reload();
+}
+
+void SensesView::reload() {
+  result_id_.reset();
+  words_.clear();
+  store::Workspace* ws = session_->workspace();
+  if (ws && sae_)
+    for (const auto& r : ws->results("pseval"))
+      if (r.done && r.sae_id == sae_->input.id) {
+        store::EvaluationStore ev(ws->db());
+        if (!ev.words(r.id).empty()) result_id_ = r.id;  // latest with occurrences
+      }
+  if (result_id_) {
+    store::EvaluationStore ev(ws->db());
+    for (const auto& w : ev.words(*result_id_)) words_ << QString::fromStdString(w);
+    header_->setText(tr("%1 · %2 words with sense-labelled occurrences")
+                         .arg(sae_->displayName())
+                         .arg(words_.size()));
+  } else {
+    header_->setText(sae_ ? tr("%1 has no sense evaluation yet: run PS-Eval with a sense-labelled "
+                               "dataset.").arg(sae_->displayName())
+                          : tr("Select an SAE in the model panel."));
+  }
+  static_cast<QStringListModel*>(completer_->model())->setStringList(words_);
+  const QString current = word_->text().trimmed();
+  if (!current.isEmpty() && words_.contains(current)) showWord(current);
+  else {
+    senses_->clear();
+    occurrences_->clear();
+    scores_->clear();
+    heatmap_->clearPlottables();
+    scatter_->clearGraphs();
+    heatmap_->replot();
+    scatter_->replot();
+  }
+}
+
+QColor SensesView::senseColour(const std::string& sense_id) const {
+  auto it = sense_index_.find(sense_id);
+  return paletteColour(it == sense_index_.end() ? -1 : it->second);
+}
+
+bool SensesView::showWord(const QString& word) {
+  store::Workspace* ws = session_->workspace();
+  if (!ws || !result_id_ || !words_.contains(word)) return false;
+  word_->setText(word);
+  store::EvaluationStore ev(ws->db());
+  const std::string w = word.toStdString();
+  const auto senses = ev.senses(*result_id_, w);
+  const auto occ = ev.occurrences(*result_id_, w);
+  sense_index_.clear();
+  for (const auto& s : senses) sense_index_.emplace(s.sense_id, static_cast<int>(sense_index_.size()));
+  for (const auto& o : occ)  // senses present in occurrences but without a gloss row
+    if (!o.sense_id.empty()) sense_index_.emplace(o.sense_id, static_cast<int>(sense_index_.size()));
+  const auto majority = majoritySense(occ, sense_index_);
+
+  senses_->clear();
+  for (const auto& s : senses) {
+    int n = 0;
+    for (const auto& o : occ) n += o.sense_id == s.sense_id;
+    auto* item = new QListWidgetItem(QStringLiteral("■ %1 (%2) — %3")
+                                         .arg(QString::fromStdString(s.sense_id))
+                                         .arg(n)
+                                         .arg(QString::fromStdString(s.gloss)),
+                                     senses_);
+    item->setForeground(senseColour(s.sense_id));
+  }
+
+  QString html;
+  for (const auto& o : occ) {
+    const QByteArray ctx = QByteArray::fromStdString(o.context);
+    const auto b = static_cast<int>(std::clamp<int64_t>(o.char_start, 0, ctx.size()));
+    const auto e = static_cast<int>(std::clamp<int64_t>(o.char_end, b, ctx.size()));
+    const bool labelled = !o.sense_id.empty();
+    const auto feature_sense = majority.find(o.argmax_feature);
+    const std::string predicted = feature_sense == majority.end() ? std::string() : feature_sense->second;
+    const QColor wordColour = senseColour(labelled ? o.sense_id : predicted);
+    const QColor chipColour = senseColour(predicted);
+    html += QStringLiteral("<p style='margin:2px'>");
+    html += QStringLiteral("<span style='background:%1;color:white;border-radius:3px'>&nbsp;%2&nbsp;</span> ")
+                .arg(chipColour.name(),
+                     o.argmax_feature < 0 ? tr("no feature") : tr("f%1").arg(o.argmax_feature));
+    html += QString::fromUtf8(ctx.left(b)).toHtmlEscaped();
+    html += QStringLiteral("<b style='color:%1'>%2</b>")
+                .arg(wordColour.name(), QString::fromUtf8(ctx.mid(b, e - b)).toHtmlEscaped());
+    html += QString::fromUtf8(ctx.mid(e)).toHtmlEscaped();
+    if (!labelled) html += QStringLiteral(" <i>(predicted sense)</i>");
+    html += QStringLiteral("</p>");
+  }
+  occurrences_->setHtml(html);
+
+  // Word scores from the store: pair confusion and sense clustering.
+  QStringList parts;
+  for (const auto& c : ev.word_confusions(*result_id_))
+    if (c.word == w)
+      parts << tr("pairs TP %1 · FP %2 · TN %3 · FN %4").arg(c.tp).arg(c.fp).arg(c.tn).arg(c.fn);
+  if (const auto s = ev.word_score(*result_id_, w))
+    parts << tr("purity %1 · NMI %2 over %3 occurrences")
+                 .arg(s->purity, 0, 'f', 3)
+                 .arg(s->nmi, 0, 'f', 3)
+                 .arg(s->occurrences);
+  scores_->setText(parts.join(QStringLiteral(" · ")));
+
+  // Senses × features heatmap (counts of labelled occurrences).
+  std::vector<int64_t> features;
+  for (const auto& o : occ)
+    if (!o.sense_id.empty() && o.argmax_feature >= 0 &&
+        std::find(features.begin(), features.end(), o.argmax_feature) == features.end())
+      features.push_back(o.argmax_feature);
+  std::sort(features.begin(), features.end());
+  heatmap_->clearPlottables();
+  applyPalette(heatmap_);
+  auto* map = new QCPColorMap(heatmap_->xAxis, heatmap_->yAxis);
+  const int nx = std::max<int>(1, static_cast<int>(features.size()));
+  const int ny = std::max<int>(1, static_cast<int>(sense_index_.size()));
+  map->data()->setSize(nx, ny);
+  map->data()->setRange(QCPRange(0, nx - 1), QCPRange(0, ny - 1));
+  for (const auto& o : occ) {
+    if (o.sense_id.empty() || o.argmax_feature < 0) continue;
+    const int x = static_cast<int>(std::find(features.begin(), features.end(), o.argmax_feature) - features.begin());
+    const int y = sense_index_.at(o.sense_id);
+    map->data()->setCell(x, y, map->data()->cell(x, y) + 1);
+  }
+  QCPColorGradient counts;  // empty cells in the background colour, full ones dark blue
+  counts.setColorStopAt(0, heatmap_->palette().color(QPalette::Base));
+  counts.setColorStopAt(1, QColor(31, 90, 160));
+  map->setGradient(counts);
+  map->setInterpolate(false);  // counts are cells, not a field
+  heatmap_->clearItems();
+  for (int x = 0; x < nx && !features.empty(); ++x)
+    for (int y = 0; y < ny; ++y) {
+      const double n = map->data()->cell(x, y);
+      if (n <= 0) continue;
+      auto* label = new QCPItemText(heatmap_);
+      label->position->setCoords(x, y);
+      label->setText(QString::number(n));
+      label->setColor(heatmap_->palette().color(QPalette::WindowText));
+      label->setBrush(heatmap_->palette().color(QPalette::Base));
+    }
+  map->rescaleDataRange(true);
+  QSharedPointer<QCPAxisTickerText> xt(new QCPAxisTickerText), yt(new QCPAxisTickerText);
+  for (int i = 0; i < static_cast<int>(features.size()); ++i) xt->addTick(i, QStringLiteral("f%1").arg(features[i]));
+  for (const auto& [sense, i] : sense_index_) yt->addTick(i, QString::fromStdString(sense));
+  heatmap_->xAxis->setTicker(xt);
+  heatmap_->yAxis->setTicker(yt);
+  heatmap_->xAxis->setLabel(tr("argmax feature"));
+  heatmap_->rescaleAxes();
+  heatmap_->xAxis->setRange(-0.5, nx - 0.5);
+  heatmap_->yAxis->setRange(-0.5, ny - 0.5);
+  heatmap_->replot();
+
+  // PCA of the occurrences' codes, one series per sense (+ unlabelled).
+  scatter_->clearGraphs();
+  applyPalette(scatter_);
+  std::map<std::string, QCPGraph*> series;
+  for (const auto& o : occ) {
+    QCPGraph*& g = series[o.sense_id];
+    if (!g) {
+      g = scatter_->addGraph();
+      const QColor c = senseColour(o.sense_id);
+      g->setLineStyle(QCPGraph::lsNone);
+      g->setScatterStyle(QCPScatterStyle(o.sense_id.empty() ? QCPScatterStyle::ssCircle
+                                                            : QCPScatterStyle::ssDisc, c, c, 8));
+      g->setName(o.sense_id.empty() ? tr("unlabelled") : QString::fromStdString(o.sense_id));
+    }
+    g->addData(o.pca_x, o.pca_y);
+  }
+  scatter_->xAxis->setLabel(tr("PC 1"));
+  scatter_->yAxis->setLabel(tr("PC 2"));
+  scatter_->legend->setVisible(!series.empty());
+  scatter_->legend->setBrush(scatter_->palette().color(QPalette::Base));
+  scatter_->legend->setTextColor(scatter_->palette().color(QPalette::WindowText));
+  scatter_->rescaleAxes();
+  for (QCPAxis* axis : {scatter_->xAxis, scatter_->yAxis}) {
+    const QCPRange r = axis->range();
+    const double pad = r.size() > 0 ? r.size() * 0.1 : 1.0;
+    axis->setRange(r.lower - pad, r.upper + pad);
+  }
+  scatter_->replot();
+  return true;
+}
+
+}  // namespace saescope::ui
