@@ -8,7 +8,8 @@
 //     with /usr/bin/python3, same threads and shapes): ratio (goal >= 1.0).
 //  4. Early exit: time to blocks.3.hook_resid_post / time to blocks.11
 //     (goal <= 0.40).
-//  5. Peak memory of loading a GPT-2-small F32 checkpoint written to /tmp,
+//  5. bfloat16 tokens/s, for information.
+//  6. Peak memory of loading a GPT-2-small F32 checkpoint written to /tmp,
 //     measured as the VmHWM rise in a fresh child process / weight bytes
 //     (goal <= 1.5); also after a first forward pass that touches every weight.
 // Times are the best of --repeats runs (the machine may be shared).
@@ -138,6 +139,14 @@ int main(int argc, char** argv) {
   std::printf("  achieved / matmul FLOP/s:    %8.3f  (goal >= 0.6)\n", achieved / peak);
   std::printf("early exit blocks.3 / blocks.11: %6.3f  (%.3f s; goal <= 0.40)\n",
               early_s / full_s, early_s);
+
+  {  // bfloat16 for reference (no goal): depends on the CPU's bf16 support
+    ModelOptions bf16;
+    bf16.dtype = at::kBFloat16;
+    const Gpt2 half(config, model.weights(), bf16);
+    const double s = best_seconds(repeats, [&] { half.run(batch, {{"blocks.11.hook_resid_post"}, {}}); });
+    std::printf("bfloat16 to blocks.11:         %8.1f tokens/s  (%.3f s)\n", static_cast<double>(B * T) / s, s);
+  }
 
   if (!skip_torch) {
     const std::string script = std::string(SAESCOPE_BENCH_DIR) + "/model_forward_torch.py";

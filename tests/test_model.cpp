@@ -463,6 +463,14 @@ class TestModel : public QObject {
 
     msg = input_error_of([&] { Gpt2::load(kTinyDir + "/nowhere"); });
     QVERIFY2(msg.contains("nowhere"), qPrintable(msg));
+    msg = input_error_of([&] { load_gpt2_config(kTinyDir + "/nowhere/config.json"); });
+    QVERIFY2(msg.contains("nowhere/config.json"), qPrintable(msg));
+
+    dir = out_dir("pickle_only");
+    write_config(dir, tiny_config());
+    std::ofstream(dir + "/pytorch_model.bin") << "not read";
+    msg = input_error_of([&] { Gpt2::load(dir); });
+    QVERIFY2(msg.contains("pytorch_model.bin") && msg.contains("safetensors"), qPrintable(msg));
   }
 
   void configProblemsNameTheField() {
@@ -579,6 +587,7 @@ class TestModel : public QObject {
     QVERIFY(!input_error_of([] { parse_dtype("float16"); }).isEmpty());
     QVERIFY(!input_error_of([] { parse_device("tpu:0"); }).isEmpty());
     QVERIFY(!input_error_of([] { parse_device("cuda:x"); }).isEmpty());
+    QVERIFY(input_error_of([] { parse_device("meta"); }).contains("not supported"));  // a valid LibTorch device
     if (!at::hasCUDA()) QVERIFY(input_error_of([] { parse_device("cuda:0"); }).contains("CUDA"));
     QCOMPARE(parse_dtype("bfloat16"), at::kBFloat16);
     QVERIFY(parse_device("cpu").is_cpu());

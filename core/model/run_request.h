@@ -25,6 +25,8 @@ struct RunRequest {
 struct RunResult {
   // Exactly the asked hooks, by name. A value is what flows on from that
   // point: after its replacement, if any. It may be a view (not contiguous).
+  // Values from Gpt2::run() are inference tensors: clone() one before autograd
+  // is to save it for backward (e.g. as an SAE's training input).
   std::map<std::string, at::Tensor> hooks;
   // How much of the model ran: the forward pass stops once every asked hook
   // has its value (replacements beyond that point have no effect).
