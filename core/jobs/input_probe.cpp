@@ -1,0 +1,98 @@
+#include "core/jobs/input_probe.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/common/error.h"
+#include "core/model/gpt2_config.h"
+#include "core/polysemy/pair_dataset.h"
+#include "core/sae/sae_config.h"
+
+namespace fs = std::filesystem;
+
+namespace saescope::jobs {
+namespace {
+
+ProbedInput probe_model(const std::string& dir) {
+  const std::string cfg_path = (fs::path(dir) / "config.json").string();
+  const model::Gpt2Config c = model::load_gpt2_config(cfg_path);
+  ProbedInput p;
+  p.kind = store::InputKind::Model;
+  p.config = {{"model_type", "gpt2"}, {"name", fs::path(dir).filename().string()},
+              {"n_layer", c.n_layer}, {"n_embd", c.d_model}, {"n_head", c.n_head},
+              {"n_positions", c.n_positions}, {"vocab_size", c.vocab_size}};
+  p.description = "GPT-2 model " + fs::path(dir).filename().string() + ": " +
+                  std::to_string(c.n_layer) + " layers, width " + std::to_string(c.d_model);
+  return p;
+}
+
+ProbedInput probe_sae(const std::string& dir) {
+  const sae::SaeConfig c = sae::read_sae_config((fs::path(dir) / "cfg.json").string());
+  ProbedInput p;
+  p.kind = store::InputKind::Sae;
+  p.config = {{"architecture", sae::to_string(c.architecture)}, {"d_in", c.d_in},
+              {"d_sae", c.d_sae}, {"hook_name", c.meta.hook_name},
+              {"model_name", c.meta.model_name},
+              {"center_writing_weights", c.center_writing_weights}};
+  if (c.k > 0) p.config["k"] = c.k;
+  if (c.meta.hook_layer) p.config["layer"] = *c.meta.hook_layer;
+  // SAELens keeps the training L1 coefficient beside the architecture keys.
+  if (c.meta.extra.contains("l1_coefficient")) p.config["l1_coefficient"] = c.meta.extra["l1_coefficient"];
+  p.description = "SAE " + sae::to_string(c.architecture) + " at " + c.meta.hook_name + ", " +
+                  std::to_string(c.d_sae) + " features";
+  return p;
+}
+
+bool looks_like_corpus(const std::string& path) {
+  const std::string ext = fs::path(path).extension().string();
+  if (ext == ".txt") return true;
+  if (ext != ".jsonl") return false;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    return j.is_object() && j.contains("text") && !j.contains("context_1") && !j.contains("sense_id");
+  }
+  return false;
+}
+
+}  // namespace
+
+ProbedInput probe_input(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
+  if (fs::is_directory(path)) {
+    if (fs::exists(fs::path(path) / "config.json")) return probe_model(path);
+    if (fs::exists(fs::path(path) / "cfg.json")) return probe_sae(path);
+  }
+  if (!fs::is_directory(path) && looks_like_corpus(path)) {
+    ProbedInput p;
+    p.kind = store::InputKind::Corpus;
+    p.config = {{"bytes", static_cast<int64_t>(fs::file_size(path))}};
+    p.description = "corpus " + fs::path(path).filename().string();
+    return p;
+  }
+  try {
+    const auto kind = polysemy::detect_dataset_kind(path);
+    ProbedInput p;
+    p.kind = store::InputKind::Dataset;
+    p.config = {{"format", polysemy::dataset_kind_name(kind)}};
+    p.description = "sense dataset " + fs::path(path).filename().string();
+    return p;
+  } catch (const InputError&) {
+  }
+  throw InputError(path +
+                   ": not a GPT-2 model folder (config.json), a SAELens SAE folder (cfg.json), a "
+                   "corpus (.txt, or .jsonl with a \"text\" field) or a sense dataset (PS-Eval "
+                   ".jsonl/.csv, WiC folder, occurrences .jsonl)");
+}
+
+int64_t register_probed(store::Workspace& ws, const std::string& path, ProbedInput* probed) {
+  ProbedInput p = probe_input(path);
+  const int64_t id = ws.register_input(p.kind, path, p.config);
+  if (probed) *probed = std::move(p);
+  return id;
+}
+
+}  // namespace saescope::jobs

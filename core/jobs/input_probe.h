@@ -1,0 +1,24 @@
+#pragma once
+// What a path the user points at is — a GPT-2 model folder, a SAELens SAE
+// folder, a text corpus or a sense dataset — with the config summary the
+// workspace keeps for it. Used for drag-and-drop in the GUI and by the CLI.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/store/workspace.h"
+
+namespace saescope::jobs {
+
+struct ProbedInput {
+  store::InputKind kind = store::InputKind::Model;
+  nlohmann::json config;  // model: n_layer, n_embd, ...; sae: hook_name, architecture, d_sae, ...
+  std::string description;  // one line for people
+};
+
+// Throws InputError naming the path and why it is none of the four kinds.
+ProbedInput probe_input(const std::string& path);
+
+// probe_input + Workspace::register_input; returns the input id.
+int64_t register_probed(store::Workspace& ws, const std::string& path, ProbedInput* probed = nullptr);
+
+}  // namespace saescope::jobs
