@@ -397,8 +397,17 @@ class TestTokenizer : public QObject {
     json v = tiny_tokenizer_json()["model"]["vocab"];
     expect_input_error([&] { json w = v; w["x"] = "7"; bad_vocab(w); }, {"\"x\"", "integer"});
     expect_input_error([&] { json w = v; w["x"] = -3; bad_vocab(w); }, {"\"x\"", "-3"});
+    expect_input_error([&] { json w = v; w["x"] = 10000000; bad_vocab(w); }, {"\"x\"", "10000000"});
     expect_input_error([&] { json w = v; w["x"] = 257; bad_vocab(w); }, {"id 257", "\"he\""});
     expect_input_error([&] { json w = v; w[""] = 300; bad_vocab(w); }, {"empty string"});
+    {  // Unused ids are allowed, and not tokens.
+      json w = v;
+      w["x"] = 400;
+      const BpeTokenizer sparse = bad_vocab(w);
+      QCOMPARE(sparse.vocab_size(), 401);
+      QCOMPARE(sparse.token_string(400), std::string("x"));
+      expect_input_error([&] { sparse.token_string(300); }, {"token id 300"});
+    }
     expect_input_error([&] { json w = v; w.erase("Ġ"); bad_vocab(w); },
                        {"v.json", "byte 0x20", "not a GPT-2"});
   }
