@@ -5,7 +5,9 @@
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QTableView>
+#include <QComboBox>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QPushButton>
 #include <QtTest>
 #include <thread>
@@ -203,6 +205,61 @@ class TestGuiShell : public QObject {
     QCOMPARE(errors.count(), 1);
     QVERIFY(errors.at(0).at(0).toString().contains(garbage));
     QVERIFY(!window.session()->isOpen());
+  }
+
+  void droppingInputs() {
+    const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_drop")).toStdString());
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy errors(&window, &MainWindow::errorShown);
+    // Before a workspace is open, a drop is refused with a message.
+    QVERIFY(!window.addInput(QStringLiteral(SAESCOPE_FIXTURES_DIR)));
+    QCOMPARE(errors.count(), 1);
+    QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
+    // A folder that is not a model, SAE, corpus or dataset: the error dialog, not a crash.
+    const QString notModel = outPath(QStringLiteral("gui_drop/not_a_model"));
+    QDir().mkpath(notModel);
+    QFile junk(notModel + QStringLiteral("/readme.md"));
+    QVERIFY(junk.open(QIODevice::WriteOnly));
+    junk.close();
+    QVERIFY(!window.addInput(notModel));
+    QCOMPARE(errors.count(), 2);
+    QVERIFY2(errors.at(1).at(0).toString().contains(notModel), qPrintable(errors.at(1).at(0).toString()));
+    // A drop event of a corpus file registers it through a job.
+    const QString corpus = outPath(QStringLiteral("gui_drop/corpus.txt"));
+    QFile c(corpus);
+    QVERIFY(c.open(QIODevice::WriteOnly));
+    c.write("The river bank was steep.\n\nThe bank raised its rates.\n");
+    c.close();
+    const int before = static_cast<int>(window.session()->workspace()->inputs(saescope::store::InputKind::Corpus).size());
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(corpus)});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &drop);
+    QCOMPARE(window.jobsPanel()->jobs().size(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobsPanel()->runningCount(), 0, 10000);
+    QCOMPARE(window.jobsPanel()->jobs()[0]->error(), QString());
+    QCOMPARE(static_cast<int>(window.session()->workspace()->inputs(saescope::store::InputKind::Corpus).size()), before + 1);
+    QCOMPARE(errors.count(), 2);
+  }
+
+  void hookPickerFiltersSaes() {
+    const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_hooks")).toStdString());
+    MainWindow window;
+    QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
+    QComboBox* hooks = window.modelPanel()->hookPicker();
+    // "All hooks" + every hook point of the 4-layer model.
+    QVERIFY(hooks->count() > 4 * 14);
+    const int index = hooks->findData(QStringLiteral("blocks.3.hook_resid_post"));
+    QVERIFY(index > 0);
+    hooks->setCurrentIndex(index);
+    QCOMPARE(window.modelPanel()->saeList()->count(), 2);  // standard + topk at layer 3
+    QVERIFY(window.modelPanel()->selectSae(built.sae_id));  // at layer 2: back to all hooks
+    QCOMPARE(window.modelPanel()->currentHook(), QString());
   }
 
   void jobsReportProgressAndCancelWithoutStallingUi() {

@@ -2,6 +2,9 @@
 
 #include <QApplication>
 #include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -12,6 +15,7 @@
 #include <QTabWidget>
 
 #include "core/common/runtime_info.h"
+#include "core/jobs/input_probe.h"
 #include "core/store/workspace.h"
 #include "ui/evaluation_view.h"
 #include "ui/features_view.h"
@@ -30,6 +34,7 @@ const char* kRecentKey = "workspaces/recent";
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle(QStringLiteral("SAEScope"));
   resize(1600, 1000);
+  setAcceptDrops(true);
   session_ = new WorkspaceSession(this);
 
   model_panel_ = new ModelPanel(session_, this);
@@ -72,6 +77,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   file->addAction(tr("&Open workspace…"), QKeySequence::Open, this, &MainWindow::chooseWorkspace);
   recent_menu_ = file->addMenu(tr("Open &recent"));
   rebuildRecentMenu();
+  file->addSeparator();
+  file->addAction(tr("Add model or SAE &folder…"), this, [this] { chooseInput(true); });
+  file->addAction(tr("Add corpus or &dataset file…"), this, [this] { chooseInput(false); });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
   QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -139,6 +147,55 @@ void MainWindow::chooseWorkspace() {
   const QString path = QFileDialog::getOpenFileName(this, tr("Open workspace"), QString(),
                                                     tr("SAEScope workspace (*.saescope)"));
   if (!path.isEmpty()) openWorkspace(path);
+}
+
+bool MainWindow::addInput(const QString& path) {
+  if (!session_->isOpen()) {
+    showError(tr("No workspace open"),
+              tr("%1: open or create a workspace (File menu) before adding models, SAEs, "
+                 "corpora or datasets.").arg(path));
+    return false;
+  }
+  jobs::ProbedInput probed;
+  try {
+    probed = jobs::probe_input(path.toStdString());  // cheap: reads the config only
+  } catch (const std::exception& e) {
+    showError(tr("Cannot add %1").arg(QFileInfo(path).fileName()), QString::fromStdString(e.what()));
+    return false;
+  }
+  // Hashing a checkpoint reads all of it: a job, on its own connection.
+  const std::string workspace = session_->path().toStdString();
+  const std::string input = path.toStdString();
+  jobs_->run(tr("Add %1").arg(QString::fromStdString(probed.description)),
+             [workspace, input](jobs::ProgressSink& progress) {
+               progress.report({"hash", 0, 1, "inputs", input});
+               auto ws = store::Workspace::open(workspace);
+               jobs::register_probed(*ws, input);
+               progress.report({"hash", 1, 1, "inputs", input});
+             });
+  return true;
+}
+
+void MainWindow::chooseInput(bool folder) {
+  const QString path =
+      folder ? QFileDialog::getExistingDirectory(this, tr("Add a model folder or SAE folder"))
+             : QFileDialog::getOpenFileName(this, tr("Add a corpus or sense dataset"), QString(),
+                                            tr("Corpora and datasets (*.txt *.jsonl *.json *.csv)"));
+  if (!path.isEmpty()) addInput(path);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  for (const QUrl& url : event->mimeData()->urls()) {
+    if (!url.isLocalFile()) continue;
+    const QString path = url.toLocalFile();
+    if (path.endsWith(QLatin1String(".saescope"))) openWorkspace(path);
+    else addInput(path);
+  }
+  event->acceptProposedAction();
 }
 
 void MainWindow::rememberRecent(const QString& path) {

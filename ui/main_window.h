@@ -26,6 +26,10 @@ class MainWindow : public QMainWindow {
   // Opens a workspace; on failure shows the error (offering recovery for a
   // damaged file) and returns false.
   bool openWorkspace(const QString& path);
+  // Adds a model folder, SAE folder, corpus or sense dataset to the open
+  // workspace (hashing runs as a job). False, with the error shown, when the
+  // path is none of those or no workspace is open.
+  bool addInput(const QString& path);
 
   WorkspaceSession* session() const { return session_; }
   FeaturesView* featuresView() const { return features_; }
@@ -39,10 +43,15 @@ class MainWindow : public QMainWindow {
   // Errors are shown in a dialog and also signalled (tests observe this).
   void errorShown(const QString& message);
 
+ protected:
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
  private:
   void showError(const QString& title, const QString& message);
   void newWorkspace();
   void chooseWorkspace();
+  void chooseInput(bool folder);
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();
   void showAbout();

@@ -1,10 +1,13 @@
 #include "ui/model_panel.h"
 
+#include <QComboBox>
 #include <QFileInfo>
 #include <QGroupBox>
 #include <QLabel>
 #include <QListWidget>
 #include <QVBoxLayout>
+
+#include "core/model/hook_point.h"
 
 namespace saescope::ui {
 
@@ -17,14 +20,20 @@ ModelPanel::ModelPanel(WorkspaceSession* session, QWidget* parent)
   saes_->setObjectName(QStringLiteral("saeList"));
   auto* workspaceBox = new QGroupBox(tr("Workspace"), this);
   (new QVBoxLayout(workspaceBox))->addWidget(summary_);
-  auto* saeBox = new QGroupBox(tr("SAEs"), this);
-  (new QVBoxLayout(saeBox))->addWidget(saes_);
+  hooks_ = new QComboBox(this);
+  hooks_->setObjectName(QStringLiteral("hookPicker"));
+  hooks_->setToolTip(tr("Hook point (TransformerLens names): the SAEs listed are those trained there"));
+  auto* saeBox = new QGroupBox(tr("Hook and SAEs"), this);
+  auto* saeLayout = new QVBoxLayout(saeBox);
+  saeLayout->addWidget(hooks_);
+  saeLayout->addWidget(saes_);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(workspaceBox);
   layout->addWidget(saeBox, 1);
   connect(saes_, &QListWidget::currentRowChanged, this, [this](int) {
     emit saeSelected(currentSae());
   });
+  connect(hooks_, &QComboBox::currentIndexChanged, this, [this] { reload(); });
   connect(session_, &WorkspaceSession::opened, this, &ModelPanel::reload);
   connect(session_, &WorkspaceSession::closed, this, &ModelPanel::reload);
   connect(session_, &WorkspaceSession::resultsChanged, this, &ModelPanel::reload);
@@ -33,7 +42,37 @@ ModelPanel::ModelPanel(WorkspaceSession* session, QWidget* parent)
 
 void ModelPanel::reload() {
   const auto previous = currentSae();
-  entries_ = session_->saes();
+  store::Workspace* ws = session_->workspace();
+  // Hook picker: every hook point of the workspace's model(s); SAEs' hooks
+  // marked with their count.
+  const QString chosen = currentHook();
+  std::vector<SaeEntry> all = session_->saes();
+  QStringList hookNames;
+  if (ws)
+    for (const auto& m : ws->inputs(store::InputKind::Model))
+      for (const auto& h : model::hook_point_names(m.config.value("n_layer", 0)))
+        if (!hookNames.contains(QString::fromStdString(h))) hookNames << QString::fromStdString(h);
+  for (const auto& e : all) {
+    const QString h = QString::fromStdString(e.input.config.value("hook_name", std::string()));
+    if (!h.isEmpty() && !hookNames.contains(h)) hookNames << h;
+  }
+  {
+    QSignalBlocker blockHooks(hooks_);
+    hooks_->clear();
+    hooks_->addItem(tr("All hooks (%1 SAEs)").arg(all.size()), QString());
+    for (const QString& h : hookNames) {
+      int n = 0;
+      for (const auto& e : all) n += QString::fromStdString(e.input.config.value("hook_name", std::string())) == h;
+      hooks_->addItem(n ? tr("%1 (%2 SAEs)").arg(h).arg(n) : h, h);
+    }
+    const int index = hooks_->findData(chosen);
+    hooks_->setCurrentIndex(index < 0 ? 0 : index);
+  }
+  entries_.clear();
+  for (auto& e : all)
+    if (currentHook().isEmpty() ||
+        QString::fromStdString(e.input.config.value("hook_name", std::string())) == currentHook())
+      entries_.push_back(std::move(e));
   QSignalBlocker block(saes_);
   saes_->clear();
   for (const auto& e : entries_) {
@@ -41,7 +80,6 @@ void ModelPanel::reload() {
     item->setToolTip(QString::fromStdString(e.input.path));
     if (!e.harvest) item->setForeground(saes_->palette().color(QPalette::PlaceholderText));
   }
-  store::Workspace* ws = session_->workspace();
   if (!ws) {
     summary_->setText(tr("No workspace open. File › Open workspace…"));
   } else {
@@ -72,7 +110,14 @@ std::optional<SaeEntry> ModelPanel::currentSae() const {
   return entries_[static_cast<size_t>(row)];
 }
 
+QString ModelPanel::currentHook() const { return hooks_->currentData().toString(); }
+
 bool ModelPanel::selectSae(int64_t input_id) {
+  if (hooks_->currentIndex() != 0) {  // make sure it is listed
+    bool listed = false;
+    for (const auto& e : entries_) listed = listed || e.input.id == input_id;
+    if (!listed) hooks_->setCurrentIndex(0);
+  }
   for (size_t i = 0; i < entries_.size(); ++i)
     if (entries_[i].input.id == input_id) {
       saes_->setCurrentRow(static_cast<int>(i));

@@ -6,6 +6,7 @@
 
 #include "ui/workspace_session.h"
 
+class QComboBox;
 class QListWidget;
 class QLabel;
 
@@ -19,6 +20,9 @@ class ModelPanel : public QWidget {
   std::optional<SaeEntry> currentSae() const;
   bool selectSae(int64_t input_id);
   QListWidget* saeList() const { return saes_; }
+  QComboBox* hookPicker() const { return hooks_; }
+  // The hook chosen ("" = all hooks): the SAE list shows the SAEs there.
+  QString currentHook() const;
 
  signals:
   void saeSelected(const std::optional<saescope::ui::SaeEntry>& sae);
@@ -27,7 +31,8 @@ class ModelPanel : public QWidget {
   WorkspaceSession* session_;
   QLabel* summary_ = nullptr;
   QListWidget* saes_ = nullptr;
-  std::vector<SaeEntry> entries_;
+  QComboBox* hooks_ = nullptr;
+  std::vector<SaeEntry> entries_;  // those shown, in list order
 };
 
 }  // namespace saescope::ui

@@ -73,19 +73,26 @@ ProbedInput probe_input(const std::string& path) {
     p.description = "corpus " + fs::path(path).filename().string();
     return p;
   }
+  std::string why;
   try {
-    const auto kind = polysemy::detect_dataset_kind(path);
-    ProbedInput p;
-    p.kind = store::InputKind::Dataset;
-    p.config = {{"format", polysemy::dataset_kind_name(kind)}};
-    p.description = "sense dataset " + fs::path(path).filename().string();
-    return p;
+    // A dataset is recognised by reading it: an extension alone proves nothing.
+    const auto data = polysemy::load_pair_dataset(path);
+    if (!data.pairs.empty() || !data.occurrences.empty()) {
+      ProbedInput p;
+      p.kind = store::InputKind::Dataset;
+      p.config = {{"format", polysemy::dataset_kind_name(data.kind)},
+                  {"pairs", data.pairs.size()}, {"occurrences", data.occurrences.size()}};
+      p.description = "sense dataset " + fs::path(path).filename().string();
+      return p;
+    }
+    why = " (read as a " + std::string(polysemy::dataset_kind_name(data.kind)) +
+          " dataset it holds no usable pairs)";
   } catch (const InputError&) {
   }
   throw InputError(path +
                    ": not a GPT-2 model folder (config.json), a SAELens SAE folder (cfg.json), a "
                    "corpus (.txt, or .jsonl with a \"text\" field) or a sense dataset (PS-Eval "
-                   ".jsonl/.csv, WiC folder, occurrences .jsonl)");
+                   ".jsonl/.csv, WiC folder, occurrences .jsonl)" + why);
 }
 
 int64_t register_probed(store::Workspace& ws, const std::string& path, ProbedInput* probed) {
