@@ -1,0 +1,194 @@
+#include "core/polysemy/pseval_job.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "core/common/error.h"
+#include "core/model/gpt2.h"
+#include "core/polysemy/occurrence_reader.h"
+#include "core/polysemy/pair_dataset.h"
+#include "core/polysemy/pseval_store.h"
+#include "core/sae/sae_folder.h"
+#include "core/store/workspace.h"
+#include "core/tokenizer/bpe_tokenizer.h"
+
+namespace saescope::polysemy {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct LoadedSae {
+  std::string dir;
+  sae::Sae sae;
+  nlohmann::json raw_cfg;  // cfg.json as written: for fields SaeConfig does not keep
+  bool centred = true;
+  std::string hash, key;
+  nlohmann::json params;
+};
+
+nlohmann::json read_raw_cfg(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / "cfg.json");
+  return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+}
+
+// What the GUI's evaluation table shows for an SAE input.
+nlohmann::json sae_input_config(const LoadedSae& s) {
+  const sae::SaeConfig& c = s.sae.config();
+  nlohmann::json j = {{"hook_name", c.meta.hook_name},
+                      {"architecture", sae::to_string(c.architecture)},
+                      {"d_in", c.d_in},
+                      {"d_sae", c.d_sae},
+                      {"model_name", c.meta.model_name},
+                      {"center_writing_weights", s.centred}};
+  if (c.architecture == sae::Architecture::TopK) j["k"] = c.k;
+  for (const nlohmann::json* where : {&s.raw_cfg, s.raw_cfg.is_object() && s.raw_cfg.contains("metadata")
+                                                      ? &s.raw_cfg["metadata"] : nullptr})
+    if (where && where->is_object() && where->contains("l1_coefficient") && (*where)["l1_coefficient"].is_number())
+      j["l1_coefficient"] = (*where)["l1_coefficient"];
+  return j;
+}
+
+nlohmann::json model_input_config(const std::string& dir) {
+  const model::Gpt2Config c = model::load_gpt2_config((fs::path(dir) / "config.json").string());
+  return {{"model_type", "gpt2"}, {"n_layer", c.n_layer}, {"n_embd", c.d_model}, {"n_head", c.n_head},
+          {"n_positions", c.n_positions}, {"vocab_size", c.vocab_size}};
+}
+
+void add_stats(PsEvalStats& total, const PsEvalStats& s) {
+  total.pairs = s.pairs;
+  total.occurrences = s.occurrences;
+  total.prompt_uses += s.prompt_uses;
+  total.prompts += s.prompts;
+  total.batches += s.batches;
+  total.tokens += s.tokens;
+  total.padded_tokens += s.padded_tokens;
+  total.seconds += s.seconds;
+}
+
+}  // namespace
+
+PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progress) {
+  if (job.sae_dirs.empty()) throw InputError("no SAE given: PS-Eval scores SAEs (--sae DIR)");
+  check_prompt_template(job.options.prompt_template);
+  const c10::Device device = model::parse_device(job.device);
+  const at::ScalarType dtype = model::parse_dtype(job.dtype);
+  PsEvalJobResult result;
+
+  // Dataset: pairs, and sense-labelled occurrences when there are any.
+  ReadOptions read;
+  read.split = job.split;
+  PairDataset data = load_pair_dataset(job.dataset_path, read);
+  std::vector<SenseOccurrence> occurrences = std::move(data.occurrences);
+  ReadReport occ_report;
+  if (!job.occurrences_path.empty()) occurrences = read_occurrences_jsonl(job.occurrences_path, occ_report);
+  for (const ReadReport* r : {&data.report, &occ_report})
+    for (const ReadIssue& issue : r->issues) result.dataset_issues.push_back(format_issue(issue));
+  if (data.pairs.empty() && occurrences.empty())
+    throw InputError(job.dataset_path + ": no usable pair" + (job.split.empty() ? "" : " in split '" + job.split + "'"));
+  result.pairs = data.pairs.size();
+  result.occurrences = occurrences.size();
+
+  std::vector<LoadedSae> saes;
+  for (const std::string& dir : job.sae_dirs) {
+    LoadedSae s{dir, sae::load_sae(dir), read_raw_cfg(dir), true, {}, {}, {}};
+    s.centred = job.centering == Centering::from_sae ? s.sae.config().center_writing_weights
+                                                     : job.centering == Centering::on;
+    s.params = pseval_params(job.options, job.split, s.centred, model::dtype_name(dtype));
+    saes.push_back(std::move(s));
+  }
+  result.saes.resize(saes.size());
+  for (std::size_t i = 0; i < saes.size(); ++i) result.saes[i].dir = saes[i].dir;
+
+  // Reuse what the workspace already holds.
+  std::unique_ptr<store::Workspace> ws;
+  if (!job.workspace_path.empty()) {
+    ws = store::Workspace::open(job.workspace_path);
+    std::vector<std::string> hashes = {ws->content_hash(job.model_dir), "", ws->content_hash(job.dataset_path)};
+    if (!job.occurrences_path.empty()) hashes.push_back("occurrences:" + ws->content_hash(job.occurrences_path));
+    if (!job.tokenizer_dir.empty()) hashes.push_back("tokenizer:" + ws->content_hash(job.tokenizer_dir));
+    for (std::size_t i = 0; i < saes.size(); ++i) {
+      LoadedSae& s = saes[i];
+      s.hash = hashes[1] = ws->content_hash(s.dir);
+      s.key = store::Workspace::result_key("pseval", hashes, s.params);
+      const auto found = ws->find_result(s.key);
+      if (!found || !found->done) continue;
+      PsEvalJobSae& out = result.saes[i];
+      out.cached = true;
+      out.result_id = found->id;
+      out.metrics = nlohmann::ordered_json::parse(found->metrics.dump());
+      out.per_word = stored_per_word_rows(*ws, found->id, s.dir, s.sae.config().meta.hook_name);
+    }
+  }
+
+  // Compute the rest: one model (and one pass) per centring setting.
+  std::map<bool, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < saes.size(); ++i)
+    if (!result.saes[i].cached) groups[saes[i].centred].push_back(i);
+  std::vector<std::optional<PsEvalScore>> computed(saes.size());
+  std::optional<tokenizer::BpeTokenizer> tok;
+  std::map<std::pair<std::string, bool>, nlohmann::ordered_json> baselines;
+  for (auto& [centred, members] : groups) {
+    if (!tok) tok.emplace(tokenizer::load_tokenizer(job.tokenizer_dir.empty() ? job.model_dir : job.tokenizer_dir));
+    model::ModelOptions mo;
+    mo.device = device;
+    mo.dtype = dtype;
+    mo.center_writing_weights = centred;
+    const auto gpt2 = model::Gpt2::load(job.model_dir, mo);
+    std::vector<PsEvalSae> run_saes;
+    for (std::size_t i : members) {
+      saes[i].sae.to_device(device);
+      run_saes.push_back({&saes[i].sae, saes[i].dir, {}});
+    }
+    PsEvalRun run = run_pseval(*gpt2, *tok, run_saes, data.pairs, occurrences, job.options, progress);
+    add_stats(result.stats, run.stats);
+    for (const PsEvalScore& b : run.baselines) {
+      nlohmann::ordered_json j = pseval_score_json(b, job.options);
+      j["center_writing_weights"] = centred;
+      baselines[{b.hook, centred}] = j;
+    }
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      const std::size_t i = members[k];
+      PsEvalScore& s = run.saes[k];
+      nlohmann::ordered_json j = pseval_score_json(s, job.options);
+      const nlohmann::json described = sae_input_config(saes[i]);
+      for (const auto& [key, value] : described.items())
+        if (key != "hook_name") j[key] = value;
+      if (auto b = baselines.find({s.hook, centred}); b != baselines.end()) j["baseline_at_hook"] = b->second;
+      result.saes[i].metrics = std::move(j);
+      result.saes[i].per_word = per_word_rows(s);
+      computed[i] = std::move(s);
+    }
+  }
+  for (std::size_t i = 0; i < saes.size(); ++i) {  // baselines of hooks only cached results cover
+    const auto& m = result.saes[i].metrics;
+    if (result.saes[i].cached && m.contains("baseline_at_hook"))
+      baselines.emplace(std::make_pair(m["hook"].get<std::string>(), saes[i].centred), m["baseline_at_hook"]);
+  }
+  for (auto& [key, j] : baselines) result.baselines.push_back(std::move(j));
+
+  // Store everything computed, together.
+  if (ws && !groups.empty()) {
+    store::Transaction tx(ws->db());
+    const int64_t model_id = ws->register_input(store::InputKind::Model, job.model_dir, model_input_config(job.model_dir));
+    const int64_t data_id = ws->register_input(
+        store::InputKind::Dataset, job.dataset_path,
+        {{"kind", dataset_kind_name(data.kind)}, {"pairs", data.pairs.size()}, {"split", job.split}});
+    if (!job.occurrences_path.empty())
+      ws->register_input(store::InputKind::Dataset, job.occurrences_path,
+                         {{"kind", "occurrences-jsonl"}, {"occurrences", occurrences.size()}});
+    for (std::size_t i = 0; i < saes.size(); ++i) {
+      if (!computed[i]) continue;
+      const int64_t sae_id = ws->register_input(store::InputKind::Sae, saes[i].dir, sae_input_config(saes[i]));
+      result.saes[i].result_id =
+          write_pseval_result(*ws, saes[i].key, model_id, sae_id, data_id, saes[i].params,
+                              nlohmann::json::parse(result.saes[i].metrics.dump()), *computed[i], occurrences);
+    }
+    tx.commit();
+  }
+  return result;
+}
+
+}  // namespace saescope::polysemy
