@@ -22,6 +22,9 @@
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
 #include "ui/senses_view.h"
+#include "ui/settings_dialog.h"
+#include "core/common/runtime_info.h"
+#include <QSpinBox>
 #include <QTextBrowser>
 #include "ui/token_context_view.h"
 #include "ui/workspace_session.h"
@@ -260,6 +263,23 @@ class TestGuiShell : public QObject {
     QCOMPARE(window.modelPanel()->saeList()->count(), 2);  // standard + topk at layer 3
     QVERIFY(window.modelPanel()->selectSae(built.sae_id));  // at layer 2: back to all hooks
     QCOMPARE(window.modelPanel()->currentHook(), QString());
+  }
+
+  void settingsPersist() {
+    saescope::ui::SettingsDialog dialog;
+    auto* threads = dialog.findChild<QSpinBox*>(QStringLiteral("threads"));
+    auto* device = dialog.findChild<QComboBox*>(QStringLiteral("device"));
+    QVERIFY(threads && device);
+    QCOMPARE(device->itemData(0).toString(), QStringLiteral("cpu"));
+    threads->setValue(1);
+    saescope::ui::EngineSettings s = dialog.settings();
+    s.save();
+    s.apply();
+    QCOMPARE(saescope::runtime_info().intra_op_threads, 1);
+    QCOMPARE(saescope::ui::EngineSettings::load().threads, 1);
+    saescope::ui::EngineSettings restored;
+    restored.save();
+    restored.apply();
   }
 
   void jobsReportProgressAndCancelWithoutStallingUi() {

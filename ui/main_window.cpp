@@ -22,6 +22,7 @@
 #include "ui/jobs_panel.h"
 #include "ui/model_panel.h"
 #include "ui/senses_view.h"
+#include "ui/settings_dialog.h"
 #include "ui/workspace_session.h"
 
 namespace saescope::ui {
@@ -80,6 +81,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   file->addSeparator();
   file->addAction(tr("Add model or SAE &folder…"), this, [this] { chooseInput(true); });
   file->addAction(tr("Add corpus or &dataset file…"), this, [this] { chooseInput(false); });
+  file->addSeparator();
+  file->addAction(tr("&Settings…"), QKeySequence::Preferences, this, [this] {
+    SettingsDialog dialog(this);
+    dialog.exec();
+  });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
   QMenu* help = menuBar()->addMenu(tr("&Help"));

@@ -13,6 +13,7 @@
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
 #include "ui/senses_view.h"
+#include "ui/settings_dialog.h"
 
 int main(int argc, char** argv) {
   QElapsedTimer since_start;
@@ -36,7 +37,7 @@ int main(int argc, char** argv) {
   cli.addOptions({sae, feature, view, word, shot, ready});
   cli.process(app);
 
-  saescope::set_engine_threads(0);
+  saescope::ui::EngineSettings::load().apply();
   saescope::ui::MainWindow window;
   window.show();
   if (!cli.positionalArguments().isEmpty() && !window.openWorkspace(cli.positionalArguments().first()))
