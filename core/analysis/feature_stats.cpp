@@ -1,0 +1,200 @@
+#include "core/analysis/feature_stats.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/common/error.h"
+
+namespace saescope::analysis {
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  uint64_t z = x + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t token_hash(int64_t token, uint64_t seed) {
+  return splitmix64(static_cast<uint64_t>(token) ^ splitmix64(seed));
+}
+
+uint64_t feature_salt(int64_t feature, uint64_t seed) {
+  return splitmix64(static_cast<uint64_t>(feature) * 0xD1B54A32D192ED03ull ^ ~seed);
+}
+
+uint64_t combine(uint64_t token_h, uint64_t salt) {
+  const uint64_t p = token_h ^ salt;
+  return p == kEmptySlot ? kEmptySlot - 1 : p;  // kEmptySlot marks a free slot
+}
+
+const auto kI64 = at::TensorOptions().dtype(at::kLong);
+const auto kF32 = at::TensorOptions().dtype(at::kFloat);
+
+}  // namespace
+
+std::vector<float> histogram_edges(float max, int bins, double decades) {
+  std::vector<float> e(static_cast<size_t>(bins) + 1, 0.0f);
+  if (!(max > 0)) return e;
+  for (int i = 0; i <= bins; ++i)
+    e[static_cast<size_t>(i)] =
+        static_cast<float>(double(max) * std::pow(10.0, -decades + decades * i / bins));
+  e[static_cast<size_t>(bins)] = max;
+  return e;
+}
+
+int histogram_bin(float a, const float* edges, int bins) {
+  const float* inner = edges + 1;  // edges[1 .. bins-1] separate the bins
+  return static_cast<int>(std::upper_bound(inner, inner + (bins - 1), a) - inner);
+}
+
+int interval_of(float a, float max, int n) {
+  if (!(max > 0)) return 0;
+  const int j = static_cast<int>(std::floor(double(a) * n / double(max)));
+  return std::clamp(j, 0, n - 1);
+}
+
+uint64_t sample_priority(int64_t token, int64_t feature, uint64_t seed) {
+  return combine(token_hash(token, seed), feature_salt(feature, seed));
+}
+
+FeatureStats::FeatureStats(const StatsShape& s) : shape_(s) {
+  const int64_t d = s.d_sae;
+  fire_count = at::zeros({d}, kI64);
+  act_sum = at::zeros({d}, at::TensorOptions().dtype(at::kDouble));
+  act_max = at::zeros({d}, kF32);
+  top_value = at::zeros({d, s.top_k}, kF32);
+  top_window = at::full({d, s.top_k}, -1, kI64);
+  top_pos = at::zeros({d, s.top_k}, kI64);
+  hist_edges = at::zeros({d, s.histogram_bins + 1}, kF32);
+  hist_counts = at::zeros({d, s.histogram_bins}, kI64);
+  interval_counts = at::zeros({d, s.intervals}, kI64);
+  sample_priority_ = at::full({d, s.intervals, s.interval_samples}, -1, kI64);  // all bits set
+  sample_window = at::full({d, s.intervals, s.interval_samples}, -1, kI64);
+  sample_pos = at::zeros({d, s.intervals, s.interval_samples}, kI64);
+  sample_value = at::zeros({d, s.intervals, s.interval_samples}, kF32);
+}
+
+void FeatureStats::add_pass1(const at::Tensor& feats, const std::vector<int64_t>& windows) {
+  const int64_t B = feats.size(0), T = feats.size(1), d = shape_.d_sae;
+  const at::Tensor flat = feats.view({B * T, d});
+  fire_count.add_((flat > 0).sum(0));
+  act_sum.add_(flat.sum(0).to(at::kDouble));
+  act_max = at::maximum(act_max, flat.amax(0));
+
+  // Each window's best position per feature, then the running top-k merged
+  // with this batch's windows: [d_sae, k + B] -> topk -> [d_sae, k].
+  auto best = feats.max(1);
+  const at::Tensor window_ids =
+      at::tensor(windows, kI64).unsqueeze(0).expand({d, B});
+  const at::Tensor values = at::cat({top_value, std::get<0>(best).t()}, 1);
+  const at::Tensor wins = at::cat({top_window, window_ids}, 1);
+  const at::Tensor poss = at::cat({top_pos, std::get<1>(best).t()}, 1);
+  auto kept = values.topk(shape_.top_k, 1, /*largest=*/true, /*sorted=*/true);
+  top_value = std::get<0>(kept).contiguous();
+  top_window = wins.gather(1, std::get<1>(kept)).contiguous();
+  top_pos = poss.gather(1, std::get<1>(kept)).contiguous();
+}
+
+void FeatureStats::begin_pass2() {
+  const int bins = shape_.histogram_bins;
+  const float* mx = act_max.data_ptr<float>();
+  float* edges = hist_edges.data_ptr<float>();
+  for (int64_t f = 0; f < shape_.d_sae; ++f) {
+    const auto e = histogram_edges(mx[f], bins, shape_.histogram_decades);
+    std::copy(e.begin(), e.end(), edges + f * (bins + 1));
+  }
+}
+
+void FeatureStats::add_pass2(const at::Tensor& feats, const std::vector<int64_t>& windows) {
+  const int64_t B = feats.size(0), T = feats.size(1), d = shape_.d_sae, N = B * T;
+  const int I = shape_.intervals, S = shape_.interval_samples, bins = shape_.histogram_bins;
+  std::vector<uint64_t> row_hash(static_cast<size_t>(N));
+  std::vector<int64_t> row_token(static_cast<size_t>(N));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t token = windows[static_cast<size_t>(b)] * shape_.context + t;
+      row_token[static_cast<size_t>(b * T + t)] = token;
+      row_hash[static_cast<size_t>(b * T + t)] = token_hash(token, shape_.seed);
+    }
+  std::vector<uint64_t> salt(static_cast<size_t>(d));
+  for (int64_t f = 0; f < d; ++f) salt[static_cast<size_t>(f)] = feature_salt(f, shape_.seed);
+
+  const float* F = feats.data_ptr<float>();
+  const float* mx = act_max.data_ptr<float>();
+  const float* edges = hist_edges.data_ptr<float>();
+  int64_t* hc = hist_counts.data_ptr<int64_t>();
+  int64_t* ic = interval_counts.data_ptr<int64_t>();
+  auto* prio = reinterpret_cast<uint64_t*>(sample_priority_.data_ptr<int64_t>());
+  int64_t* sw = sample_window.data_ptr<int64_t>();
+  int64_t* sp = sample_pos.data_ptr<int64_t>();
+  float* sv = sample_value.data_ptr<float>();
+  const int64_t ctx = shape_.context;
+
+  // Threads own disjoint feature ranges, so no two write the same counters;
+  // every row is read as a contiguous slice [f0, f1).
+  at::parallel_for(0, d, 256, [&](int64_t f0, int64_t f1) {
+    for (int64_t n = 0; n < N; ++n) {
+      const float* row = F + n * d;
+      for (int64_t f = f0; f < f1; ++f) {
+        const float a = row[f];
+        if (!(a > 0.0f)) continue;
+        const int j = interval_of(a, mx[f], I);
+        ++ic[f * I + j];
+        ++hc[f * bins + histogram_bin(a, edges + f * (bins + 1), bins)];
+        const uint64_t p = combine(row_hash[static_cast<size_t>(n)], salt[static_cast<size_t>(f)]);
+        const int64_t slot0 = (f * I + j) * S;
+        if (p >= prio[slot0 + S - 1]) continue;
+        int s = S - 1;  // insertion into the ascending list of S priorities
+        while (s > 0 && prio[slot0 + s - 1] > p) {
+          prio[slot0 + s] = prio[slot0 + s - 1];
+          sw[slot0 + s] = sw[slot0 + s - 1];
+          sp[slot0 + s] = sp[slot0 + s - 1];
+          sv[slot0 + s] = sv[slot0 + s - 1];
+          --s;
+        }
+        const int64_t token = row_token[static_cast<size_t>(n)];
+        prio[slot0 + s] = p;
+        sw[slot0 + s] = token / ctx;
+        sp[slot0 + s] = token % ctx;
+        sv[slot0 + s] = a;
+      }
+    }
+  });
+}
+
+std::map<std::string, at::Tensor> FeatureStats::state() const {
+  return {{"fire_count", fire_count},           {"act_sum", act_sum},
+          {"act_max", act_max},                 {"top_value", top_value},
+          {"top_window", top_window},           {"top_pos", top_pos},
+          {"hist_edges", hist_edges},           {"hist_counts", hist_counts},
+          {"interval_counts", interval_counts}, {"sample_priority", sample_priority_},
+          {"sample_window", sample_window},     {"sample_pos", sample_pos},
+          {"sample_value", sample_value}};
+}
+
+void FeatureStats::load_state(const std::map<std::string, at::Tensor>& tensors) {
+  const FeatureStats fresh(shape_);
+  const auto mine = fresh.state();
+  std::map<std::string, at::Tensor*> slots = {
+      {"fire_count", &fire_count},           {"act_sum", &act_sum},
+      {"act_max", &act_max},                 {"top_value", &top_value},
+      {"top_window", &top_window},           {"top_pos", &top_pos},
+      {"hist_edges", &hist_edges},           {"hist_counts", &hist_counts},
+      {"interval_counts", &interval_counts}, {"sample_priority", &sample_priority_},
+      {"sample_window", &sample_window},     {"sample_pos", &sample_pos},
+      {"sample_value", &sample_value}};
+  for (const auto& [name, like] : mine) {
+    auto it = tensors.find(name);
+    if (it == tensors.end())
+      throw InternalError("harvest resume state lacks tensor `" + name + "`");
+    if (it->second.sizes() != like.sizes() || it->second.scalar_type() != like.scalar_type())
+      throw InternalError("harvest resume state: tensor `" + name + "` has the wrong shape or dtype");
+  }
+  for (const auto& [name, slot] : slots) *slot = tensors.at(name).clone().contiguous();
+}
+
+}  // namespace saescope::analysis

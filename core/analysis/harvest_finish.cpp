@@ -1,0 +1,255 @@
+// Pass 3 of a harvest and its rows: the examples' per-token activations (the
+// SAEs run again over just the windows that hold an example), then every
+// feature's rows, written with finish_result in one transaction.
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "core/analysis/harvest_group.h"
+#include "core/analysis/logit_effects.h"
+#include "core/analysis/process_memory.h"
+#include "core/jobs/progress.h"
+#include "core/model/gpt2.h"
+#include "core/model/hook_point.h"
+#include "core/sae/sae.h"
+#include "core/store/feature_store.h"
+#include "core/store/workspace.h"
+#include "core/tokenizer/bpe_tokenizer.h"
+
+namespace saescope::analysis {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Hooks whose value is (a part of) the residual stream, so a decoder row is a
+// direction the unembedding reads.
+bool writes_residual(const std::string& hook, const model::Gpt2Config& config, int64_t width) {
+  using model::HookKind;
+  if (width != config.d_model) return false;
+  const HookKind k = model::parse_hook_point(hook, config.n_layer).kind;
+  return k == HookKind::Embed || k == HookKind::PosEmbed || k == HookKind::ResidPre ||
+         k == HookKind::ResidMid || k == HookKind::ResidPost || k == HookKind::AttnOut ||
+         k == HookKind::MlpOut;
+}
+
+struct ExampleRef {
+  size_t member = 0;
+  int64_t feature = 0;
+  store::ExampleKind kind = store::ExampleKind::Top;
+  int rank = 0;
+  int interval = -1;
+  int64_t pos = 0;
+};
+
+std::string token_text(const tokenizer::BpeTokenizer* tok, int32_t id) {
+  if (tok && id >= 0 && id < tok->vocab_size()) return tok->token_string(id);
+  return "#" + std::to_string(id);
+}
+
+// The 3 tokens most often at the top examples' strongest position (ties: the
+// better-ranked first), e.g. " bank · river · loan".
+std::string top_tokens_text(const int32_t* ids, int64_t k, const tokenizer::BpeTokenizer* tok) {
+  std::vector<std::pair<int32_t, int>> counts;  // in order of first appearance
+  for (int64_t r = 0; r < k; ++r) {
+    if (ids[r] < 0) continue;
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == ids[r]; });
+    if (it == counts.end()) counts.emplace_back(ids[r], 1);
+    else ++it->second;
+  }
+  std::stable_sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out;
+  for (size_t i = 0; i < counts.size() && i < 3; ++i) out += (i ? " · " : "") + token_text(tok, counts[i].first);
+  return out;
+}
+
+void delete_feature_rows(store::Database& db, int64_t result_id) {
+  for (const char* table : {"features", "histograms", "examples", "intervals", "logit_effects"}) {
+    store::Statement s = db.prepare(std::string("DELETE FROM ") + table + " WHERE result_id = ?");
+    s.bind(1, result_id).run();
+  }
+}
+
+}  // namespace
+
+void HarvestGroup::finish() {
+  const model::Gpt2Config& cfg = in_.model->config();
+  std::vector<std::optional<LogitEffectTable>> logits(members_.size());
+  const auto t0 = Clock::now();
+  for (size_t i = 0; i < members_.size(); ++i) {
+    const LiveTarget& m = *members_[i];
+    if (!writes_residual(m.target.hook, cfg, m.width)) continue;
+    const auto& w = in_.model->weights();
+    logits[i] = logit_effects(m.target.sae->weights().W_dec, w.ln_final_gain, w.unembed,
+                              options_.logit_effects, [&](int64_t done, int64_t total) {
+                                jobs::Progress p{"harvest logit effects", double(done), double(total),
+                                                 "features", {}};
+                                progress_.report(p);
+                              });
+  }
+  report_.logit_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+
+  // Which windows hold an example of which feature.
+  std::map<int64_t, std::vector<ExampleRef>> needed;
+  std::vector<std::vector<int32_t>> top_token(members_.size());
+  for (size_t i = 0; i < members_.size(); ++i) {
+    const FeatureStats& s = members_[i]->stats;
+    const int64_t d = s.shape().d_sae, k = s.shape().top_k;
+    const int I = s.shape().intervals, S = s.shape().interval_samples;
+    top_token[i].assign(static_cast<size_t>(d * k), -1);
+    const float* tv = s.top_value.data_ptr<float>();
+    const int64_t* tw = s.top_window.data_ptr<int64_t>();
+    const int64_t* tp = s.top_pos.data_ptr<int64_t>();
+    const auto* sp = reinterpret_cast<const uint64_t*>(s.sample_priority_.data_ptr<int64_t>());
+    const int64_t* sw = s.sample_window.data_ptr<int64_t>();
+    const int64_t* spos = s.sample_pos.data_ptr<int64_t>();
+    for (int64_t f = 0; f < d; ++f) {
+      for (int64_t r = 0; r < k; ++r)
+        if (tv[f * k + r] > 0)
+          needed[tw[f * k + r]].push_back({i, f, store::ExampleKind::Top, int(r), -1, tp[f * k + r]});
+      for (int j = 0; j < I; ++j)
+        for (int r = 0; r < S; ++r) {
+          const int64_t slot = (f * I + j) * S + r;
+          if (sp[slot] != kEmptySlot)
+            needed[sw[slot]].push_back({i, f, store::ExampleKind::Interval, r, j, spos[slot]});
+        }
+    }
+  }
+
+  store::Transaction tx(ws_.db());
+  store::FeatureStore fs(ws_.db());
+  for (LiveTarget* m : members_) delete_feature_rows(ws_.db(), m->target.result_id);
+
+  const int64_t B = members_.front()->batch_windows;
+  std::vector<int64_t> order;
+  for (const auto& [w, refs] : needed) order.push_back(w);
+  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(B)) {
+    const std::vector<int64_t> idx(order.begin() + static_cast<std::ptrdiff_t>(start),
+                                   order.begin() + static_cast<std::ptrdiff_t>(
+                                       std::min(order.size(), start + static_cast<size_t>(B))));
+    const auto values = hook_values(idx);
+    for (size_t i = 0; i < members_.size(); ++i) {
+      const LiveTarget& m = *members_[i];
+      at::Tensor F;  // encoded only when this SAE has an example here
+      for (size_t b = 0; b < idx.size(); ++b) {
+        std::vector<const ExampleRef*> refs;
+        for (const ExampleRef& r : needed[idx[b]])
+          if (r.member == i) refs.push_back(&r);
+        if (refs.empty()) continue;
+        if (!F.defined()) F = features(m, values.at(m.target.hook), idx);
+        const int64_t len = window_length(idx[b]);
+        std::vector<int64_t> feats;
+        for (const ExampleRef* r : refs) feats.push_back(r->feature);
+        const at::Tensor cols = F[static_cast<int64_t>(b)]
+                                    .narrow(0, 0, len)
+                                    .index_select(1, at::tensor(feats, at::kLong))
+                                    .t()
+                                    .contiguous();  // [refs, len]
+        const std::vector<int32_t> tokens = stored_tokens(idx[b]);
+        const float* c = cols.data_ptr<float>();
+        for (size_t r = 0; r < refs.size(); ++r) {
+          store::FeatureExample e;
+          e.kind = refs[r]->kind;
+          e.rank = refs[r]->rank;
+          e.interval = refs[r]->interval;
+          e.window = idx[b];
+          e.max_pos = static_cast<int>(refs[r]->pos);
+          e.activations.assign(c + r * len, c + (r + 1) * len);
+          fs.put_example(m.target.result_id, refs[r]->feature, e);
+          if (e.kind == store::ExampleKind::Top && e.max_pos < static_cast<int>(tokens.size()))
+            top_token[i][static_cast<size_t>(refs[r]->feature * m.stats.shape().top_k + e.rank)] =
+                tokens[static_cast<size_t>(e.max_pos)];
+        }
+      }
+    }
+    report(3, static_cast<double>(start + idx.size()), static_cast<double>(order.size()), "windows");
+  }
+
+  const int64_t counted = count_.tokens - count_.windows;  // BOS excluded
+  for (size_t i = 0; i < members_.size(); ++i) {
+    const LiveTarget& m = *members_[i];
+    const FeatureStats& s = m.stats;
+    const StatsShape& sh = s.shape();
+    const int64_t* fire = s.fire_count.data_ptr<int64_t>();
+    const double* sum = s.act_sum.data_ptr<double>();
+    const float* mx = s.act_max.data_ptr<float>();
+    const float* edges = s.hist_edges.data_ptr<float>();
+    const int64_t* hc = s.hist_counts.data_ptr<int64_t>();
+    const int64_t* ic = s.interval_counts.data_ptr<int64_t>();
+    int64_t dead = 0;
+    for (int64_t f = 0; f < sh.d_sae; ++f) {
+      store::FeatureSummary summary;
+      summary.feature = f;
+      summary.fire_count = fire[f];
+      summary.density = counted > 0 ? double(fire[f]) / double(counted) : 0.0;
+      summary.max_act = mx[f];
+      summary.mean_act = fire[f] > 0 ? sum[f] / double(fire[f]) : 0.0;
+      summary.top_tokens = top_tokens_text(top_token[i].data() + f * sh.top_k, sh.top_k, in_.tokenizer);
+      store::Histogram h;
+      if (fire[f] > 0) {
+        h.edges.assign(edges + f * (sh.histogram_bins + 1), edges + (f + 1) * (sh.histogram_bins + 1));
+        h.counts.assign(hc + f * sh.histogram_bins, hc + (f + 1) * sh.histogram_bins);
+      } else {
+        ++dead;
+      }
+      fs.put_feature(m.target.result_id, summary, h);
+      if (fire[f] > 0) {
+        int64_t total = 0;
+        for (int j = 0; j < sh.intervals; ++j) total += ic[f * sh.intervals + j];
+        for (int j = 0; j < sh.intervals; ++j)
+          fs.put_interval(m.target.result_id, f,
+                          {j, mx[f] * float(j) / float(sh.intervals),
+                           mx[f] * float(j + 1) / float(sh.intervals),
+                           total > 0 ? float(double(ic[f * sh.intervals + j]) / double(total)) : 0.0f});
+      }
+      if (logits[i]) {
+        const int64_t k = logits[i]->top_ids.size(1);
+        const float* tv = logits[i]->top_values.data_ptr<float>();
+        const int64_t* ti = logits[i]->top_ids.data_ptr<int64_t>();
+        const float* bv = logits[i]->bottom_values.data_ptr<float>();
+        const int64_t* bi = logits[i]->bottom_ids.data_ptr<int64_t>();
+        for (int64_t r = 0; r < k; ++r) {
+          fs.put_logit_effect(m.target.result_id, f, {1, int(r), int32_t(ti[f * k + r]), tv[f * k + r], {}});
+          fs.put_logit_effect(m.target.result_id, f, {-1, int(r), int32_t(bi[f * k + r]), bv[f * k + r], {}});
+        }
+      }
+    }
+    // Keep only the windows an example shows.
+    store::Statement prune = ws_.db().prepare(
+        "DELETE FROM windows WHERE result_id = ?1 AND window NOT IN "
+        "(SELECT window FROM examples WHERE result_id = ?1)");
+    prune.bind(1, m.target.result_id).run();
+    report_.peak_rss_bytes = peak_rss_bytes();
+    ws_.finish_result(m.target.result_id,
+                      {{"tokens", count_.tokens},
+                       {"windows", count_.windows},
+                       {"counted_tokens", counted},
+                       {"features", sh.d_sae},
+                       {"dead", dead},
+                       {"alive", sh.d_sae - dead},
+                       {"hook", m.target.hook},
+                       {"logit_effects", logits[i].has_value()},
+                       {"seconds", {{"pass1", report_.pass_seconds[0]},
+                                    {"pass2", report_.pass_seconds[1]},
+                                    {"logit_effects", report_.logit_seconds}}},
+                       {"peak_rss_bytes", report_.peak_rss_bytes}});
+  }
+  if (in_.model_id && in_.tokenizer) {
+    store::Statement has = ws_.db().prepare("SELECT COUNT(*) FROM vocab WHERE model_id = ?");
+    has.bind(1, *in_.model_id);
+    if (has.step() && has.column_int(0) == 0) {
+      std::vector<std::string> texts;
+      for (int64_t id = 0; id < cfg.vocab_size; ++id)
+        texts.push_back(token_text(in_.tokenizer, static_cast<int32_t>(id)));
+      fs.put_vocab(*in_.model_id, texts);
+    }
+  }
+  tx.commit();
+  std::error_code ec;
+  for (LiveTarget* m : members_) std::filesystem::remove(m->state_file, ec);
+  for (auto& [hook, spill] : spills_) spill->remove();
+}
+
+}  // namespace saescope::analysis

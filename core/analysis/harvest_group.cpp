@@ -1,0 +1,253 @@
+#include "core/analysis/harvest_group.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/common/error.h"
+#include "core/io/safetensors.h"
+#include "core/jobs/progress.h"
+#include "core/model/gpt2.h"
+#include "core/sae/sae.h"
+#include "core/store/feature_store.h"
+#include "core/store/workspace.h"
+
+namespace saescope::analysis {
+
+using Clock = std::chrono::steady_clock;
+
+HarvestGroup::HarvestGroup(store::Workspace& ws, const HarvestInputs& in,
+                           const HarvestOptions& options, WindowCount count,
+                           std::vector<LiveTarget*> members, jobs::ProgressSink& progress,
+                           HarvestReport& report)
+    : ws_(ws), in_(in), options_(options), count_(count), members_(std::move(members)),
+      progress_(progress), report_(report), last_commit_(Clock::now()) {
+  for (const LiveTarget* m : members_)
+    if (std::find(hooks_.begin(), hooks_.end(), m->target.hook) == hooks_.end())
+      hooks_.push_back(m->target.hook);
+}
+
+void HarvestGroup::run() {
+  const int pass = members_.front()->pass;
+  auto timed = [](double& seconds, const std::function<void()>& fn) {
+    const auto t0 = Clock::now();
+    fn();
+    seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  if (pass <= 1) {
+    open_spills();
+    timed(report_.pass_seconds[0], [&] { pass1(); });
+  }
+  open_spills();
+  report_.spilled = !spills_.empty();
+  if (pass <= 2) timed(report_.pass_seconds[1], [&] { pass2(); });
+  timed(report_.pass_seconds[2], [&] { finish(); });
+}
+
+void HarvestGroup::open_spills() {
+  spills_.clear();
+  if (!options_.spill) return;
+  const LiveTarget& lead = *members_.front();
+  const int64_t keep = lead.pass <= 1 ? lead.next_window : count_.windows;
+  for (const std::string& hook : hooks_) {
+    auto it = std::find_if(members_.begin(), members_.end(),
+                           [&](const LiveTarget* m) { return m->target.hook == hook; });
+    auto spill = std::make_unique<ActivationSpill>((*it)->spill_file, in_.context, (*it)->width);
+    if (!spill->open(keep)) {
+      // Lost or short (a resumed run whose file went missing): every later
+      // pass runs the model instead, which gives the same values.
+      report_.notes.push_back("activation file " + spill->path() +
+                              " is missing or short: recomputing activations with the model");
+      for (auto& [h, s] : spills_) s->remove();
+      spills_.clear();
+      return;
+    }
+    spills_[hook] = std::move(spill);
+  }
+}
+
+int64_t HarvestGroup::window_length(int64_t w) const {
+  return w == count_.windows - 1 ? count_.last_length : in_.context;
+}
+
+std::vector<int32_t> HarvestGroup::stored_tokens(int64_t w) {
+  store::FeatureStore fs(ws_.db());
+  std::vector<int32_t> t = fs.window_tokens(members_.front()->target.result_id, w);
+  if (t.empty())
+    throw InternalError(ws_.path() + ": harvest window " + std::to_string(w) + " is not stored");
+  return t;
+}
+
+std::map<std::string, at::Tensor> HarvestGroup::run_model(
+    const std::vector<std::vector<int32_t>>& tokens) {
+  std::vector<std::vector<int64_t>> seqs;
+  for (const auto& t : tokens) seqs.emplace_back(t.begin(), t.end());
+  const model::TokenBatch batch =
+      model::make_token_batch(seqs, in_.model->config(), /*prepend_bos=*/false);
+  model::RunResult r = in_.model->run(batch, {hooks_, {}});
+  std::map<std::string, at::Tensor> out;
+  for (const std::string& h : hooks_) {
+    at::Tensor v = r.hooks.at(h);
+    if (v.dim() == 4) v = v.reshape({v.size(0), v.size(1), -1});  // hook_z: heads flattened
+    out[h] = v;
+  }
+  return out;
+}
+
+std::map<std::string, at::Tensor> HarvestGroup::hook_values(const std::vector<int64_t>& windows) {
+  if (spills_.empty()) {
+    std::vector<std::vector<int32_t>> tokens;
+    for (int64_t w : windows) tokens.push_back(stored_tokens(w));
+    return run_model(tokens);
+  }
+  const bool consecutive = windows.back() - windows.front() + 1 == static_cast<int64_t>(windows.size());
+  std::map<std::string, at::Tensor> out;
+  for (auto& [hook, spill] : spills_) {
+    if (consecutive) {
+      out[hook] = spill->read(windows.front(), static_cast<int64_t>(windows.size()));
+    } else {
+      std::vector<at::Tensor> parts;
+      for (int64_t w : windows) parts.push_back(spill->read(w, 1));
+      out[hook] = at::cat(parts);
+    }
+  }
+  return out;
+}
+
+at::Tensor HarvestGroup::features(const LiveTarget& t, const at::Tensor& values,
+                                  const std::vector<int64_t>& windows) const {
+  const int64_t n = values.size(0), T = values.size(1);
+  const at::Tensor x = values.reshape({n * T, t.width}).to(t.target.sae->device());
+  at::Tensor f = t.target.sae->encode(x).to(at::kCPU).view({n, T, -1}).contiguous();
+  f.select(1, 0).zero_();  // BOS is fed to the model, never counted
+  for (int64_t b = 0; b < n; ++b) {
+    const int64_t len = window_length(windows[static_cast<size_t>(b)]);
+    if (len < T) f[b].narrow(0, len, T - len).zero_();
+  }
+  return f;
+}
+
+void HarvestGroup::report(int pass, double done, double total, const std::string& unit) {
+  jobs::Progress p;
+  p.stage = "harvest pass " + std::to_string(pass) + "/3";
+  p.done = done;
+  p.total = total;
+  p.unit = unit;
+  p.detail = std::to_string(members_.size()) + " SAE" + (members_.size() == 1 ? "" : "s");
+  progress_.report(p);
+}
+
+bool HarvestGroup::commit_due() {
+  if (options_.commit_every > 0) return batches_since_commit_ >= options_.commit_every;
+  return std::chrono::duration<double>(Clock::now() - last_commit_).count() >= options_.commit_seconds;
+}
+
+void HarvestGroup::commit(int pass, int64_t next_window) {
+  std::vector<std::string> old_files;
+  for (LiveTarget* m : members_) {
+    ++m->commit_seq;
+    const std::string file = harvest_file_prefix(ws_.path(), m->target.key) + ".state-" +
+                             std::to_string(m->commit_seq) + ".safetensors";
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (auto& [name, t] : m->stats.state()) tensors.emplace_back(name, t);
+    io::write_safetensors(file, tensors,
+                          {{"result_key", m->target.key},
+                           {"pass", std::to_string(pass)},
+                           {"next_window", std::to_string(next_window)}});
+    old_files.push_back(m->state_file);
+    m->state_file = file;
+    m->pass = pass;
+    m->next_window = next_window;
+  }
+  for (auto& [hook, spill] : spills_) spill->sync();
+  {
+    store::Transaction tx(ws_.db());
+    store::FeatureStore fs(ws_.db());
+    for (LiveTarget* m : members_) {
+      for (const auto& [w, tokens] : pending_windows_) fs.put_window(m->target.result_id, w, tokens);
+      ws_.set_progress(m->target.result_id,
+                       {{"pass", pass},
+                        {"next_window", next_window},
+                        {"windows", count_.windows},
+                        {"tokens", count_.tokens},
+                        {"context", in_.context},
+                        {"batch_windows", m->batch_windows},
+                        {"commit", m->commit_seq},
+                        {"state_file", m->state_file},
+                        {"spill_file", m->spill_file}});
+    }
+    tx.commit();
+  }
+  std::error_code ec;
+  for (const std::string& f : old_files)
+    if (!f.empty()) std::filesystem::remove(f, ec);
+  pending_windows_.clear();
+  batches_since_commit_ = 0;
+  last_commit_ = Clock::now();
+}
+
+void HarvestGroup::pass1() {
+  const int64_t B = members_.front()->batch_windows;
+  int64_t next = members_.front()->next_window;
+  in_.windows->seek(next);
+  double done = static_cast<double>(next * in_.context);
+  while (true) {
+    const std::vector<TokenWindow> batch = in_.windows->next(B);
+    if (batch.empty()) break;
+    std::vector<std::vector<int32_t>> tokens;
+    std::vector<int64_t> idx;
+    for (const TokenWindow& w : batch) {
+      if (w.index != next + static_cast<int64_t>(idx.size()))
+        throw InternalError("harvest: window source skipped from " + std::to_string(next) +
+                            " to " + std::to_string(w.index));
+      tokens.push_back(w.tokens);
+      idx.push_back(w.index);
+      done += static_cast<double>(w.tokens.size());
+    }
+    const auto values = run_model(tokens);
+    for (auto& [hook, spill] : spills_) spill->write(idx.front(), values.at(hook));
+    for (LiveTarget* m : members_)
+      m->stats.add_pass1(features(*m, values.at(m->target.hook), idx), idx);
+    for (const TokenWindow& w : batch) pending_windows_.emplace_back(w.index, w.tokens);
+    next = idx.back() + 1;
+    ++batches_since_commit_;
+    try {
+      report(1, done, static_cast<double>(count_.tokens), "tokens");
+    } catch (const Cancelled&) {
+      commit(1, next);
+      throw;
+    }
+    if (commit_due()) commit(1, next);
+  }
+  if (next != count_.windows)
+    throw InternalError("harvest: the corpus gave " + std::to_string(next) + " windows, " +
+                        std::to_string(count_.windows) + " were counted");
+  for (LiveTarget* m : members_) m->stats.begin_pass2();
+  commit(2, 0);
+}
+
+void HarvestGroup::pass2() {
+  const int64_t B = members_.front()->batch_windows;
+  for (int64_t w = members_.front()->next_window; w < count_.windows; w += B) {
+    const int64_t n = std::min(B, count_.windows - w);
+    std::vector<int64_t> idx;
+    double done = 0;
+    for (int64_t i = 0; i < n; ++i) idx.push_back(w + i);
+    const auto values = hook_values(idx);
+    for (LiveTarget* m : members_)
+      m->stats.add_pass2(features(*m, values.at(m->target.hook), idx), idx);
+    ++batches_since_commit_;
+    done = static_cast<double>(std::min((w + n) * in_.context, count_.tokens));
+    try {
+      report(2, done, static_cast<double>(count_.tokens), "tokens");
+    } catch (const Cancelled&) {
+      commit(2, w + n);
+      throw;
+    }
+    if (commit_due() && w + n < count_.windows) commit(2, w + n);
+  }
+  commit(3, 0);
+}
+
+}  // namespace saescope::analysis

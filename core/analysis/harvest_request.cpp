@@ -1,0 +1,125 @@
+#include "core/analysis/harvest_request.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <filesystem>
+
+#include "core/analysis/corpus_windows.h"
+#include "core/common/error.h"
+#include "core/jobs/input_probe.h"
+#include "core/model/gpt2.h"
+#include "core/sae/sae_folder.h"
+#include "core/store/workspace.h"
+#include "core/tokenizer/bpe_tokenizer.h"
+
+namespace saescope::analysis {
+
+nlohmann::json harvest_params(const HarvestRequest& r, const std::string& hook,
+                              bool center_writing_weights, int64_t tokens, int64_t windows) {
+  const HarvestOptions& o = r.options;
+  return {{"version", 1},
+          {"hook", hook},
+          {"context", r.context},
+          {"tokens", tokens},
+          {"windows", windows},
+          {"top_k", o.top_k},
+          {"intervals", o.intervals},
+          {"interval_samples", o.interval_samples},
+          {"histogram_bins", o.histogram_bins},
+          {"histogram_decades", o.histogram_decades},
+          {"logit_effects", o.logit_effects},
+          {"seed", o.seed},
+          {"center_writing_weights", center_writing_weights},
+          {"bos_counted", false}};
+}
+
+HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
+                           jobs::ProgressSink& progress) {
+  namespace fs = std::filesystem;
+  if (r.sae_dirs.empty()) throw InputError("harvest: give at least one SAE folder");
+  HarvestOutcome out;
+
+  std::vector<sae::Sae> saes;
+  for (const std::string& dir : r.sae_dirs) {
+    saes.push_back(sae::load_sae(dir));
+    const auto& meta = saes.back().config().meta;
+    if (meta.hook_name.empty()) throw InputError(dir + "/cfg.json: no hook_name: where in the model does this SAE read?");
+    if (meta.hook_head_index)
+      throw InputError(dir + "/cfg.json: SAEs of a single attention head (hook_head_index) are not harvested yet");
+  }
+  const bool center = saes.front().config().center_writing_weights;
+  for (size_t i = 1; i < saes.size(); ++i)
+    if (saes[i].config().center_writing_weights != center)
+      throw InputError(r.sae_dirs[i] + ": expects center_writing_weights=" +
+                       (center ? "false" : "true") + " but " + r.sae_dirs.front() +
+                       " expects the opposite; harvest them separately");
+
+  model::ModelOptions mo;
+  mo.device = model::parse_device(r.device);
+  mo.center_writing_weights = center;
+  const auto gpt2 = model::Gpt2::load(r.model_dir, mo);
+  const std::string tok_dir = r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir;
+  const tokenizer::BpeTokenizer tok = tokenizer::load_tokenizer(tok_dir);
+
+  // Each SAE's hook must exist in this model and be as wide as the SAE reads.
+  std::vector<std::string> hooks;
+  for (const auto& s : saes) hooks.push_back(s.config().meta.hook_name);
+  {
+    c10::InferenceMode guard;
+    const auto probe = gpt2->run(model::make_token_batch(std::vector<std::vector<int64_t>>(1), gpt2->config()), {hooks, {}});
+    for (size_t i = 0; i < saes.size(); ++i) {
+      const at::Tensor v = probe.hooks.at(hooks[i]);
+      const int64_t width = v.dim() == 4 ? v.size(2) * v.size(3) : v.size(-1);
+      saes[i].expect_d_in(width, hooks[i]);
+    }
+  }
+  for (auto& s : saes) s.to_device(mo.device);
+
+  CorpusOptions co;
+  co.context = r.context;
+  co.max_tokens = r.max_tokens;
+  co.bos_token = static_cast<int32_t>(gpt2->config().bos_token_id);
+  co.eos_token = static_cast<int32_t>(gpt2->config().eos_token_id);
+  CorpusWindows windows(r.corpus, tok, co);
+  const WindowCount count = windows.count();
+  out.corpus_problems = windows.problems_summary();
+
+  out.model_id = ws.register_input(store::InputKind::Model, r.model_dir, jobs::probe_input(r.model_dir).config);
+  out.corpus_id = ws.register_input(store::InputKind::Corpus, r.corpus,
+                                    {{"bytes", static_cast<int64_t>(fs::file_size(r.corpus))}});
+  const std::string model_hash = ws.input(out.model_id)->content_hash;
+  const std::string corpus_hash = ws.input(out.corpus_id)->content_hash;
+  const std::string tok_hash = r.tokenizer_dir.empty() ? std::string() : ws.content_hash(r.tokenizer_dir);
+
+  std::vector<HarvestTarget> targets;
+  for (size_t i = 0; i < saes.size(); ++i) {
+    HarvestedSae h;
+    h.sae_dir = r.sae_dirs[i];
+    h.hook = hooks[i];
+    h.sae_id = ws.register_input(store::InputKind::Sae, h.sae_dir, jobs::probe_input(h.sae_dir).config);
+    nlohmann::json params = harvest_params(r, h.hook, center, count.tokens, count.windows);
+    if (!tok_hash.empty()) params["tokenizer"] = tok_hash;
+    h.key = store::Workspace::result_key(
+        "harvest", {model_hash, ws.input(h.sae_id)->content_hash, corpus_hash}, params);
+    const auto existing = ws.find_result(h.key);
+    h.reused = existing && existing->done;
+    h.result_id = h.reused ? existing->id
+                           : ws.begin_result(h.key, "harvest", out.model_id, h.sae_id, out.corpus_id, params);
+    if (!h.reused) targets.push_back({&saes[i], h.hook, h.result_id, h.key});
+    out.saes.push_back(h);
+  }
+  if (targets.empty()) return out;
+
+  HarvestInputs in;
+  in.model = gpt2.get();
+  in.windows = &windows;
+  in.context = r.context;
+  in.tokenizer = &tok;
+  in.model_id = out.model_id;
+  out.report = harvest_features(ws, in, targets, r.options, progress);
+  out.ran = true;
+  return out;
+}
+
+}  // namespace saescope::analysis
