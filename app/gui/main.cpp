@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QIcon>
 #include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
   QApplication::setApplicationName(QStringLiteral("SAEScope"));
   QApplication::setOrganizationName(QStringLiteral("SAEScope"));
   QApplication::setApplicationVersion(QStringLiteral(SAESCOPE_VERSION));
+  QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/saescope.svg")));
+  QApplication::setDesktopFileName(QStringLiteral("io.github.saescope.SAEScope"));
 
   QCommandLineParser cli;
   cli.setApplicationDescription(QStringLiteral("SAEScope: sparse autoencoders on GPT-2 activations"));
