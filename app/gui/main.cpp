@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   QElapsedTimer since_start;
   since_start.start();
   QApplication app(argc, argv);
+  Q_INIT_RESOURCE(saescope);  // the icon lives in the static ui library
   QApplication::setApplicationName(QStringLiteral("SAEScope"));
   QApplication::setOrganizationName(QStringLiteral("SAEScope"));
   QApplication::setApplicationVersion(QStringLiteral(SAESCOPE_VERSION));
