@@ -8,6 +8,7 @@
 // bench/gpt_tokenizer_encode.cjs in a node process started here, with the
 // ratios and a check that both produced the same ids.
 //   bench_tokenizer_encode [MB] [tokenizer folder]
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>

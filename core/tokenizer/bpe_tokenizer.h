@@ -1,6 +1,6 @@
 #pragma once
-// GPT-2's byte-level BPE tokenizer, exact to the byte: the ids are those of
-// OpenAI's GPT-2 encoder (and of tiktoken's r50k_base, HF's GPT2TokenizerFast).
+// GPT-2's byte-level BPE tokenizer, exact to the byte: the tests check its ids
+// against tiktoken's r50k_base and the npm gpt-tokenizer (see README.md).
 //
 // Text is UTF-8 bytes. Pre-tokenisation uses GPT-2's regex with \s meaning
 // Unicode White_Space (as in Python `regex`, tiktoken, HF tokenizers).
