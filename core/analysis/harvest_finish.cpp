@@ -78,15 +78,15 @@ void HarvestGroup::finish() {
   const model::Gpt2Config& cfg = in_.model->config();
   std::vector<std::optional<LogitEffectTable>> logits(members_.size());
   const auto t0 = Clock::now();
+  const double tokens = static_cast<double>(count_.tokens);
   for (size_t i = 0; i < members_.size(); ++i) {
     const LiveTarget& m = *members_[i];
     if (!writes_residual(m.target.hook, cfg, m.width)) continue;
     const auto& w = in_.model->weights();
     logits[i] = logit_effects(m.target.sae->weights().W_dec, w.ln_final_gain, w.unembed,
                               options_.logit_effects, [&](int64_t done, int64_t total) {
-                                jobs::Progress p{"harvest logit effects", double(done), double(total),
-                                                 "features", {}};
-                                progress_.report(p);
+                                report(3, 2 * tokens, 3 * tokens,
+                                       "logit effects " + std::to_string(done) + "/" + std::to_string(total));
                               });
   }
   report_.logit_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
@@ -164,7 +164,8 @@ void HarvestGroup::finish() {
         }
       }
     }
-    report(3, static_cast<double>(start + idx.size()), static_cast<double>(order.size()), "windows");
+    report(3, 2 * tokens + double((start + idx.size()) * static_cast<size_t>(in_.context)),
+           2 * tokens + double(order.size() * static_cast<size_t>(in_.context)), "examples");
   }
 
   const int64_t counted = count_.tokens - count_.windows;  // BOS excluded

@@ -128,13 +128,16 @@ at::Tensor HarvestGroup::features(const LiveTarget& t, const at::Tensor& values,
   return f;
 }
 
-void HarvestGroup::report(int pass, double done, double total, const std::string& unit) {
+void HarvestGroup::report(int pass, double done, double total, const std::string& detail) {
+  // One count over the whole run, in tokens' worth of work, so rate and ETA
+  // stay meaningful from pass to pass: T per pass 1 and 2, context per pass-3 window.
   jobs::Progress p;
   p.stage = "harvest pass " + std::to_string(pass) + "/3";
   p.done = done;
   p.total = total;
-  p.unit = unit;
-  p.detail = std::to_string(members_.size()) + " SAE" + (members_.size() == 1 ? "" : "s");
+  p.unit = "tokens";
+  p.detail = std::to_string(members_.size()) + " SAE" + (members_.size() == 1 ? "" : "s") +
+             (detail.empty() ? "" : ", " + detail);
   progress_.report(p);
 }
 
@@ -213,7 +216,7 @@ void HarvestGroup::pass1() {
     next = idx.back() + 1;
     ++batches_since_commit_;
     try {
-      report(1, done, static_cast<double>(count_.tokens), "tokens");
+      report(1, done, 3.0 * static_cast<double>(count_.tokens), "");
     } catch (const Cancelled&) {
       commit(1, next);
       throw;
@@ -238,9 +241,9 @@ void HarvestGroup::pass2() {
     for (LiveTarget* m : members_)
       m->stats.add_pass2(features(*m, values.at(m->target.hook), idx), idx);
     ++batches_since_commit_;
-    done = static_cast<double>(std::min((w + n) * in_.context, count_.tokens));
+    done = static_cast<double>(count_.tokens + std::min((w + n) * in_.context, count_.tokens));
     try {
-      report(2, done, static_cast<double>(count_.tokens), "tokens");
+      report(2, done, 3.0 * static_cast<double>(count_.tokens), "");
     } catch (const Cancelled&) {
       commit(2, w + n);
       throw;

@@ -41,7 +41,7 @@ class HarvestGroup {
   void open_spills();
   void commit(int pass, int64_t next_window);
   bool commit_due();
-  void report(int pass, double done, double total, const std::string& unit);
+  void report(int pass, double done, double total, const std::string& detail);
 
   // Hook values of these windows, [n, T, width] per hook, from the spill or the model.
   std::map<std::string, at::Tensor> hook_values(const std::vector<int64_t>& windows);
