@@ -219,19 +219,19 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     adam.step(grads, lr);
     if (topk_like) st.p.W_dec.div_(st.p.W_dec.norm(2, {1}, true).clamp_min(1e-12));
 
-    const at::Tensor on = r.features.gt(0);
-    const at::Tensor fired_now = on.any(0);
-    st.since_fired.add_(1).masked_fill_(fired_now, 0);
+    // One pass over the features gives firing counts; the rest derives from them.
+    const at::Tensor fired_count = r.features.gt(0).sum({0});
+    st.since_fired.add_(1).masked_fill_(fired_count.gt(0), 0);
     if (st.window_steps == o.feature_sampling_window) {
       st.fired.zero_();
       st.window_tokens = st.window_steps = 0;
     }
-    st.fired.add_(on.sum({0}));
+    st.fired.add_(fired_count);
     st.window_tokens += x.size(0);
     ++st.window_steps;
     if (o.architecture == TrainArchitecture::BatchTopK) {
       // Running mean of the smallest kept activation: the JumpReLU threshold.
-      const at::Tensor pos = r.features.masked_select(on);
+      const at::Tensor pos = r.features.masked_select(r.features.gt(0));
       if (pos.numel() > 0)
         st.threshold = (1 - o.topk_threshold_lr) * st.threshold +
                        o.topk_threshold_lr * pos.min().to(at::kDouble).item<double>();
@@ -259,7 +259,7 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
       pr.mse = r.mse.item<double>();
       pr.l1 = r.l1.item<double>();
       pr.aux = r.aux.item<double>();
-      pr.l0 = static_cast<double>(on.sum().item<int64_t>()) / static_cast<double>(x.size(0));
+      pr.l0 = static_cast<double>(fired_count.sum().item<int64_t>()) / static_cast<double>(x.size(0));
       pr.dead_fraction = st.since_fired.gt(o.dead_feature_window).sum().item<int64_t>() /
                          static_cast<double>(o.d_sae);
       pr.lr = lr;
