@@ -9,13 +9,22 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <QPushButton>
+#include <QTreeWidget>
+
+#include "core/analysis/prompt_features.h"
+#include "core/model/gpt2.h"
+#include "core/sae/sae.h"
 #include "ui/feature_page.h"
+#include "ui/jobs_panel.h"
+#include "ui/settings_dialog.h"
+#include "ui/token_context_view.h"
 #include "ui/feature_table_model.h"
 
 namespace saescope::ui {
 
-FeaturesView::FeaturesView(WorkspaceSession* session, QWidget* parent)
-    : QWidget(parent), session_(session) {
+FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* parent)
+    : QWidget(parent), session_(session), jobs_(jobs) {
   header_ = new QLabel(this);
   header_->setWordWrap(true);
   filter_ = new QLineEdit(this);
@@ -45,12 +54,26 @@ FeaturesView::FeaturesView(WorkspaceSession* session, QWidget* parent)
   scroll->setWidgetResizable(true);
   scroll->setWidget(page_);
 
+  prompt_ = new QLineEdit(this);
+  prompt_->setObjectName(QStringLiteral("whatFiresHere"));
+  prompt_->setPlaceholderText(tr("What fires here? Type a sentence and press Enter"));
+  prompt_results_ = new QTreeWidget(this);
+  prompt_results_->setObjectName(QStringLiteral("promptResults"));
+  prompt_results_->setHeaderLabels({tr("Token / feature"), tr("Activation")});
+  prompt_results_->setToolTip(tr("Click a feature to open it"));
   auto* left = new QWidget(this);
   auto* leftLayout = new QVBoxLayout(left);
   leftLayout->setContentsMargins(0, 0, 0, 0);
   leftLayout->addWidget(header_);
   leftLayout->addWidget(filter_);
-  leftLayout->addWidget(table_);
+  leftLayout->addWidget(table_, 3);
+  leftLayout->addWidget(prompt_);
+  leftLayout->addWidget(prompt_results_, 1);
+  connect(prompt_, &QLineEdit::returnPressed, this, [this] { whatFiresHere(prompt_->text()); });
+  connect(prompt_results_, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
+    const QVariant f = item->data(0, Qt::UserRole);
+    if (f.isValid()) selectFeature(f.toLongLong());
+  });
   auto* split = new QSplitter(this);
   split->addWidget(left);
   split->addWidget(scroll);
@@ -118,6 +141,53 @@ void FeaturesView::showFeature(int64_t feature) {
   page_->showPage(*page, [&features, model_id](int32_t id) {
     return model_id ? QString::fromStdString(features.token_text(*model_id, id))
                     : QString::number(id);
+  });
+}
+
+}  // namespace saescope::ui
+
+namespace saescope::ui {
+
+void FeaturesView::whatFiresHere(const QString& text) {
+  if (text.trimmed().isEmpty() || !sae_) return;
+  const std::string model_dir = session_->modelPathFor(*sae_);
+  if (model_dir.empty()) {
+    prompt_results_->clear();
+    new QTreeWidgetItem(prompt_results_, {tr("Add the SAE's model folder to the workspace first.")});
+    return;
+  }
+  const std::string sae_dir = sae_->input.path;
+  const bool centred = sae_->input.config.value("center_writing_weights", false);
+  const std::string device = EngineSettings::load().device.toStdString();
+  auto result = std::make_shared<std::vector<analysis::TokenFeatures>>();
+  jobs::EngineCache* engine = &session_->engine();
+  Job* job = jobs_->run(tr("What fires here: “%1”").arg(text.left(40)),
+                        [=, input = text.toStdString()](jobs::ProgressSink& progress) {
+                          progress.report({"load", 0, 2, "steps", ""});
+                          model::ModelOptions options;
+                          options.device = model::parse_device(device);
+                          options.center_writing_weights = centred;
+                          auto model = engine->model(model_dir, options);
+                          auto sae = engine->sae(sae_dir);
+                          auto tokenizer = engine->tokenizer(model_dir);
+                          progress.report({"run", 1, 2, "steps", ""});
+                          *result = analysis::prompt_features(*model, *sae, *tokenizer, input, 5);
+                          progress.report({"run", 2, 2, "steps", ""});
+                        });
+  connect(job, &Job::ended, this, [this, result](Job::State state) {
+    if (state != Job::State::Finished) return;
+    prompt_results_->clear();
+    for (const auto& token : *result) {
+      if (token.is_bos) continue;
+      auto* item = new QTreeWidgetItem(prompt_results_,
+                                       {TokenContextView::displayToken(QString::fromStdString(token.text))});
+      for (const auto& [feature, act] : token.top) {
+        auto* child = new QTreeWidgetItem(item, {tr("feature %1").arg(feature), QString::number(act, 'f', 3)});
+        child->setData(0, Qt::UserRole, QVariant::fromValue<qlonglong>(feature));
+      }
+      if (!token.top.empty()) item->setText(1, QString::number(token.top.front().second, 'f', 3));
+    }
+    prompt_results_->expandAll();
   });
 }
 

@@ -10,26 +10,36 @@ class QLineEdit;
 class QLabel;
 class QSortFilterProxyModel;
 class QTableView;
+class QTreeWidget;
 
 namespace saescope::ui {
 
 class FeaturePage;
 class FeatureTableModel;
+class JobsPanel;
 
 class FeaturesView : public QWidget {
   Q_OBJECT
  public:
-  explicit FeaturesView(WorkspaceSession* session, QWidget* parent = nullptr);
+  FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* parent = nullptr);
   void setSae(const std::optional<SaeEntry>& sae);
   bool selectFeature(int64_t feature);  // false when the harvest lacks it
 
   QTableView* table() const { return table_; }
   FeaturePage* page() const { return page_; }
   FeatureTableModel* model() const { return model_; }
+  QLineEdit* promptInput() const { return prompt_; }
+  QTreeWidget* promptResults() const { return prompt_results_; }
+  // "What fires here": runs the model and SAE on `text` in a job; the
+  // per-token top features fill promptResults() when it ends.
+  void whatFiresHere(const QString& text);
 
  private:
   void showFeature(int64_t feature);
   WorkspaceSession* session_;
+  JobsPanel* jobs_;
+  QLineEdit* prompt_ = nullptr;
+  QTreeWidget* prompt_results_ = nullptr;
   std::optional<SaeEntry> sae_;
   QLabel* header_ = nullptr;
   QLineEdit* filter_ = nullptr;

@@ -54,7 +54,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   tabs_ = new QTabWidget(this);
   tabs_->setObjectName(QStringLiteral("views"));
-  features_ = new FeaturesView(session_, tabs_);
+  features_ = new FeaturesView(session_, jobs_, tabs_);
   tabs_->addTab(features_, tr("&Features"));
   senses_ = new SensesView(session_, tabs_);
   tabs_->addTab(senses_, tr("&Senses"));

@@ -48,3 +48,15 @@ std::vector<SaeEntry> WorkspaceSession::saes() {
 }
 
 }  // namespace saescope::ui
+
+namespace saescope::ui {
+
+std::string WorkspaceSession::modelPathFor(const SaeEntry& sae) {
+  if (!workspace_) return {};
+  if (sae.harvest && sae.harvest->model_id)
+    if (auto m = workspace_->input(*sae.harvest->model_id)) return m->path;
+  const auto models = workspace_->inputs(store::InputKind::Model);
+  return models.empty() ? std::string() : models.front().path;
+}
+
+}  // namespace saescope::ui

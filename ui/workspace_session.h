@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/jobs/engine_cache.h"
 #include "core/store/workspace.h"
 
 namespace saescope::ui {
@@ -32,6 +33,11 @@ class WorkspaceSession : public QObject {
   store::Workspace* workspace() { return workspace_.get(); }
 
   std::vector<SaeEntry> saes();
+  // The model folder an SAE is read with: its harvest's model, else the
+  // workspace's first model. Empty when the workspace has no model.
+  std::string modelPathFor(const SaeEntry& sae);
+  // Models, SAEs and tokenizers loaded by jobs, kept between them.
+  jobs::EngineCache& engine() { return engine_; }
   // Tells the views that results changed (a job finished).
   void notifyResultsChanged() { emit resultsChanged(); }
 
@@ -42,6 +48,7 @@ class WorkspaceSession : public QObject {
 
  private:
   std::unique_ptr<store::Workspace> workspace_;
+  jobs::EngineCache engine_;
 };
 
 }  // namespace saescope::ui

@@ -1,0 +1,38 @@
+#pragma once
+// Loaded models, SAEs and tokenizers, kept between jobs so a second question
+// about the same checkpoint costs no reload. Thread-safe: jobs run on worker
+// threads. Keys include the load options, so a model loaded with
+// center_writing_weights is never handed to an SAE that expects raw weights.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace saescope::model {
+class Gpt2;
+struct ModelOptions;
+}  // namespace saescope::model
+namespace saescope::sae {
+class Sae;
+}
+namespace saescope::tokenizer {
+class BpeTokenizer;
+}
+
+namespace saescope::jobs {
+
+class EngineCache {
+ public:
+  std::shared_ptr<const model::Gpt2> model(const std::string& dir, const model::ModelOptions& options);
+  std::shared_ptr<const sae::Sae> sae(const std::string& dir);
+  std::shared_ptr<const tokenizer::BpeTokenizer> tokenizer(const std::string& dir);
+  void clear();
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const model::Gpt2>> models_;
+  std::map<std::string, std::shared_ptr<const sae::Sae>> saes_;
+  std::map<std::string, std::shared_ptr<const tokenizer::BpeTokenizer>> tokenizers_;
+};
+
+}  // namespace saescope::jobs
