@@ -36,8 +36,7 @@ using namespace saescope::sae;
 namespace {
 
 double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 std::string arg(int argc, char** argv, const std::string& name, const std::string& def) {
@@ -144,8 +143,8 @@ int run_speed(int argc, char** argv) {
   }
   peak = std::max(peak, best_sgemm_gflops(2048, 2048, 2048, 5));
   std::cout << "matmul peak (best 2048^3 SGEMM)  " << peak << " GFLOP/s\n"
-            << "encode [4096 x 768] -> [4096 x 6144]  " << encode_best << " GFLOP/s  = "
-            << encode_best / peak << " of peak (goal >= 0.6)\n";
+            << "encode [4096 x 768] -> [4096 x 6144]  " << encode_best
+            << " GFLOP/s  = " << encode_best / peak << " of peak (goal >= 0.6)\n";
 
   // Training, interleaved with the baseline so both see the same machine load.
   double best_cpp = 0, best_torch = 0;
@@ -192,8 +191,8 @@ int run_synthetic(int argc, char** argv) {
             << ", " << o.total_tokens << " tokens in batches of " << o.batch_size << "\n";
   const TrainResult r = train_sae(data, o, [](const TrainProgress& p) {
     std::cout << "  step " << p.step << "  tokens " << p.tokens << "  " << p.tokens_per_s
-              << " tok/s  mse " << p.mse << "  l1 " << p.l1 << "  aux " << p.aux << "  L0 "
-              << p.l0 << "  dead " << p.dead_fraction << std::endl;
+              << " tok/s  mse " << p.mse << "  l1 " << p.l1 << "  aux " << p.aux << "  L0 " << p.l0
+              << "  dead " << p.dead_fraction << std::endl;
   });
   const DictionaryRecovery rec = dictionary_recovery(data.directions(), r.sae.weights().W_dec, 0.9);
   const ReconstructionReport rep = evaluate_reconstruction(r.sae, data, 16384);

@@ -151,7 +151,8 @@ class TestSae : public QObject {
     QVERIFY(!v6.config().is_legacy);
     QVERIFY(v6.config().rescale_acts_by_decoder_norm);
     QVERIFY(!v6.config().center_writing_weights);  // layer 1: kwargs say false
-    QCOMPARE(v6.config().center_writing_weights_source, std::string("model_from_pretrained_kwargs"));
+    QCOMPARE(v6.config().center_writing_weights_source,
+             std::string("model_from_pretrained_kwargs"));
     QCOMPARE(v6.config().meta.context_size.value_or(0), int64_t(128));
     QVERIFY(v6.log_sparsity().defined());
   }
@@ -236,7 +237,8 @@ class TestSae : public QObject {
     // A JumpReLU file whose cfg says "standard" would silently drop its threshold.
     const std::string d = copy_fixture("jumprelu_v6", "jumprelu_as_standard");
     edit_cfg(d, [](json& j) { j["architecture"] = "standard"; });
-    expect_input_error([&] { load_sae(d); }, {"sae_weights.safetensors", "`threshold`", "standard"});
+    expect_input_error([&] { load_sae(d); },
+                       {"sae_weights.safetensors", "`threshold`", "standard"});
   }
 
   void refusesMissingFiles() {
@@ -268,12 +270,14 @@ class TestSae : public QObject {
     edit_cfg(d, [](json& j) { j["finetuning_scaling_factor"] = false; });
     expect_input_error([&] { load_sae(d); }, {"sae_weights.safetensors", "`scaling_factor`"});
     const std::string o = copy_fixture("standard_legacy", "scaling_ones");
-    QVERIFY(at::equal(load_sae(o).weights().W_dec, load_sae(kFixtures + "/standard_legacy").weights().W_dec));
+    QVERIFY(at::equal(load_sae(o).weights().W_dec,
+                      load_sae(kFixtures + "/standard_legacy").weights().W_dec));
   }
 
   void refusesBadSparsity() {
     const std::string d = copy_fixture("standard_v6", "bad_sparsity");
-    edit_weights(d, [](auto& t) { t["sparsity"][0] = std::nan(""); }, "sparsity.safetensors");
+    edit_weights(
+        d, [](auto& t) { t["sparsity"][0] = std::nan(""); }, "sparsity.safetensors");
     expect_input_error([&] { load_sae(d); }, {"sparsity.safetensors", "NaN"});
   }
 
@@ -289,9 +293,14 @@ class TestSae : public QObject {
     QVERIFY(!b.config().is_legacy);
     QCOMPARE(to_saelens_json(b.config()).dump(), to_saelens_json(a.config()).dump());
     const SaeWeights &wa = a.weights(), &wb = b.weights();
-    for (auto [ta, tb] : {std::pair{wa.W_enc, wb.W_enc}, {wa.W_dec, wb.W_dec}, {wa.b_enc, wb.b_enc},
-                          {wa.b_dec, wb.b_dec}, {wa.threshold, wb.threshold}, {wa.b_gate, wb.b_gate},
-                          {wa.b_mag, wb.b_mag}, {wa.r_mag, wb.r_mag}}) {
+    for (auto [ta, tb] : {std::pair{wa.W_enc, wb.W_enc},
+                          {wa.W_dec, wb.W_dec},
+                          {wa.b_enc, wb.b_enc},
+                          {wa.b_dec, wb.b_dec},
+                          {wa.threshold, wb.threshold},
+                          {wa.b_gate, wb.b_gate},
+                          {wa.b_mag, wb.b_mag},
+                          {wa.r_mag, wb.r_mag}}) {
       QCOMPARE(ta.defined(), tb.defined());
       if (ta.defined()) QVERIFY(at::equal(ta, tb));
     }
@@ -314,7 +323,8 @@ class TestSae : public QObject {
     const Sae old_sae = load_sae(kFixtures + "/standard_v6");
     const Sae new_sae = load_sae(kFixtures + "/jumprelu_v6");
     save_sae(old_sae, dir);
-    for (const char* crash_after : {"sae_weights.safetensors", "sparsity.safetensors", "cfg.json"}) {
+    for (const char* crash_after :
+         {"sae_weights.safetensors", "sparsity.safetensors", "cfg.json"}) {
       bool thrown = false;
       try {
         save_sae(new_sae, dir, [&](const std::string& f) {
@@ -364,7 +374,7 @@ class TestSae : public QObject {
     m.add(x.narrow(0, 3, 1), f.narrow(0, 3, 1), xh.narrow(0, 3, 1));
     const ReconstructionReport r = m.report();
     QCOMPARE(r.tokens, int64_t(4));
-    QCOMPARE(r.mse, (1.0 + 0 + 0 + 4.0) / 4);      // Σ‖x − x̂‖² / tokens
+    QCOMPARE(r.mse, (1.0 + 0 + 0 + 4.0) / 4);  // Σ‖x − x̂‖² / tokens
     QCOMPARE(r.l0, 1.0);
     QCOMPARE(r.l1, 5.0 / 4);
     // mean x = (2, 1); Σ‖x − mean‖² = (1+1) + (1+1) + (1+1) + (1+1) = 8.
@@ -414,9 +424,10 @@ class TestSae : public QObject {
     for (const auto& [in, needle] : {std::pair{narrow, std::string("reads 16-dimensional")},
                                      {wrong_name, std::string("no tensor `activations`")}}) {
       QProcess p;
-      p.start(SAESCOPE_CLI_PATH, {"encode", "--sae", QString::fromStdString(kFixtures + "/standard_v6"),
-                                  "--in", QString::fromStdString(in), "--out",
-                                  QString::fromStdString(kOut + "/never.safetensors")});
+      p.start(SAESCOPE_CLI_PATH,
+              {"encode", "--sae", QString::fromStdString(kFixtures + "/standard_v6"), "--in",
+               QString::fromStdString(in), "--out",
+               QString::fromStdString(kOut + "/never.safetensors")});
       QVERIFY(p.waitForFinished(60000));
       QCOMPARE(p.exitCode(), 2);
       const std::string err = p.readAllStandardError().toStdString();

@@ -4,7 +4,6 @@
 // NaN stop, cancellation. Sizes are small: 2 shared cores.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-
 #include <malloc.h>
 
 #include <QtTest>
@@ -59,8 +58,8 @@ TrainParams autograd_grads(const TrainParams& p0, const at::Tensor& x, const Ste
     const int64_t k_aux = std::min<int64_t>(x.size(1) / 2, n_dead);
     const double scale = std::min(static_cast<double>(n_dead) / (x.size(1) / 2), 1.0);
     const at::Tensor residual = (x - x_hat).detach();
-    const at::Tensor masked = at::where(s.dead_mask.unsqueeze(0), pre,
-                                        at::full_like(pre, -std::numeric_limits<float>::infinity()));
+    const at::Tensor masked = at::where(
+        s.dead_mask.unsqueeze(0), pre, at::full_like(pre, -std::numeric_limits<float>::infinity()));
     const at::Tensor idx = std::get<1>(masked.detach().topk(k_aux, -1));
     const at::Tensor aux_f = at::zeros_like(pre).scatter(-1, idx, pre.gather(-1, idx));
     const at::Tensor rec = at::matmul(aux_f, p.W_dec) + p.b_dec;
@@ -133,7 +132,8 @@ class TestSaeTraining : public QObject {
     QTest::addColumn<bool>("dead");
     QTest::addColumn<bool>("apply_b_dec");
     QTest::newRow("standard") << int(TrainArchitecture::Standard) << false << true;
-    QTest::newRow("standard, no b_dec on input") << int(TrainArchitecture::Standard) << false << false;
+    QTest::newRow("standard, no b_dec on input")
+        << int(TrainArchitecture::Standard) << false << false;
     QTest::newRow("topk") << int(TrainArchitecture::TopK) << false << true;
     QTest::newRow("topk + auxk") << int(TrainArchitecture::TopK) << true << true;
     QTest::newRow("batchtopk + auxk") << int(TrainArchitecture::BatchTopK) << true << true;
@@ -212,7 +212,8 @@ class TestSaeTraining : public QObject {
     const TrainResult r = train_sae(data, o);
     QCOMPARE(r.status, TrainStatus::Finished);
     QCOMPARE(r.tokens, o.total_tokens);
-    const DictionaryRecovery rec = dictionary_recovery(data.directions(), r.sae.weights().W_dec, 0.9);
+    const DictionaryRecovery rec =
+        dictionary_recovery(data.directions(), r.sae.weights().W_dec, 0.9);
     const ReconstructionReport rep = evaluate_reconstruction(r.sae, data, 8192);
     qInfo("recovered %.3f (mean best cosine %.3f), EV %.3f, L0 %.2f, MSE %.4f",
           rec.fraction_recovered, rec.mean_max_cosine, rep.explained_variance, rep.l0, rep.mse);
@@ -294,7 +295,7 @@ class TestSaeTraining : public QObject {
     std::vector<TrainProgress> seen;
     train_sae(data, o, [&](const TrainProgress& p) { seen.push_back(p); });
     QCOMPARE(seen.size(), size_t(40));
-    QVERIFY(std::abs(seen[0].lr - 1e-4) < 1e-12);   // warm-up: lr·1/10
+    QVERIFY(std::abs(seen[0].lr - 1e-4) < 1e-12);  // warm-up: lr·1/10
     QVERIFY(std::abs(seen[9].lr - 1e-3) < 1e-12);
     QVERIFY(std::abs(seen[20].lr - 1e-3) < 1e-12);
     QVERIFY(std::abs(seen[39].lr - 1e-4) < 1e-12);  // decayed to lr/10
@@ -305,7 +306,8 @@ class TestSaeTraining : public QObject {
       QCOMPARE(seen[i].step, int64_t(i + 1));
       QCOMPARE(seen[i].tokens, int64_t((i + 1) * 256));
       QVERIFY(seen[i].tokens_per_s > 0 && seen[i].mse > 0 && seen[i].l0 > 0);
-      QVERIFY(std::abs(seen[i].loss - (seen[i].mse + seen[i].l1 + seen[i].aux)) < 1e-4 * seen[i].loss);
+      QVERIFY(std::abs(seen[i].loss - (seen[i].mse + seen[i].l1 + seen[i].aux)) <
+              1e-4 * seen[i].loss);
     }
   }
 
@@ -339,8 +341,7 @@ class TestSaeTraining : public QObject {
       const Sae sae = train_sae(data, o).sae;
       SyntheticSparseDictionary again(small_dictionary());
       const at::Tensor sample = again.next_batch(o.batch_size);
-      const at::Tensor want =
-          init == BDecInit::Mean ? sample.mean({0}) : geometric_median(sample);
+      const at::Tensor want = init == BDecInit::Mean ? sample.mean({0}) : geometric_median(sample);
       QVERIFY(at::allclose(sae.weights().b_dec, want, 1e-5, 1e-5));
       if (init == BDecInit::GeometricMedian)
         QVERIFY(!at::allclose(sae.weights().b_dec, sample.mean({0}), 1e-3, 1e-3));
@@ -382,8 +383,9 @@ class TestSaeTraining : public QObject {
     const TrainResult r = train_sae(poisoned, o);
     QCOMPARE(r.status, TrainStatus::StoppedOnNaN);
     QCOMPARE(r.steps, int64_t(11));
-    QVERIFY2(r.message.find("NaN") != std::string::npos &&
-                 r.message.find(ckpt) != std::string::npos, r.message.c_str());
+    QVERIFY2(
+        r.message.find("NaN") != std::string::npos && r.message.find(ckpt) != std::string::npos,
+        r.message.c_str());
     QCOMPARE(r.last_checkpoint_tokens, int64_t(10 * 256));
     QVERIFY(at::isfinite(r.sae.weights().W_dec).all().item<bool>());
     // The checkpoint is exactly the SAE after 10 clean steps.

@@ -67,8 +67,8 @@ ReconstructionReport ReconstructionMetrics::report() const {
     }
     if (dens[i] > dense_threshold_) ++dense;
     const double l = std::log10(dens[i]);
-    const int b = std::clamp(static_cast<int>(std::floor((l - r.histogram.log10_min) / width)), 0,
-                             bins_ - 1);
+    const int b =
+        std::clamp(static_cast<int>(std::floor((l - r.histogram.log10_min) / width)), 0, bins_ - 1);
     ++r.histogram.counts[static_cast<size_t>(b)];
   }
   r.histogram.dead = dead;

@@ -32,8 +32,8 @@ struct ReconstructionReport {
   double explained_variance = 0;  // kExplainedVarianceFormula
   at::Tensor feature_density;     // [d_sae] double: fraction of tokens where f > 0
   DensityHistogram histogram;
-  double dead_fraction = 0;       // density == 0
-  double dense_fraction = 0;      // density > dense_threshold
+  double dead_fraction = 0;   // density == 0
+  double dense_fraction = 0;  // density > dense_threshold
   double dense_threshold = 0.1;
 };
 
@@ -51,8 +51,8 @@ class ReconstructionMetrics {
   int bins_;
   int64_t tokens_ = 0;
   double sq_err_ = 0, sq_norm_ = 0, active_ = 0, l1_ = 0;
-  at::Tensor sum_x_;     // [d_in] double
-  at::Tensor fired_;     // [d_sae] int64
+  at::Tensor sum_x_;  // [d_in] double
+  at::Tensor fired_;  // [d_sae] int64
 };
 
 // Runs `sae` over up to `max_tokens` activations of `source`, `batch` at a time.

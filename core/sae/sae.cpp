@@ -24,24 +24,23 @@ at::Tensor checked(const at::Tensor& t, const char* name, std::vector<int64_t> s
   for (size_t i = 0; i < shape.size(); ++i) want += (i ? ", " : "") + std::to_string(shape[i]);
   want += "]";
   if (t.sizes() != at::IntArrayRef(shape))
-    throw InputError(source + ": tensor `" + name + "` has shape " + shape_str(t) +
-                     ", expected " + want);
+    throw InputError(source + ": tensor `" + name + "` has shape " + shape_str(t) + ", expected " +
+                     want);
   if (!t.is_floating_point())
     throw InputError(source + ": tensor `" + name + "` is not a floating-point tensor");
   at::Tensor f = t.to(at::kFloat).contiguous();
-  const bool ok = allow_neg_inf ? !(at::isnan(f).any().item<bool>() ||
-                                    (f == INFINITY).any().item<bool>())
-                                : at::isfinite(f).all().item<bool>();
-  if (!ok)
-    throw InputError(source + ": tensor `" + name + "` holds NaN or infinite values");
+  const bool ok = allow_neg_inf
+                      ? !(at::isnan(f).any().item<bool>() || (f == INFINITY).any().item<bool>())
+                      : at::isfinite(f).all().item<bool>();
+  if (!ok) throw InputError(source + ": tensor `" + name + "` holds NaN or infinite values");
   return f;
 }
 
 at::Tensor required(const at::Tensor& t, const char* name, std::vector<int64_t> shape,
                     const SaeConfig& cfg, const std::string& source) {
   if (!t.defined())
-    throw InputError(source + ": " + to_string(cfg.architecture) + " SAE without tensor `" +
-                     name + "`");
+    throw InputError(source + ": " + to_string(cfg.architecture) + " SAE without tensor `" + name +
+                     "`");
   return checked(t, name, std::move(shape), source);
 }
 
@@ -63,8 +62,8 @@ Sae::Sae(SaeConfig cfg, SaeWeights w, std::string source)
   if (cfg_.architecture == Architecture::JumpReLU)
     w_.threshold = required(w.threshold, "threshold", {s}, cfg_, source_);
   if (cfg_.architecture == Architecture::TopK && (cfg_.k <= 0 || cfg_.k > s))
-    throw InputError(source_ + ": topk SAE with k = " + std::to_string(cfg_.k) +
-                     " outside 1.." + std::to_string(s));
+    throw InputError(source_ + ": topk SAE with k = " + std::to_string(cfg_.k) + " outside 1.." +
+                     std::to_string(s));
   if (cfg_.normalize_activations == Normalization::ExpectedAverageOnlyIn) {
     if (!cfg_.scaling_factor)
       throw InputError(source_ +
@@ -94,11 +93,10 @@ void Sae::set_log_sparsity(at::Tensor t, const std::string& file) {
 
 void Sae::expect_d_in(int64_t n, const std::string& hook) const {
   if (n == cfg_.d_in) return;
-  throw InputError(source_ + ": this SAE reads " + std::to_string(cfg_.d_in) +
-                   "-dimensional activations" +
-                   (cfg_.meta.hook_name.empty() ? std::string() : " at " + cfg_.meta.hook_name) +
-                   ", but " + (hook.empty() ? std::string("the input") : hook) + " has " +
-                   std::to_string(n));
+  throw InputError(
+      source_ + ": this SAE reads " + std::to_string(cfg_.d_in) + "-dimensional activations" +
+      (cfg_.meta.hook_name.empty() ? std::string() : " at " + cfg_.meta.hook_name) + ", but " +
+      (hook.empty() ? std::string("the input") : hook) + " has " + std::to_string(n));
 }
 
 at::Tensor Sae::normalize_in(const at::Tensor& x, InputNormState* state) const {

@@ -85,8 +85,8 @@ class Sae {
   SaeWeights w_;
   std::string source_;
   at::Tensor log_sparsity_;
-  at::Tensor dec_norm_;   // ‖W_dec row‖, when rescale_acts_by_decoder_norm
-  at::Tensor W_mag_;      // W_enc ⊙ exp(r_mag), gated
+  at::Tensor dec_norm_;  // ‖W_dec row‖, when rescale_acts_by_decoder_norm
+  at::Tensor W_mag_;     // W_enc ⊙ exp(r_mag), gated
 };
 
 }  // namespace saescope::sae

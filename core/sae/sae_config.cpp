@@ -1,5 +1,6 @@
 #include "core/sae/sae_config.h"
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <regex>
@@ -16,11 +17,19 @@ using nlohmann::json;
 }
 
 // Keys this parser understands inside `metadata`; the rest is kept verbatim.
-const char* const kKnownMetaKeys[] = {
-    "model_name",   "hook_name",     "hook_point",   "hook_layer",
-    "hook_point_layer", "hook_head_index", "hook_point_head_index", "context_size",
-    "prepend_bos",  "dataset_path",  "model_from_pretrained_kwargs",
-    "sae_lens_version", "sae_lens_training_version"};
+const char* const kKnownMetaKeys[] = {"model_name",
+                                      "hook_name",
+                                      "hook_point",
+                                      "hook_layer",
+                                      "hook_point_layer",
+                                      "hook_head_index",
+                                      "hook_point_head_index",
+                                      "context_size",
+                                      "prepend_bos",
+                                      "dataset_path",
+                                      "model_from_pretrained_kwargs",
+                                      "sae_lens_version",
+                                      "sae_lens_training_version"};
 
 // SAELens wrote the metadata block as `metadata` (v6) and, in some 6.x
 // development builds, as `meta`; older configs are flat.
@@ -79,7 +88,8 @@ std::string opt_string(const json& cfg, std::initializer_list<const char*> names
 int64_t positive_int(const json& cfg, const char* name, const std::string& path) {
   auto v = opt_int(cfg, {name}, path);
   if (!v) bad(path, std::string("field ") + name + " is missing");
-  if (*v <= 0) bad(path, std::string("field ") + name + " must be positive, got " + std::to_string(*v));
+  if (*v <= 0)
+    bad(path, std::string("field ") + name + " must be positive, got " + std::to_string(*v));
   return *v;
 }
 
@@ -96,7 +106,8 @@ std::string normalize_dtype(const std::string& raw, const std::string& path) {
   if (d == "float16" || d == "half") return "float16";
   if (d == "bfloat16") return "bfloat16";
   if (d == "float64" || d == "double") return "float64";
-  bad(path, "field dtype: unknown dtype '" + raw + "' (expected float32, float16, bfloat16 or float64)");
+  bad(path,
+      "field dtype: unknown dtype '" + raw + "' (expected float32, float16, bfloat16 or float64)");
 }
 
 Normalization parse_normalization(const json& cfg, const std::string& path) {
@@ -122,10 +133,14 @@ void parse_architecture(const json& cfg, const std::string& path, SaeConfig& out
     if (!out.is_legacy) bad(path, "field architecture is missing");
     arch = "standard";  // SAELens < 6 default
   }
-  if (arch == "standard") out.architecture = Architecture::Standard;
-  else if (arch == "topk") out.architecture = Architecture::TopK;
-  else if (arch == "jumprelu" || arch == "batchtopk") out.architecture = Architecture::JumpReLU;
-  else if (arch == "gated") out.architecture = Architecture::Gated;
+  if (arch == "standard")
+    out.architecture = Architecture::Standard;
+  else if (arch == "topk")
+    out.architecture = Architecture::TopK;
+  else if (arch == "jumprelu" || arch == "batchtopk")
+    out.architecture = Architecture::JumpReLU;
+  else if (arch == "gated")
+    out.architecture = Architecture::Gated;
   else
     bad(path, "unknown architecture '" + arch +
                   "' (expected standard, topk, batchtopk, jumprelu or gated)");
@@ -136,7 +151,8 @@ void parse_architecture(const json& cfg, const std::string& path, SaeConfig& out
   if (!act.empty() && act != "relu") {
     if (act != "topk")
       bad(path, "unknown activation function '" + act + "' (expected relu or topk)");
-    if (out.architecture == Architecture::Standard) out.architecture = Architecture::TopK;
+    if (out.architecture == Architecture::Standard)
+      out.architecture = Architecture::TopK;
     else if (out.architecture != Architecture::TopK)
       bad(path, "architecture '" + arch + "' contradicts activation function 'topk'");
   }
@@ -208,7 +224,8 @@ std::optional<double> parse_scaling_factor(const json& cfg, const std::string& p
   if (!v) return std::nullopt;
   if (!v->is_number()) bad(path, "field norm_scaling_factor must be a number, got " + v->dump());
   const double s = v->get<double>();
-  if (!std::isfinite(s) || s <= 0) bad(path, "field norm_scaling_factor must be finite and positive");
+  if (!std::isfinite(s) || s <= 0)
+    bad(path, "field norm_scaling_factor must be finite and positive");
   return s;
 }
 
@@ -216,20 +233,28 @@ std::optional<double> parse_scaling_factor(const json& cfg, const std::string& p
 
 std::string to_string(Architecture a) {
   switch (a) {
-    case Architecture::Standard: return "standard";
-    case Architecture::TopK: return "topk";
-    case Architecture::JumpReLU: return "jumprelu";
-    case Architecture::Gated: return "gated";
+    case Architecture::Standard:
+      return "standard";
+    case Architecture::TopK:
+      return "topk";
+    case Architecture::JumpReLU:
+      return "jumprelu";
+    case Architecture::Gated:
+      return "gated";
   }
   return "?";
 }
 
 std::string to_string(Normalization n) {
   switch (n) {
-    case Normalization::None: return "none";
-    case Normalization::ExpectedAverageOnlyIn: return "expected_average_only_in";
-    case Normalization::ConstantNormRescale: return "constant_norm_rescale";
-    case Normalization::LayerNorm: return "layer_norm";
+    case Normalization::None:
+      return "none";
+    case Normalization::ExpectedAverageOnlyIn:
+      return "expected_average_only_in";
+    case Normalization::ConstantNormRescale:
+      return "constant_norm_rescale";
+    case Normalization::LayerNorm:
+      return "layer_norm";
   }
   return "?";
 }
@@ -295,8 +320,8 @@ json to_saelens_json(const SaeConfig& cfg) {
   meta["context_size"] = opt(m.context_size);
   meta["prepend_bos"] = opt(m.prepend_bos);
   meta["dataset_path"] = m.dataset_path.empty() ? json(nullptr) : json(m.dataset_path);
-  json kwargs = m.model_from_pretrained_kwargs.is_object() ? m.model_from_pretrained_kwargs
-                                                            : json::object();
+  json kwargs =
+      m.model_from_pretrained_kwargs.is_object() ? m.model_from_pretrained_kwargs : json::object();
   // A known (not assumed) choice is written down, so the file says it plainly.
   if (cfg.center_writing_weights_source.rfind("assumed", 0) != 0 &&
       !kwargs.contains("center_writing_weights"))

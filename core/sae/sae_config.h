@@ -4,9 +4,8 @@
 // generation (v6 `metadata`, older flat configs with `hook_point`,
 // `activation_fn_str`, boolean `normalize_activations`) into one struct, and
 // writes the current (v6) layout. Format: ../shared/docs/formats.md.
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -32,7 +31,7 @@ std::string to_string(Normalization n);
 struct SaeMetadata {
   std::string model_name;
   std::string hook_name;
-  std::optional<int64_t> hook_layer;       // from the config, else parsed from hook_name
+  std::optional<int64_t> hook_layer;  // from the config, else parsed from hook_name
   std::optional<int64_t> hook_head_index;
   std::optional<int64_t> context_size;
   std::optional<bool> prepend_bos;
@@ -48,7 +47,7 @@ struct SaeConfig {
   Architecture architecture = Architecture::Standard;
   int64_t d_in = 0;
   int64_t d_sae = 0;
-  int64_t k = 0;  // TopK only
+  int64_t k = 0;                  // TopK only
   std::string dtype = "float32";  // as stored; weights are always held as float32
   std::string device = "cpu";
   bool apply_b_dec_to_input = true;
@@ -68,7 +67,8 @@ struct SaeConfig {
   // used older GPT-2 SAEs (e.g. gpt2-small-res-jb) were trained. The source is
   // kept so a user interface can say "assumed".
   bool center_writing_weights = true;
-  std::string center_writing_weights_source;  // "model_from_pretrained_kwargs" | "cfg.json field" | "assumed (TransformerLens default)"
+  std::string center_writing_weights_source;  // "model_from_pretrained_kwargs" | "cfg.json field" |
+                                              // "assumed (TransformerLens default)"
 
   bool is_legacy = false;  // the file predates SAELens 6
 };

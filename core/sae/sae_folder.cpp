@@ -59,11 +59,13 @@ void fold_legacy_scaling_factor(const json& cfg_doc, const at::Tensor& raw, SaeC
   if (s.eq(1.0f).all().item<bool>()) return;  // all ones: SAELens drops it too
   auto flag = cfg_doc.find("finetuning_scaling_factor");
   if (flag == cfg_doc.end() || !flag->is_boolean() || !flag->get<bool>())
-    throw InputError(file + ": tensor `scaling_factor` is not all ones but cfg.json does not "
-                            "set finetuning_scaling_factor");
+    throw InputError(file +
+                     ": tensor `scaling_factor` is not all ones but cfg.json does not "
+                     "set finetuning_scaling_factor");
   if (cfg.rescale_acts_by_decoder_norm)
-    throw InputError(file + ": a finetuning `scaling_factor` with rescale_acts_by_decoder_norm "
-                            "is not supported");
+    throw InputError(file +
+                     ": a finetuning `scaling_factor` with rescale_acts_by_decoder_norm "
+                     "is not supported");
   if (!w.W_dec.defined()) return;  // reported as missing by the Sae constructor
   w.W_dec = w.W_dec.to(at::kFloat) * s.unsqueeze(1);
 }
@@ -122,16 +124,16 @@ bool exchange_paths(const fs::path& a, const fs::path& b) {
 
 fs::path sibling_temp(const fs::path& target, const char* tag) {
   static std::atomic<unsigned> counter{0};
-  return target.parent_path() / ("." + target.filename().string() + "." + tag + "-" +
-                                 std::to_string(::getpid()) + "-" +
-                                 std::to_string(counter.fetch_add(1)));
+  return target.parent_path() /
+         ("." + target.filename().string() + "." + tag + "-" + std::to_string(::getpid()) + "-" +
+          std::to_string(counter.fetch_add(1)));
 }
 
 void write_folder_contents(const Sae& sae, const fs::path& dir,
                            const std::function<void(const std::string&)>& on_file_written) {
   const SaeWeights& w = sae.weights();
   std::vector<std::pair<std::string, at::Tensor>> tensors = {{"W_enc", w.W_enc},
-                                                            {"W_dec", w.W_dec}};
+                                                             {"W_dec", w.W_dec}};
   if (sae.config().architecture == Architecture::Gated) {
     tensors.emplace_back("b_gate", w.b_gate);
     tensors.emplace_back("b_mag", w.b_mag);
@@ -189,9 +191,8 @@ Sae load_sae(const std::string& folder, const LoadOptions& options) {
   auto file = io::SafetensorsFile::open(weights_path);
   SaeWeights w;
   const std::map<std::string, at::Tensor*> slots = {
-      {"W_enc", &w.W_enc},   {"W_dec", &w.W_dec},         {"b_enc", &w.b_enc},
-      {"b_dec", &w.b_dec},   {"threshold", &w.threshold}, {"b_gate", &w.b_gate},
-      {"b_mag", &w.b_mag},   {"r_mag", &w.r_mag}};
+      {"W_enc", &w.W_enc},         {"W_dec", &w.W_dec},   {"b_enc", &w.b_enc}, {"b_dec", &w.b_dec},
+      {"threshold", &w.threshold}, {"b_gate", &w.b_gate}, {"b_mag", &w.b_mag}, {"r_mag", &w.r_mag}};
   at::Tensor legacy_scaling, topk_threshold;
   for (const auto& info : file->tensors()) {
     const std::string& name = info.name;
@@ -201,8 +202,7 @@ Sae load_sae(const std::string& folder, const LoadOptions& options) {
     }
     if (!tensor_belongs(cfg.architecture, name))
       throw InputError(weights_path + ": tensor `" + name + "` does not belong to a " +
-                       to_string(cfg.architecture) +
-                       " SAE (is cfg.json's architecture right?)");
+                       to_string(cfg.architecture) + " SAE (is cfg.json's architecture right?)");
     if (name == "topk_threshold") {  // a BatchTopK training checkpoint
       topk_threshold = file->tensor(name);
       continue;
@@ -216,11 +216,14 @@ Sae load_sae(const std::string& folder, const LoadOptions& options) {
     w.threshold = at::full({cfg.d_sae}, topk_threshold.to(at::kDouble).item<double>(),
                            at::TensorOptions().dtype(at::kFloat));
   }
-  if (legacy_scaling.defined()) fold_legacy_scaling_factor(cfg_doc, legacy_scaling, cfg, w, weights_path);
+  if (legacy_scaling.defined())
+    fold_legacy_scaling_factor(cfg_doc, legacy_scaling, cfg, w, weights_path);
 
   if (cfg.normalize_activations == Normalization::ExpectedAverageOnlyIn && !cfg.scaling_factor)
-    throw InputError(cfg_path + ": normalize_activations is expected_average_only_in but the "
-                                "scaling factor is unknown (no " + std::string(kScaler) +
+    throw InputError(cfg_path +
+                     ": normalize_activations is expected_average_only_in but the "
+                     "scaling factor is unknown (no " +
+                     std::string(kScaler) +
                      ", no norm_scaling_factor); it is not part of the weights");
 
   // Weight errors name the weights file; afterwards the SAE is known by its folder.
@@ -247,7 +250,8 @@ void save_sae(const Sae& sae, const std::string& folder,
     if (!fs::is_directory(target)) throw InputError(folder + ": exists and is not a folder");
     // Replacing removes the old folder's files: only ever do that to an SAE.
     if (!fs::exists(target / kCfg) && !fs::is_empty(target))
-      throw InputError(folder + ": exists and is not an SAE folder (no cfg.json); not replacing it");
+      throw InputError(folder +
+                       ": exists and is not an SAE folder (no cfg.json); not replacing it");
   }
 
   const fs::path temp = sibling_temp(target, "saving");

@@ -44,7 +44,8 @@ at::Device parse_device(const TrainOptions& o) {
     throw InputError("SAE training: unknown device '" + o.device + "'");
   }
   if (dev.is_cuda() && !at::hasCUDA())
-    throw InputError("SAE training: device '" + o.device + "' asked for, but CUDA is not available");
+    throw InputError("SAE training: device '" + o.device +
+                     "' asked for, but CUDA is not available");
   if (o.autocast_bf16 && !dev.is_cuda())
     throw InputError("SAE training: bf16 autocast is for CUDA devices only");
   return dev;
@@ -57,8 +58,8 @@ double lr_at(const TrainOptions& o, int64_t step, int64_t total_steps) {
   const int64_t decay_start = total_steps - o.lr_decay_steps;
   if (o.lr_decay_steps > 0 && step >= decay_start) {
     const double end = o.lr_end < 0 ? o.lr / 10 : o.lr_end;
-    const double frac = std::min(1.0, static_cast<double>(step - decay_start + 1) /
-                                          static_cast<double>(o.lr_decay_steps));
+    const double frac = std::min(
+        1.0, static_cast<double>(step - decay_start + 1) / static_cast<double>(o.lr_decay_steps));
     lr = o.lr + (end - o.lr) * frac;
   }
   return lr;
@@ -149,9 +150,15 @@ State initialise(ActivationSource& source, const TrainOptions& o, int64_t d_in,
     st.scale = std::sqrt(static_cast<double>(d_in)) / sample.norm(2, {1}).mean().item<double>();
   sample.mul_(st.scale);
   switch (o.b_dec_init) {
-    case BDecInit::GeometricMedian: st.p.b_dec = geometric_median(sample).to(dev); break;
-    case BDecInit::Mean: st.p.b_dec = sample.mean({0}).to(dev); break;
-    case BDecInit::Zeros: st.p.b_dec = at::zeros({d_in}, f32.device(dev)); break;
+    case BDecInit::GeometricMedian:
+      st.p.b_dec = geometric_median(sample).to(dev);
+      break;
+    case BDecInit::Mean:
+      st.p.b_dec = sample.mean({0}).to(dev);
+      break;
+    case BDecInit::Zeros:
+      st.p.b_dec = at::zeros({d_in}, f32.device(dev));
+      break;
   }
   st.since_fired = at::zeros({o.d_sae}, at::TensorOptions().dtype(at::kLong).device(dev));
   st.fired = at::zeros({o.d_sae}, at::TensorOptions().dtype(at::kLong).device(dev));
@@ -178,11 +185,12 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
   while (result.tokens < o.total_tokens) {
     if (cancelled && cancelled()) throw Cancelled();
     const int64_t step = result.steps;
-    at::Tensor x = checked_batch(source, std::min(o.batch_size, o.total_tokens - result.tokens), d_in);
+    at::Tensor x =
+        checked_batch(source, std::min(o.batch_size, o.total_tokens - result.tokens), d_in);
     if (!x.defined() || x.size(0) == 0) {
       result.status = TrainStatus::SourceExhausted;
-      result.message = "the activation source ran out after " + std::to_string(result.tokens) +
-                       " tokens";
+      result.message =
+          "the activation source ran out after " + std::to_string(result.tokens) + " tokens";
       break;
     }
     x = x.to(dev, at::kFloat);
@@ -203,12 +211,12 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
       result.status = TrainStatus::StoppedOnNaN;
       result.message = "training stopped at step " + std::to_string(step) + " (" +
                        std::to_string(result.tokens) + " tokens): the loss became " +
-                       (std::isnan(loss) ? "NaN" : "infinite") + "; weights are from before "
+                       (std::isnan(loss) ? "NaN" : "infinite") +
+                       "; weights are from before "
                        "that step" +
                        (result.last_checkpoint_tokens > 0
                             ? "; the checkpoint in " + o.checkpoint_dir + " (" +
-                                  std::to_string(result.last_checkpoint_tokens) +
-                                  " tokens) is kept"
+                                  std::to_string(result.last_checkpoint_tokens) + " tokens) is kept"
                             : std::string());
       break;
     }
@@ -259,7 +267,8 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
       pr.mse = r.mse.item<double>();
       pr.l1 = r.l1.item<double>();
       pr.aux = r.aux.item<double>();
-      pr.l0 = static_cast<double>(fired_count.sum().item<int64_t>()) / static_cast<double>(x.size(0));
+      pr.l0 =
+          static_cast<double>(fired_count.sum().item<int64_t>()) / static_cast<double>(x.size(0));
       pr.dead_fraction = st.since_fired.gt(o.dead_feature_window).sum().item<int64_t>() /
                          static_cast<double>(o.d_sae);
       pr.lr = lr;

@@ -22,8 +22,8 @@ enum class BDecInit { GeometricMedian, Mean, Zeros };
 
 struct TrainOptions {
   TrainArchitecture architecture = TrainArchitecture::Standard;
-  int64_t d_sae = 0;         // required
-  int64_t k = 32;            // topk / batchtopk
+  int64_t d_sae = 0;  // required
+  int64_t k = 32;     // topk / batchtopk
   int64_t batch_size = 4096;
   int64_t total_tokens = 0;  // required; training stops earlier if the source runs dry
 
@@ -38,8 +38,8 @@ struct TrainOptions {
   double l1_coefficient = 1.0;   // standard
   int64_t l1_warm_up_steps = 0;  // linear from 0
   double aux_k_coefficient = 1.0;
-  double topk_threshold_lr = 0.01;  // batchtopk's running threshold
-  int64_t dead_feature_window = 1000;  // steps without firing before a feature is dead
+  double topk_threshold_lr = 0.01;         // batchtopk's running threshold
+  int64_t dead_feature_window = 1000;      // steps without firing before a feature is dead
   int64_t feature_sampling_window = 2000;  // steps per density estimate (sparsity.safetensors)
 
   BDecInit b_dec_init = BDecInit::GeometricMedian;
@@ -53,7 +53,7 @@ struct TrainOptions {
   std::string device = "cpu";
   bool autocast_bf16 = false;  // CUDA only: GEMMs in bfloat16
 
-  std::string checkpoint_dir;          // an SAE folder replaced atomically at each checkpoint
+  std::string checkpoint_dir;           // an SAE folder replaced atomically at each checkpoint
   int64_t checkpoint_every_tokens = 0;  // 0: none
   int64_t progress_every_steps = 1;
 

@@ -11,8 +11,10 @@ SyntheticSparseDictionary::SyntheticSparseDictionary(const SyntheticDictionaryOp
     : options_(options), gen_(at::detail::createCPUGenerator(options.seed)) {
   if (options.d_in <= 0 || options.n_directions <= 0 || options.mean_active <= 0 ||
       options.mean_active > options.n_directions)
-    throw InputError("synthetic dictionary: sizes must be positive and mean_active <= n_directions");
-  at::Tensor d = at::randn({options.n_directions, options.d_in}, gen_, at::TensorOptions().dtype(at::kFloat));
+    throw InputError(
+        "synthetic dictionary: sizes must be positive and mean_active <= n_directions");
+  at::Tensor d =
+      at::randn({options.n_directions, options.d_in}, gen_, at::TensorOptions().dtype(at::kFloat));
   directions_ = d / d.norm(2, {1}, true);
 }
 

@@ -18,7 +18,7 @@ struct SyntheticDictionaryOptions {
   double mean_active = 8;        // expected directions per sample (Bernoulli each)
   double min_coefficient = 0.5;  // coefficients ~ U(min, max): away from zero
   double max_coefficient = 1.5;
-  double noise_std = 0.01;       // per dimension
+  double noise_std = 0.01;  // per dimension
   uint64_t seed = 0;
 };
 
@@ -26,7 +26,7 @@ class SyntheticSparseDictionary : public ActivationSource {
  public:
   explicit SyntheticSparseDictionary(const SyntheticDictionaryOptions& options);
   int64_t d_in() const override { return options_.d_in; }
-  at::Tensor next_batch(int64_t n) override;  // never runs out
+  at::Tensor next_batch(int64_t n) override;                    // never runs out
   const at::Tensor& directions() const { return directions_; }  // [n_directions, d_in], unit rows
 
  private:
