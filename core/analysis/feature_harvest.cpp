@@ -7,6 +7,7 @@
 #include <memory>
 #include <tuple>
 
+#include "core/analysis/allocator_tuning.h"
 #include "core/analysis/harvest_group.h"
 #include "core/analysis/process_memory.h"
 #include "core/common/error.h"
@@ -57,6 +58,7 @@ HarvestReport harvest_features(store::Workspace& ws, const HarvestInputs& in,
                                const std::vector<HarvestTarget>& targets,
                                const HarvestOptions& options, jobs::ProgressSink& progress) {
   c10::InferenceMode inference;
+  KeepLargeAllocations keep_large;
   if (options.top_k < 1 || options.batch_windows < 1 || options.intervals < 1 ||
       options.interval_samples < 1 || options.histogram_bins < 1)
     throw InputError("harvest: top-k, batch, intervals, samples and bins must be positive");

@@ -55,7 +55,7 @@ struct HarvestOptions {
   int interval_samples = 5;
   int histogram_bins = 50;
   double histogram_decades = 3;
-  int64_t logit_effects = 10;    // promoted and suppressed tokens per feature
+  int64_t logit_effects = 10;    // promoted and suppressed tokens per feature; 0: none
   uint64_t seed = 0;
   bool spill = true;             // keep hook activations on disk for passes 2-3
 };

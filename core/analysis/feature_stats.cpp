@@ -80,23 +80,41 @@ FeatureStats::FeatureStats(const StatsShape& s) : shape_(s) {
 
 void FeatureStats::add_pass1(const at::Tensor& feats, const std::vector<int64_t>& windows) {
   const int64_t B = feats.size(0), T = feats.size(1), d = shape_.d_sae;
-  const at::Tensor flat = feats.view({B * T, d});
-  fire_count.add_((flat > 0).sum(0));
-  act_sum.add_(flat.sum(0).to(at::kDouble));
-  act_max = at::maximum(act_max, flat.amax(0));
-
-  // Each window's best position per feature, then the running top-k merged
-  // with this batch's windows: [d_sae, k + B] -> topk -> [d_sae, k].
-  auto best = feats.max(1);
-  const at::Tensor window_ids =
-      at::tensor(windows, kI64).unsqueeze(0).expand({d, B});
-  const at::Tensor values = at::cat({top_value, std::get<0>(best).t()}, 1);
-  const at::Tensor wins = at::cat({top_window, window_ids}, 1);
-  const at::Tensor poss = at::cat({top_pos, std::get<1>(best).t()}, 1);
-  auto kept = values.topk(shape_.top_k, 1, /*largest=*/true, /*sorted=*/true);
+  // One fused read of the [B·T, d_sae] matrix: fire count, sum, max and each
+  // window's best activation and position. (As separate tensor ops — gt/sum,
+  // sum, amax, max over positions — it took 10x longer: each op allocates
+  // and page-faults a matrix-sized temporary.)
+  at::Tensor win_max = at::zeros({d, B}, kF32);
+  at::Tensor win_pos = at::zeros({d, B}, kI64);
+  const float* F = feats.data_ptr<float>();
+  int64_t* fire = fire_count.data_ptr<int64_t>();
+  double* sum = act_sum.data_ptr<double>();
+  float* mx = act_max.data_ptr<float>();
+  float* wm = win_max.data_ptr<float>();
+  int64_t* wp = win_pos.data_ptr<int64_t>();
+  at::parallel_for(0, d, 256, [&](int64_t f0, int64_t f1) {
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t) {
+        const float* row = F + (b * T + t) * d;
+        for (int64_t f = f0; f < f1; ++f) {
+          const float a = row[f];
+          if (!(a > 0.0f)) continue;
+          ++fire[f];
+          sum[f] += a;
+          if (a > mx[f]) mx[f] = a;
+          if (a > wm[f * B + b]) {
+            wm[f * B + b] = a;
+            wp[f * B + b] = t;
+          }
+        }
+      }
+  });
+  // The running top-k merged with this batch's windows: [d_sae, k + B] -> topk -> [d_sae, k].
+  const at::Tensor window_ids = at::tensor(windows, kI64).unsqueeze(0).expand({d, B});
+  auto kept = at::cat({top_value, win_max}, 1).topk(shape_.top_k, 1, /*largest=*/true, /*sorted=*/true);
   top_value = std::get<0>(kept).contiguous();
-  top_window = wins.gather(1, std::get<1>(kept)).contiguous();
-  top_pos = poss.gather(1, std::get<1>(kept)).contiguous();
+  top_window = at::cat({top_window, window_ids}, 1).gather(1, std::get<1>(kept)).contiguous();
+  top_pos = at::cat({top_pos, win_pos}, 1).gather(1, std::get<1>(kept)).contiguous();
 }
 
 void FeatureStats::begin_pass2() {

@@ -4,9 +4,9 @@
 //
 //  pass 1: fire count, sum and max of each feature's activations, and its
 //          top-k windows by the window's largest activation (one example per
-//          window), merged per batch with tensor ops: per-window max over
-//          positions → [windows, d_sae], concatenated with the running
-//          [d_sae, k] and cut back with at::topk.
+//          window): one fused parallel read of the batch gives the sums and
+//          each window's max → [d_sae, windows], which is concatenated with
+//          the running [d_sae, k] and cut back with at::topk.
 //  pass 2: with each feature's max known, a histogram of its non-zero
 //          activations (log-spaced bins, histogram_edges()), the count of
 //          activations in each of 10 equal-width intervals (0, max], and 5

@@ -81,7 +81,7 @@ void HarvestGroup::finish() {
   const double tokens = static_cast<double>(count_.tokens);
   for (size_t i = 0; i < members_.size(); ++i) {
     const LiveTarget& m = *members_[i];
-    if (!writes_residual(m.target.hook, cfg, m.width)) continue;
+    if (options_.logit_effects <= 0 || !writes_residual(m.target.hook, cfg, m.width)) continue;
     const auto& w = in_.model->weights();
     logits[i] = logit_effects(m.target.sae->weights().W_dec, w.ln_final_gain, w.unembed,
                               options_.logit_effects, [&](int64_t done, int64_t total) {

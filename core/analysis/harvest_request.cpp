@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/analysis/corpus_windows.h"
@@ -102,6 +103,14 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
     if (!tok_hash.empty()) params["tokenizer"] = tok_hash;
     h.key = store::Workspace::result_key(
         "harvest", {model_hash, ws.input(h.sae_id)->content_hash, corpus_hash}, params);
+    const auto twice = std::find_if(out.saes.begin(), out.saes.end(),
+                                    [&](const HarvestedSae& o) { return o.key == h.key; });
+    if (twice != out.saes.end()) {  // the same SAE given twice: one harvest
+      h.result_id = twice->result_id;
+      h.reused = twice->reused;
+      out.saes.push_back(h);
+      continue;
+    }
     const auto existing = ws.find_result(h.key);
     h.reused = existing && existing->done;
     h.result_id = h.reused ? existing->id
