@@ -1,0 +1,106 @@
+#include "core/sae/activation_cache_request.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "core/analysis/corpus_windows.h"
+#include "core/common/error.h"
+#include "core/common/sha256.h"
+#include "core/model/gpt2.h"
+#include "core/tokenizer/bpe_tokenizer.h"
+
+namespace fs = std::filesystem;
+
+namespace saescope::sae {
+
+std::string content_hash_uncached(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
+  if (!fs::is_directory(path)) return sha256_file(path);
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(path)) {
+    if (!e.is_regular_file()) continue;
+    const std::string rel = fs::relative(e.path(), path).generic_string();
+    if (rel.empty() || rel[0] == '.' || rel.find("/.") != std::string::npos) continue;
+    files.push_back(rel);
+  }
+  std::sort(files.begin(), files.end());
+  Sha256 h;
+  for (const auto& rel : files) {
+    h.update(rel);
+    h.update("\n", 1);
+    h.update(sha256_file((fs::path(path) / rel).string()));
+    h.update("\n", 1);
+  }
+  return h.hex_digest();
+}
+
+CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& progress) {
+  if (r.context < 2) throw InputError("--context must be at least 2 (BOS and one token)");
+  if (r.max_tokens < 0) throw InputError("--tokens must not be negative");
+  if (r.out.empty()) throw InputError("give the cache file to write (--out)");
+  parse_cache_dtype(r.dtype);
+
+  model::ModelOptions mo;
+  mo.device = model::parse_device(r.device);
+  mo.center_writing_weights = r.center_writing_weights;
+  const auto gpt2 = model::Gpt2::load(r.model_dir, mo);
+  model::parse_hook_point(r.hook, gpt2->config().n_layer);  // InputError listing the valid names
+  if (r.context > gpt2->config().n_positions)
+    throw InputError("--context " + std::to_string(r.context) + " is longer than the model's " +
+                     std::to_string(gpt2->config().n_positions) + " positions (" + r.model_dir +
+                     "/config.json n_positions)");
+  const std::string tok_dir = r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir;
+  const tokenizer::BpeTokenizer tok = tokenizer::load_tokenizer(tok_dir);
+
+  int64_t width = 0;
+  {
+    c10::InferenceMode guard;
+    const auto probe = gpt2->run(
+        model::make_token_batch(std::vector<std::vector<int64_t>>(1), gpt2->config()), {{r.hook}, {}});
+    width = per_token_rows(probe.hooks.at(r.hook), r.hook).size(-1);
+  }
+
+  analysis::CorpusOptions co;
+  co.context = r.context;
+  co.max_tokens = r.max_tokens;
+  co.bos_token = static_cast<int32_t>(gpt2->config().bos_token_id);
+  co.eos_token = static_cast<int32_t>(gpt2->config().eos_token_id);
+  analysis::CorpusWindows windows(r.corpus, tok, co);
+  const analysis::WindowCount count = windows.count();
+
+  CacheOutcome out;
+  out.corpus_problems = windows.problems_summary();
+  ActivationCacheHeader& h = out.header;
+  h.model = fs::absolute(r.model_dir).lexically_normal().string();
+  h.model_hash = content_hash_uncached(r.model_dir);
+  h.tokenizer_hash = r.tokenizer_dir.empty() ? std::string() : content_hash_uncached(r.tokenizer_dir);
+  h.hook = r.hook;
+  h.d_in = width;
+  h.dtype = r.dtype;
+  h.corpus = fs::absolute(r.corpus).lexically_normal().string();
+  h.corpus_hash = windows.content_hash();
+  h.context = r.context;
+  h.max_tokens = r.max_tokens;
+  h.include_bos = r.include_bos;
+  h.center_writing_weights = r.center_writing_weights;
+  h.windows = count.windows;
+  h.corpus_tokens = count.tokens;
+  h.tokens = count.tokens - (r.include_bos ? 0 : count.windows);
+
+  ActivationCacheWriter writer(r.out, h);
+  h = writer.header();
+  out.resumed_from = writer.committed();
+  if (writer.complete()) {
+    out.already_complete = true;
+    return out;
+  }
+  out.fill = fill_activation_cache(*gpt2, windows, writer, r.fill, progress);
+  return out;
+}
+
+}  // namespace saescope::sae

@@ -1,0 +1,163 @@
+#include "core/sae/sae_evaluation.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <vector>
+
+#include "core/analysis/window_source.h"
+#include "core/common/error.h"
+#include "core/jobs/progress.h"
+#include "core/model/gpt2.h"
+#include "core/sae/activation_cache.h"
+#include "core/sae/sae.h"
+
+namespace saescope::sae {
+namespace {
+
+// Σ −log p(next token) over the predictions `scored` [B, T−1] marks.
+double summed_nll(const at::Tensor& logits, const at::Tensor& ids, const at::Tensor& scored) {
+  const int64_t T = logits.size(1);
+  const at::Tensor lg = logits.slice(1, 0, T - 1).to(at::kFloat);
+  const at::Tensor target = ids.slice(1, 1, T).to(lg.device()).unsqueeze(2);
+  const at::Tensor nll = at::logsumexp(lg, {-1}) - lg.gather(2, target).squeeze(2);
+  return nll.masked_select(scored.to(lg.device())).sum(at::kDouble).item<double>();
+}
+
+}  // namespace
+
+std::string evaluated_positions(bool include_bos, bool with_ce) {
+  std::string s = include_bos
+                      ? "every position of each window, BOS (position 0) included"
+                      : "positions 1.. of each window: the BOS at position 0 is excluded and keeps its "
+                        "clean activation in every pass";
+  if (with_ce)
+    s += include_bos ? "; CE over the next-token predictions of positions 0..T-2"
+                     : "; CE over the next-token predictions of positions 1..T-2";
+  return s;
+}
+
+SaeEvaluation evaluate_sae_on_windows(const model::Gpt2& model, const Sae& sae,
+                                      analysis::WindowSource& windows, const SaeEvalOptions& o,
+                                      jobs::ProgressSink* progress, int64_t total_tokens) {
+  const std::string hook = sae.config().meta.hook_name;
+  if (hook.empty()) throw InputError(sae.source() + ": cfg.json names no hook (hook_name)");
+  if (sae.config().meta.hook_head_index)
+    throw InputError(sae.source() + ": SAEs of a single attention head (hook_head_index) are not evaluated yet");
+  c10::InferenceMode guard;
+  {  // the hook must exist and be as wide as the SAE reads
+    const auto probe = model.run(
+        model::make_token_batch(std::vector<std::vector<int64_t>>(1), model.config()), {{hook}, {}});
+    sae.expect_d_in(per_token_rows(probe.hooks.at(hook), hook).size(-1), hook);
+  }
+  ReconstructionMetrics metrics(sae.d_in(), sae.d_sae(), o.dense_threshold, o.histogram_bins);
+  SaeEvaluation out;
+  out.include_bos = o.include_bos;
+  out.has_ce = o.ce_loss;
+  const int64_t first = o.include_bos ? 0 : 1;
+  double nll_clean = 0, nll_sae = 0, nll_zero = 0;
+  if (progress) progress->report({"evaluate", 0, static_cast<double>(total_tokens), "tokens", ""});
+
+  while (true) {
+    const auto batch = windows.next(std::max<int64_t>(1, o.batch_windows));
+    if (batch.empty()) break;
+    std::vector<std::vector<int64_t>> seqs;
+    for (const auto& w : batch) seqs.emplace_back(w.tokens.begin(), w.tokens.end());
+    const model::TokenBatch tb = model::make_token_batch(seqs, model.config(), /*prepend_bos=*/false);
+    const at::Tensor mask = tb.mask();  // [B, T]
+    at::Tensor evaluated = mask.clone();
+    if (first > 0) evaluated.select(1, 0).fill_(false);
+    const at::Tensor rows_cpu = evaluated.flatten().nonzero().squeeze(1);
+
+    // Runs the SAE on the evaluated rows of the hook value and splices its
+    // reconstruction in; the metrics see exactly what the model continues with.
+    const model::HookFn splice_sae = [&](const at::Tensor& value, const model::HookPoint&) {
+      const at::Tensor flat = per_token_rows(value, hook).reshape({-1, sae.d_in()});
+      const at::Tensor idx = rows_cpu.to(flat.device());
+      const at::Tensor x = flat.index_select(0, idx);
+      const SaeOutput so = sae.forward(x);
+      metrics.add(x, so.features, so.reconstruction);
+      at::Tensor spliced = flat.clone();
+      spliced.index_copy_(0, idx, so.reconstruction.to(spliced.device(), spliced.scalar_type()));
+      return spliced.view(value.sizes());
+    };
+    const model::HookFn zero = [&](const at::Tensor& value, const model::HookPoint&) {
+      at::Tensor flat = per_token_rows(value, hook).reshape({-1, sae.d_in()}).clone();
+      flat.index_fill_(0, rows_cpu.to(flat.device()), 0);
+      return flat.view(value.sizes());
+    };
+
+    if (!o.ce_loss) {
+      // Up to the hook only: the splice records the metrics; nothing after it runs.
+      model.run(tb, {{hook}, {{hook, splice_sae}}});
+    } else {
+      const int64_t T = tb.ids.size(1);
+      at::Tensor scored = mask.slice(1, 1, T).clone();  // position p predicts token p+1
+      if (first > 0) scored.select(1, 0).fill_(false);
+      out.ce.tokens += scored.sum().item<int64_t>();
+      nll_clean += summed_nll(model.run(tb, {{"logits"}, {}}).hooks.at("logits"), tb.ids, scored);
+      nll_sae += summed_nll(model.run(tb, {{"logits"}, {{hook, splice_sae}}}).hooks.at("logits"),
+                            tb.ids, scored);
+      nll_zero += summed_nll(model.run(tb, {{"logits"}, {{hook, zero}}}).hooks.at("logits"),
+                             tb.ids, scored);
+    }
+    out.windows += static_cast<int64_t>(batch.size());
+    if (progress) {
+      const ReconstructionReport so_far = metrics.report();
+      progress->report({"evaluate", static_cast<double>(so_far.tokens),
+                        static_cast<double>(total_tokens), "tokens",
+                        "L0 " + std::to_string(so_far.l0)});
+    }
+  }
+  out.reconstruction = metrics.report();
+  if (out.ce.tokens > 0) {
+    const auto n = static_cast<double>(out.ce.tokens);
+    out.ce.clean = nll_clean / n;
+    out.ce.sae = nll_sae / n;
+    out.ce.zero = nll_zero / n;
+  }
+  return out;
+}
+
+nlohmann::json evaluation_json(const SaeEvaluation& e) {
+  const ReconstructionReport& r = e.reconstruction;
+  const nlohmann::json null;
+  nlohmann::json j = {
+      {"mse", r.mse},
+      {"l0", r.l0},
+      {"l1", r.l1},
+      {"explained_variance", r.explained_variance},
+      {"explained_variance_formula", kExplainedVarianceFormula},
+      {"ce_loss_clean", e.has_ce ? nlohmann::json(e.ce.clean) : null},
+      {"ce_loss_sae", e.has_ce ? nlohmann::json(e.ce.sae) : null},
+      {"ce_loss_zero", e.has_ce ? nlohmann::json(e.ce.zero) : null},
+      {"ce_loss_recovered", e.has_ce ? nlohmann::json(ce_loss_recovered(e.ce)) : null},
+      {"ce_loss_recovered_formula", "(ce_loss_zero - ce_loss_sae) / (ce_loss_zero - ce_loss_clean)"},
+      {"ce_tokens", e.has_ce ? nlohmann::json(e.ce.tokens) : null},
+      {"dead_fraction", r.dead_fraction},
+      {"dense_fraction", r.dense_fraction},
+      {"dense_threshold", r.dense_threshold},
+      {"feature_density_histogram",
+       {{"log10_min", r.histogram.log10_min},
+        {"log10_max", r.histogram.log10_max},
+        {"counts", r.histogram.counts},
+        {"dead", r.histogram.dead}}},
+      {"tokens", r.tokens},
+      {"windows", e.windows},
+      {"bos_included", e.include_bos},
+      {"positions", evaluated_positions(e.include_bos, e.has_ce)}};
+  return j;
+}
+
+WindowCeLossEvaluator::WindowCeLossEvaluator(const model::Gpt2& model, analysis::WindowSource& windows,
+                                             SaeEvalOptions options)
+    : model_(model), windows_(windows), options_(options), start_(windows.position()) {
+  options_.ce_loss = true;
+}
+
+CeLosses WindowCeLossEvaluator::evaluate(const Sae& sae) {
+  windows_.seek(start_);
+  return evaluate_sae_on_windows(model_, sae, windows_, options_).ce;
+}
+
+}  // namespace saescope::sae
