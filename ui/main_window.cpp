@@ -17,6 +17,7 @@
 #include "core/common/runtime_info.h"
 #include "core/jobs/input_probe.h"
 #include "core/store/workspace.h"
+#include "ui/engine_actions.h"
 #include "ui/evaluation_view.h"
 #include "ui/features_view.h"
 #include "ui/jobs_panel.h"
@@ -65,6 +66,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(model_panel_, &ModelPanel::saeSelected, features_, &FeaturesView::setSae);
   connect(model_panel_, &ModelPanel::saeSelected, senses_, &SensesView::setSae);
   connect(evaluation_, &EvaluationView::saeClicked, model_panel_, &ModelPanel::selectSae);
+  actions_ = new EngineActions(session_, jobs_, this);
+  connect(evaluation_, &EvaluationView::evaluateRequested, this, &MainWindow::evaluate);
   connect(jobs_, &JobsPanel::jobFailed, this, [this](const QString& title, const QString& error) {
     showError(tr("%1 failed").arg(title), error);
   });
@@ -88,6 +91,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
+  QMenu* analyse = menuBar()->addMenu(tr("&Analyse"));
+  analyse->addAction(tr("&Harvest features of the selected SAE…"), QKeySequence(tr("Ctrl+H")), this,
+                     &MainWindow::harvestSelected);
+  analyse->addAction(tr("&Evaluate the selected SAE (PS-Eval)"), QKeySequence(tr("Ctrl+E")), this, [this] {
+    if (auto sae = model_panel_->currentSae()) evaluate({sae->input.id});
+  });
+  analyse->addAction(tr("Build the &WordNet sense dataset…"), this, &MainWindow::buildWordNetSet);
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About SAEScope"), this, &MainWindow::showAbout);
 
@@ -180,6 +190,33 @@ bool MainWindow::addInput(const QString& path) {
                progress.report({"hash", 1, 1, "inputs", input});
              });
   return true;
+}
+
+void MainWindow::harvestSelected() {
+  const auto sae = model_panel_->currentSae();
+  if (!sae) return showError(tr("Harvest"), tr("Select an SAE in the model panel first."));
+  QString corpus = actions_->defaultCorpus();
+  if (corpus.isEmpty())
+    corpus = QFileDialog::getOpenFileName(this, tr("Corpus to harvest over"), QString(),
+                                          tr("Corpora (*.txt *.jsonl)"));
+  if (corpus.isEmpty()) return;
+  QString error;
+  if (!actions_->harvest(*sae, corpus, 0, &error)) showError(tr("Cannot harvest"), error);
+}
+
+void MainWindow::evaluate(const QList<qint64>& sae_ids) {
+  QString error;
+  if (!actions_->evaluate(sae_ids, actions_->defaultDataset(), &error))
+    showError(tr("Cannot evaluate"), error);
+}
+
+void MainWindow::buildWordNetSet() {
+  if (!session_->isOpen()) return showError(tr("WordNet"), tr("Open or create a workspace first."));
+  const QString dir = QFileDialog::getExistingDirectory(
+      this, tr("Folder for the WordNet sense dataset"), QFileInfo(session_->path()).absolutePath());
+  if (dir.isEmpty()) return;
+  QString error;
+  if (!actions_->buildWordNetSet(dir, &error)) showError(tr("Cannot build the dataset"), error);
 }
 
 void MainWindow::chooseInput(bool folder) {

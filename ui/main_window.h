@@ -6,6 +6,7 @@
 
 namespace saescope::ui {
 
+class EngineActions;
 class EvaluationView;
 class FeaturesView;
 class JobsPanel;
@@ -38,6 +39,7 @@ class MainWindow : public QMainWindow {
   JobsPanel* jobsPanel() const { return jobs_; }
   ModelPanel* modelPanel() const { return model_panel_; }
   QTabWidget* views() const { return tabs_; }
+  EngineActions* actions() const { return actions_; }
 
  signals:
   // Errors are shown in a dialog and also signalled (tests observe this).
@@ -52,6 +54,9 @@ class MainWindow : public QMainWindow {
   void newWorkspace();
   void chooseWorkspace();
   void chooseInput(bool folder);
+  void harvestSelected();
+  void evaluate(const QList<qint64>& sae_ids);
+  void buildWordNetSet();
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();
   void showAbout();
@@ -64,6 +69,7 @@ class MainWindow : public QMainWindow {
   JobsPanel* jobs_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QMenu* recent_menu_ = nullptr;
+  EngineActions* actions_ = nullptr;
 };
 
 }  // namespace saescope::ui

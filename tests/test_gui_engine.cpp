@@ -1,0 +1,156 @@
+// The GUI over the real engine, end to end on a tiny random GPT-2: add a
+// model, SAE, corpus and sense dataset to a workspace; harvest; evaluate;
+// read the Features, Senses and Evaluation views; ask "what fires here";
+// cancel a running harvest and find the workspace consistent.
+// LibTorch first: Qt's `slots` macro would break ATen's headers.
+#include "tiny_engine.h"
+
+#include <QListWidget>
+#include <QTableView>
+#include <QTreeWidget>
+#include <QtTest>
+
+#include "core/store/feature_store.h"
+#include "ui/engine_actions.h"
+#include "ui/evaluation_model.h"
+#include "ui/evaluation_view.h"
+#include "ui/feature_page.h"
+#include "ui/feature_table_model.h"
+#include "ui/features_view.h"
+#include "ui/jobs_panel.h"
+#include "ui/main_window.h"
+#include "ui/model_panel.h"
+#include "ui/senses_view.h"
+#include "ui/token_context_view.h"
+
+using namespace saescope::ui;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string kDir = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/gui_engine";
+
+bool finished(Job* job, int timeout_ms) {
+  QElapsedTimer t;
+  t.start();
+  while (job->state() == Job::State::Running && t.elapsed() < timeout_ms) QTest::qWait(20);
+  if (job->state() != Job::State::Finished) qWarning("%s: %s", qPrintable(job->title()), qPrintable(job->error()));
+  return job->state() == Job::State::Finished;
+}
+
+bool allJobsFinished(JobsPanel* jobs, int timeout_ms) {
+  for (Job* j : jobs->jobs())
+    if (!finished(j, timeout_ms)) return false;
+  return true;
+}
+}  // namespace
+
+class TestGuiEngine : public QObject {
+  Q_OBJECT
+ private slots:
+  void initTestCase() {
+    QCoreApplication::setOrganizationName(QStringLiteral("SAEScopeTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_gui_engine"));
+    fs::remove_all(kDir);
+    fs::create_directories(kDir);
+    tiny::write_model(kDir + "/model");
+    tiny::write_sae(kDir + "/sae", "blocks.1.hook_resid_post", 64, 3);
+    tiny::write_corpus(kDir + "/corpus.txt", 60, 5);
+    tiny::write_occurrences(kDir + "/occurrences.jsonl");
+  }
+
+  void endToEnd() {
+    MainWindow window;
+    window.resize(1600, 1000);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.openWorkspace(QString::fromStdString(kDir + "/w.saescope")));
+    for (const char* input : {"/model", "/sae", "/corpus.txt", "/occurrences.jsonl"})
+      QVERIFY2(window.addInput(QString::fromStdString(kDir + input)), input);
+    QVERIFY(allJobsFinished(window.jobsPanel(), 60000));
+    QCOMPARE(window.modelPanel()->saeList()->count(), 1);
+    const auto sae = window.modelPanel()->currentSae();
+    QVERIFY(sae.has_value());
+    QCOMPARE(QString::fromStdString(sae->input.config.value("hook_name", std::string())),
+             QStringLiteral("blocks.1.hook_resid_post"));
+
+    // Harvest through the same action as Analyse > Harvest.
+    QString error;
+    Job* harvest = window.actions()->harvest(*sae, window.actions()->defaultCorpus(), 0, &error);
+    QVERIFY2(harvest, qPrintable(error));
+    QVERIFY(finished(harvest, 120000));
+    FeaturesView* features = window.featuresView();
+    QCOMPARE(features->model()->rowCount(), 64);
+    int64_t firing = -1;
+    for (int r = 0; r < features->model()->rowCount() && firing < 0; ++r)
+      if (features->model()->feature(r).fire_count > 0) firing = features->model()->feature(r).feature;
+    QVERIFY(firing >= 0);
+    QVERIFY(features->selectFeature(firing));
+    QVERIFY(!features->page()->topContexts()->rows().isEmpty());
+    // Tokens on screen are the tokenizer's text, from the store's vocab.
+    const QString joined = features->page()->topContexts()->rows()[0].tokens.join(QString());
+    QVERIFY2(joined.contains(QLatin1Char(' ')), qPrintable(joined));
+    QTest::qWait(100);  // let the page lay out its rows before the screenshot
+    QVERIFY(window.grab().save(QStringLiteral(SAESCOPE_TEST_OUTPUT_DIR "/screenshot_engine_features.png")));
+
+    // What fires here: per-token features, click one to open it.
+    features->whatFiresHere(QStringLiteral("The river bank was quiet"));
+    QVERIFY(allJobsFinished(window.jobsPanel(), 60000));
+    QTreeWidget* tree = features->promptResults();
+    QCOMPARE(tree->topLevelItemCount(), 5);  // five tokens, BOS hidden
+    QTreeWidgetItem* withFeature = nullptr;
+    for (int i = 0; i < tree->topLevelItemCount() && !withFeature; ++i)
+      if (tree->topLevelItem(i)->childCount()) withFeature = tree->topLevelItem(i)->child(0);
+    QVERIFY(withFeature);
+    emit tree->itemClicked(withFeature, 0);
+    QCOMPARE(features->page()->headline(),
+             QStringLiteral("Feature %1").arg(withFeature->data(0, Qt::UserRole).toLongLong()));
+
+    // PS-Eval with the occurrences dataset: Evaluation and Senses views fill.
+    Job* pseval = window.actions()->evaluate({sae->input.id}, window.actions()->defaultDataset(), &error);
+    QVERIFY2(pseval, qPrintable(error));
+    QVERIFY(finished(pseval, 120000));
+    EvaluationView* evaluation = window.evaluationView();
+    QCOMPARE(evaluation->model()->rowCount(), 1);
+    QVERIFY(evaluation->model()->rows()[0].f1.has_value());
+    QVERIFY(evaluation->model()->rows()[0].accuracy.has_value());
+    SensesView* senses = window.sensesView();
+    QVERIFY2(senses->words().contains(QStringLiteral("bank")), qPrintable(senses->words().join(',')));
+    QVERIFY(senses->showWord(QStringLiteral("bank")));
+    QCOMPARE(senses->senseList()->count(), 2);
+    window.views()->setCurrentWidget(senses);
+    QTest::qWait(100);
+    QVERIFY(window.grab().save(QStringLiteral(SAESCOPE_TEST_OUTPUT_DIR "/screenshot_engine_senses.png")));
+  }
+
+  void cancellingAHarvestKeepsTheWorkspaceConsistent() {
+    MainWindow window;
+    QVERIFY(window.openWorkspace(QString::fromStdString(kDir + "/w.saescope")));
+    // A second, longer corpus: a new harvest (different content hash).
+    tiny::write_corpus(kDir + "/long.txt", 3000, 9);
+    const auto sae = window.modelPanel()->currentSae();
+    QVERIFY(sae && sae->harvest);
+    const int64_t finishedHarvest = sae->harvest->id;
+    QString error;
+    Job* job = window.actions()->harvest(*sae, QString::fromStdString(kDir + "/long.txt"), 0, &error);
+    QVERIFY2(job, qPrintable(error));
+    QTRY_VERIFY_WITH_TIMEOUT(job->fraction() > 0, 60000);
+    job->cancel();
+    QTRY_COMPARE_WITH_TIMEOUT(job->state(), Job::State::Cancelled, 60000);
+    // The finished harvest is still the one shown; the cancelled one is a
+    // running (resumable) result with no feature rows.
+    auto ws = saescope::store::Workspace::open(kDir + "/w.saescope");
+    int running = 0;
+    for (const auto& r : ws->results("harvest")) {
+      if (r.done) continue;
+      ++running;
+      saescope::store::FeatureStore fs_(ws->db());
+      QVERIFY(fs_.list(r.id, saescope::store::FeatureSort::Id, false).empty());
+    }
+    QCOMPARE(running, 1);
+    window.session()->notifyResultsChanged();
+    QCOMPARE(window.modelPanel()->currentSae()->harvest->id, finishedHarvest);
+  }
+};
+
+QTEST_MAIN(TestGuiEngine)
+#include "test_gui_engine.moc"
