@@ -29,8 +29,7 @@ std::vector<std::string> read_documents(const std::string& path) {
                        "); a training corpus holds one {\"text\": ...} object per line");
     }
     if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
-      throw InputError(path + ": line " + std::to_string(number) +
-                       " has no string field \"text\"");
+      throw InputError(path + ": line " + std::to_string(number) + " has no string field \"text\"");
     docs.push_back(j["text"].get<std::string>());
   }
   if (docs.empty()) throw InputError(path + ": the corpus holds no document");
@@ -68,8 +67,9 @@ TokenStream tokenize_corpus(const std::string& jsonl, const tokenizer::BpeTokeni
   const std::vector<std::string> docs = read_documents(jsonl);
   const tokenizer::TokenId eot = tokenizer.eot_id();
   if (eot < 0)
-    throw InputError(tokenizer.source() + ": the tokenizer has no <|endoftext|> token to "
-                                          "separate documents");
+    throw InputError(tokenizer.source() +
+                     ": the tokenizer has no <|endoftext|> token to "
+                     "separate documents");
   // Contiguous ranges of documents per thread, joined in order: the stream
   // does not depend on the thread count.
   const int n = std::max(1, std::min<int>(threads, static_cast<int>(docs.size())));
@@ -97,11 +97,12 @@ TokenStream tokenize_corpus(const std::string& jsonl, const tokenizer::BpeTokeni
   return stream;
 }
 
-at::Tensor random_windows(const TokenStream& stream, int64_t batch, int64_t context,
-                          uint64_t seed, int64_t step) {
+at::Tensor random_windows(const TokenStream& stream, int64_t batch, int64_t context, uint64_t seed,
+                          int64_t step) {
   require_window(stream, context);
   const uint64_t positions = stream.ids.size() - static_cast<uint64_t>(context);
-  uint64_t state = seed * 0xD1B54A32D192ED03ULL ^ static_cast<uint64_t>(step) * 0x9E3779B97F4A7C15ULL;
+  uint64_t state =
+      seed * 0xD1B54A32D192ED03ULL ^ static_cast<uint64_t>(step) * 0x9E3779B97F4A7C15ULL;
   std::vector<int64_t> starts(batch);
   // Modulo bias is below positions / 2^64: immaterial.
   for (auto& s : starts) s = static_cast<int64_t>(splitmix64(state) % positions);

@@ -34,8 +34,8 @@ TokenStream tokenize_corpus(const std::string& jsonl, const tokenizer::BpeTokeni
 // [batch, context + 1] int64: windows starting at positions drawn uniformly
 // from the stream by a generator seeded with (seed, step); inputs are
 // [:, :-1], targets [:, 1:]. InputError when the stream is shorter than a window.
-at::Tensor random_windows(const TokenStream& stream, int64_t batch, int64_t context,
-                          uint64_t seed, int64_t step);
+at::Tensor random_windows(const TokenStream& stream, int64_t batch, int64_t context, uint64_t seed,
+                          int64_t step);
 
 // [n, context + 1] int64: windows spread evenly over the stream (the same
 // every call: the validation set). Fewer than n when the stream is short.

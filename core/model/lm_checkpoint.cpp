@@ -32,19 +32,26 @@ std::string read_bytes(const std::string& path) {
 
 std::string activation_name(Activation a) {
   switch (a) {
-    case Activation::GeluTanh: return "gelu_new";
-    case Activation::GeluErf: return "gelu";
-    case Activation::Relu: return "relu";
+    case Activation::GeluTanh:
+      return "gelu_new";
+    case Activation::GeluErf:
+      return "gelu";
+    case Activation::Relu:
+      return "relu";
   }
   throw InternalError("unknown activation");
 }
 
 std::string torch_dtype_name(at::ScalarType dtype) {
   switch (dtype) {
-    case at::kFloat: return "float32";
-    case at::kHalf: return "float16";
-    case at::kBFloat16: return "bfloat16";
-    default: throw InternalError("GPT-2 weights are saved as float32, float16 or bfloat16");
+    case at::kFloat:
+      return "float32";
+    case at::kHalf:
+      return "float16";
+    case at::kBFloat16:
+      return "bfloat16";
+    default:
+      throw InternalError("GPT-2 weights are saved as float32, float16 or bfloat16");
   }
 }
 
@@ -127,7 +134,8 @@ void save_hf_gpt2(const std::string& dir, const Gpt2Config& config, const Gpt2We
   for (const auto& [name, t] : hf_named_tensors(weights))
     tensors.emplace_back(name, t.detach().to(at::kCPU, dtype));
   // transformers refuses safetensors files whose metadata lacks format "pt".
-  io::write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
+  io::write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors,
+                        {{"format", "pt"}});
   write_atomically((fs::path(dir) / "config.json").string(),
                    hf_gpt2_config_json(config, dtype).dump(2) + "\n");
 }

@@ -44,7 +44,7 @@ std::vector<std::string> copy_tokenizer_files(const std::string& tokenizer_dir,
 const char* gpt2_tokenizer_licence();
 
 struct LmTrainingState {
-  int64_t step = 0;  // optimizer steps taken
+  int64_t step = 0;                                        // optimizer steps taken
   std::vector<std::pair<std::string, at::Tensor>> params;  // HF names, float32
   std::vector<at::Tensor> first_moments, second_moments;   // parameter order
   nlohmann::json info;  // settings and history, also written to training.json
@@ -57,7 +57,6 @@ void save_training_state(const std::string& path, const LmTrainingState& state);
 // Reads what save_training_state wrote; `names` are the parameters expected
 // (in order). InputError naming the file and tensor when one is missing or
 // its metadata is unreadable.
-LmTrainingState load_training_state(const std::string& path,
-                                    const std::vector<std::string>& names);
+LmTrainingState load_training_state(const std::string& path, const std::vector<std::string>& names);
 
 }  // namespace saescope::model

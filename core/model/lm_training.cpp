@@ -34,7 +34,8 @@ double min_lr_of(const LmTrainOptions& o) { return o.min_lr >= 0 ? o.min_lr : o.
 void check_options(const LmTrainOptions& o, const TokenStream& train) {
   const auto bad = [](const std::string& what) { throw InputError("train-lm: " + what); };
   if (o.out_dir.empty()) bad("an output folder is required");
-  if (o.steps <= 0 || o.batch <= 0 || o.context <= 0) bad("steps, batch and context must be positive");
+  if (o.steps <= 0 || o.batch <= 0 || o.context <= 0)
+    bad("steps, batch and context must be positive");
   if (o.context > o.config.n_positions)
     bad("context " + std::to_string(o.context) + " exceeds n_positions " +
         std::to_string(o.config.n_positions));
@@ -54,13 +55,25 @@ void check_options(const LmTrainOptions& o, const TokenStream& train) {
 // Everything that decides the weights: a resumed run must agree on all of it.
 json trajectory_of(const LmTrainOptions& o) {
   const Gpt2Config& c = o.config;
-  return {{"n_layer", c.n_layer}, {"d_model", c.d_model}, {"n_head", c.n_head},
-          {"d_mlp", c.d_mlp}, {"n_positions", c.n_positions}, {"vocab_size", c.vocab_size},
-          {"context", o.context}, {"batch", o.batch}, {"steps", o.steps}, {"lr", o.lr},
-          {"min_lr", min_lr_of(o)}, {"warmup_steps", warmup_of(o)},
-          {"max_grad_norm", o.max_grad_norm}, {"beta1", o.adamw.beta1},
-          {"beta2", o.adamw.beta2}, {"eps", o.adamw.eps}, {"weight_decay", o.adamw.weight_decay},
-          {"seed", o.seed}, {"data", o.data_id}};
+  return {{"n_layer", c.n_layer},
+          {"d_model", c.d_model},
+          {"n_head", c.n_head},
+          {"d_mlp", c.d_mlp},
+          {"n_positions", c.n_positions},
+          {"vocab_size", c.vocab_size},
+          {"context", o.context},
+          {"batch", o.batch},
+          {"steps", o.steps},
+          {"lr", o.lr},
+          {"min_lr", min_lr_of(o)},
+          {"warmup_steps", warmup_of(o)},
+          {"max_grad_norm", o.max_grad_norm},
+          {"beta1", o.adamw.beta1},
+          {"beta2", o.adamw.beta2},
+          {"eps", o.adamw.eps},
+          {"weight_decay", o.adamw.weight_decay},
+          {"seed", o.seed},
+          {"data", o.data_id}};
 }
 
 void check_same_trajectory(const std::string& path, const json& saved, const json& now) {
@@ -98,25 +111,28 @@ double lm_loss(const Gpt2& model, const at::Tensor& windows, int64_t batch) {
     const at::Tensor w = windows.slice(0, b, std::min(n, b + batch));
     const at::Tensor logits = model.forward(w.slice(1, 0, T), {{"logits"}, {}}).hooks.at("logits");
     const at::Tensor loss = at::cross_entropy_loss(
-        logits.reshape({-1, logits.size(-1)}), w.slice(1, 1, T + 1).reshape({-1}).to(logits.device()),
-        {}, at::Reduction::Sum);
+        logits.reshape({-1, logits.size(-1)}),
+        w.slice(1, 1, T + 1).reshape({-1}).to(logits.device()), {}, at::Reduction::Sum);
     total += loss.item<double>();
   }
   return total / static_cast<double>(n * T);
 }
 
-LmTrainResult train_lm(const TokenStream& train, const TokenStream& valid,
-                       const LmTrainOptions& o, jobs::ProgressSink& progress, const LmLogFn& log) {
+LmTrainResult train_lm(const TokenStream& train, const TokenStream& valid, const LmTrainOptions& o,
+                       jobs::ProgressSink& progress, const LmLogFn& log) {
   check_options(o, train);
-  const auto say = [&](const std::string& line) { if (log) log(line); };
+  const auto say = [&](const std::string& line) {
+    if (log) log(line);
+  };
   const fs::path out(o.out_dir);
   const std::string state_path = (out / kStateFile).string();
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw InputError(o.out_dir + ": cannot create the folder (" + ec.message() + ")");
   if (!o.resume && fs::exists(state_path))
-    throw InputError(state_path + ": a training state is already there; pass --resume to "
-                                  "continue it, or choose another output folder");
+    throw InputError(state_path +
+                     ": a training state is already there; pass --resume to "
+                     "continue it, or choose another output folder");
 
   // The model's weights are our parameters: Gpt2 keeps these very tensors
   // (same dtype and device, so its constructor converts nothing).
@@ -166,9 +182,13 @@ LmTrainResult train_lm(const TokenStream& train, const TokenStream& valid,
 
   const auto checkpoint = [&] {
     const double total_elapsed = earlier_elapsed + elapsed();
-    json info = {{"trajectory", trajectory}, {"step", step}, {"history", history},
-                 {"elapsed_s", total_elapsed}, {"tokens_seen", step * o.batch * o.context},
-                 {"finished", step >= o.steps}, {"extra", o.extra_info}};
+    json info = {{"trajectory", trajectory},
+                 {"step", step},
+                 {"history", history},
+                 {"elapsed_s", total_elapsed},
+                 {"tokens_seen", step * o.batch * o.context},
+                 {"finished", step >= o.steps},
+                 {"extra", o.extra_info}};
     save_hf_gpt2(o.out_dir, o.config, model.weights(), o.save_dtype);
     LmTrainingState state{step, named, optimizer.first_moments(), optimizer.second_moments(), info};
     save_training_state(state_path, state);
@@ -211,11 +231,14 @@ LmTrainResult train_lm(const TokenStream& train, const TokenStream& valid,
       if (validate) {
         result.train_loss = loss_sum / static_cast<double>(loss_count);
         result.valid_loss = lm_loss(model, valid_windows, o.batch);
-        history.push_back({{"step", step}, {"train_loss", result.train_loss},
-                           {"valid_loss", result.valid_loss}, {"lr", lr},
+        history.push_back({{"step", step},
+                           {"train_loss", result.train_loss},
+                           {"valid_loss", result.valid_loss},
+                           {"lr", lr},
                            {"elapsed_s", earlier_elapsed + elapsed()}});
         char line[200];
-        std::snprintf(line, sizeof line, "step %lld/%lld: train loss %.4f, valid loss %.4f, lr %.2e",
+        std::snprintf(line, sizeof line,
+                      "step %lld/%lld: train loss %.4f, valid loss %.4f, lr %.2e",
                       static_cast<long long>(step), static_cast<long long>(o.steps),
                       result.train_loss, result.valid_loss, lr);
         say(line);
@@ -247,10 +270,10 @@ LmTrainResult train_lm(const TokenStream& train, const TokenStream& valid,
   result.finished = step >= o.steps;
   result.step = step;
   result.elapsed_s = elapsed();
-  result.tokens_per_s = result.elapsed_s > 0
-                            ? static_cast<double>((step - result.resumed_from) * tokens_per_step) /
-                                  result.elapsed_s
-                            : 0;
+  result.tokens_per_s =
+      result.elapsed_s > 0
+          ? static_cast<double>((step - result.resumed_from) * tokens_per_step) / result.elapsed_s
+          : 0;
   result.weights = random_gpt2_weights(o.config, o.seed);  // same structure, then the values
   {
     at::NoGradGuard no_grad;

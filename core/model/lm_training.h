@@ -27,44 +27,44 @@ class Gpt2;
 struct TokenStream;
 
 struct LmTrainOptions {
-  Gpt2Config config;           // shape; n_positions >= context
-  int64_t context = 128;       // tokens per training window
-  int64_t batch = 16;          // windows per step
+  Gpt2Config config;      // shape; n_positions >= context
+  int64_t context = 128;  // tokens per training window
+  int64_t batch = 16;     // windows per step
   int64_t steps = 1000;
   double lr = 1e-3;            // peak learning rate
   double min_lr = -1;          // end of the cosine; < 0: lr / 10
   int64_t warmup_steps = -1;   // linear warm-up; < 0: steps / 20 (at least 1)
   double max_grad_norm = 1.0;  // <= 0: no clipping
   AdamWOptions adamw;
-  uint64_t seed = 0;           // initial weights and batches
+  uint64_t seed = 0;  // initial weights and batches
 
-  int64_t checkpoint_every = 100;  // steps; 0: only when stopping
-  int64_t valid_every = 100;       // steps; 0: only at the end
-  int64_t valid_windows = 64;      // windows of the validation stream
+  int64_t checkpoint_every = 100;         // steps; 0: only when stopping
+  int64_t valid_every = 100;              // steps; 0: only at the end
+  int64_t valid_windows = 64;             // windows of the validation stream
   at::ScalarType save_dtype = at::kHalf;  // model.safetensors (the state stays float32)
 
-  std::string out_dir;         // required
-  std::string tokenizer_dir;   // its files are copied into out_dir; "" for none
-  std::string data_id;         // identity of the data (e.g. hashes): a resume must match it
+  std::string out_dir;        // required
+  std::string tokenizer_dir;  // its files are copied into out_dir; "" for none
+  std::string data_id;        // identity of the data (e.g. hashes): a resume must match it
   nlohmann::json extra_info = nlohmann::json::object();  // kept in training.json
 
-  bool resume = false;         // continue from out_dir's training state (fresh if none)
-  int64_t pause_at_step = 0;   // > 0: checkpoint and stop once this step is done
-  double time_budget_s = 0;    // > 0: checkpoint and stop before this run exceeds it
+  bool resume = false;               // continue from out_dir's training state (fresh if none)
+  int64_t pause_at_step = 0;         // > 0: checkpoint and stop once this step is done
+  double time_budget_s = 0;          // > 0: checkpoint and stop before this run exceeds it
   bool checkpoint_on_cancel = true;  // on Cancelled from the progress sink
 };
 
 struct LmTrainResult {
-  int64_t step = 0;            // steps done (of options.steps)
-  int64_t resumed_from = 0;    // step the run started at
-  bool finished = false;       // all steps done, final model saved
-  std::string stopped_because; // "finished", "paused", "time budget"
-  double train_loss = 0;       // mean over the steps since the previous validation
-  double valid_loss = 0;       // latest validation loss (NaN if none ran)
-  double elapsed_s = 0;        // this run
-  double total_elapsed_s = 0;  // all runs of this training, up to the last checkpoint
-  double tokens_per_s = 0;     // this run
-  Gpt2Weights weights;         // the final float32 weights (detached)
+  int64_t step = 0;             // steps done (of options.steps)
+  int64_t resumed_from = 0;     // step the run started at
+  bool finished = false;        // all steps done, final model saved
+  std::string stopped_because;  // "finished", "paused", "time budget"
+  double train_loss = 0;        // mean over the steps since the previous validation
+  double valid_loss = 0;        // latest validation loss (NaN if none ran)
+  double elapsed_s = 0;         // this run
+  double total_elapsed_s = 0;   // all runs of this training, up to the last checkpoint
+  double tokens_per_s = 0;      // this run
+  Gpt2Weights weights;          // the final float32 weights (detached)
 };
 
 using LmLogFn = std::function<void(const std::string& line)>;
