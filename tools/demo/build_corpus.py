@@ -48,7 +48,8 @@ SOURCES = [
     {"name": "fortunes", "package": "fortunes",
      "licence": "BSD-3-clause (fortune-mod)",
      "must_mention": ["BSD copyright"],
-     # Quotations of copyrighted novels, shows, comics and songs are left out.
+     # Left out: ASCII art, ethnic and men-women jokes, and quotations of
+     # copyrighted novels, shows, comics and songs (pratchett, startrek, zippy...).
      "files": ["/usr/share/games/fortunes/" + f for f in (
          "computers cookie debian definitions disclaimer drugs education food goedel "
          "humorists kids knghtbrd law linux linuxcookie love magic medicine miscellaneous "
