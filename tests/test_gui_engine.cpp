@@ -106,13 +106,19 @@ class TestGuiEngine : public QObject {
              QStringLiteral("Feature %1").arg(withFeature->data(0, Qt::UserRole).toLongLong()));
 
     // PS-Eval with the occurrences dataset: Evaluation and Senses views fill.
+    // (and reconstruction metrics on the workspace's corpus).
     Job* pseval = window.actions()->evaluate({sae->input.id}, window.actions()->defaultDataset(), &error);
     QVERIFY2(pseval, qPrintable(error));
-    QVERIFY(finished(pseval, 120000));
+    QVERIFY(allJobsFinished(window.jobsPanel(), 120000));
     EvaluationView* evaluation = window.evaluationView();
     QCOMPARE(evaluation->model()->rowCount(), 1);
-    QVERIFY(evaluation->model()->rows()[0].f1.has_value());
-    QVERIFY(evaluation->model()->rows()[0].accuracy.has_value());
+    const EvaluationRow& row = evaluation->model()->rows()[0];
+    QVERIFY(row.f1.has_value());
+    QVERIFY(row.accuracy.has_value());
+    QVERIFY(row.mse.has_value() && *row.mse > 0);
+    QVERIFY(row.l0.has_value() && *row.l0 > 0);
+    QVERIFY(row.ce_recovered.has_value());
+    QCOMPARE(EvaluationView::pointCount(evaluation->mseChart()), 1);
     SensesView* senses = window.sensesView();
     QVERIFY2(senses->words().contains(QStringLiteral("bank")), qPrintable(senses->words().join(',')));
     QVERIFY(senses->showWord(QStringLiteral("bank")));

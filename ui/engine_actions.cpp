@@ -11,6 +11,7 @@
 #include "core/polysemy/pseval_job.h"
 #include "core/polysemy/sense_pairs.h"
 #include "core/polysemy/wordnet_occurrences.h"
+#include "core/sae/sae_evaluation_request.h"
 #include "ui/jobs_panel.h"
 #include "ui/settings_dialog.h"
 
@@ -110,6 +111,26 @@ Job* EngineActions::evaluate(const QList<qint64>& sae_ids, const QString& datase
     last = jobs_->run(tr("PS-Eval of %n SAE(s) on %1", nullptr, int(sae_dirs.size()))
                           .arg(QFileInfo(dataset).fileName()),
                       [job](jobs::ProgressSink& progress) { polysemy::run_pseval_job(job, &progress); });
+    // Reconstruction metrics (MSE, L0, explained variance, CE loss recovered)
+    // on the corpus, when the workspace has one: the MSE–L0 chart needs them.
+    const QString corpus = defaultCorpus();
+    if (corpus.isEmpty()) continue;
+    for (const auto& sae_dir : sae_dirs) {
+      sae::SaeEvalRequest request;
+      request.model_dir = model_dir;
+      request.sae_dir = sae_dir;
+      request.corpus = corpus.toStdString();
+      request.device = EngineSettings::load().device.toStdString();
+      request.max_tokens = 20000;  // enough for stable MSE/L0; the CLI evaluates more on demand
+      request.context = std::min<int64_t>(
+          128, model::load_gpt2_config(model_dir + "/config.json").n_positions);
+      const std::string workspace = session_->path().toStdString();
+      last = jobs_->run(tr("Reconstruction metrics of %1").arg(QFileInfo(QString::fromStdString(sae_dir)).fileName()),
+                        [request, workspace](jobs::ProgressSink& progress) {
+                          auto ws = store::Workspace::open(workspace);
+                          sae::run_sae_eval(request, ws.get(), progress);
+                        });
+    }
   }
   return last;
 }
