@@ -82,6 +82,8 @@ struct HarvestReport {
   std::vector<std::string> notes;   // "result 3: resumed in pass 2 at window 40", ...
   double pass_seconds[3] = {0, 0, 0};
   double logit_seconds = 0;
+  double write_seconds = 0;         // the final rows (in pass 3's time)
+  int64_t examples = 0;             // example rows written
   int64_t peak_rss_bytes = 0;
   bool spilled = false;             // passes 2-3 read the spill file
 };

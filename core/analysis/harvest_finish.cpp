@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "core/analysis/harvest_group.h"
 #include "core/analysis/logit_effects.h"
@@ -65,6 +66,56 @@ std::string top_tokens_text(const int32_t* ids, int64_t k, const tokenizer::BpeT
   return out;
 }
 
+// Examples arrive in window order; SQLite inserts them far faster in key
+// order (feature, kind, interval, rank), so they wait here, sparse, and go in
+// sorted, in chunks of at most ~256 MB.
+class ExampleBuffer {
+ public:
+  void add(const ExampleRef& r, int64_t window, const float* acts, int64_t len) {
+    rows_.push_back({r.feature, static_cast<int>(r.kind), r.interval, r.rank, window,
+                     static_cast<int>(r.pos), static_cast<int>(len), values_.size()});
+    for (int64_t t = 0; t < len; ++t)
+      if (acts[t] != 0.0f) {
+        positions_.push_back(static_cast<uint16_t>(t));
+        values_.push_back(acts[t]);
+      }
+    rows_.back().end = values_.size();
+  }
+  bool full() const { return rows_.size() * sizeof(Row) + values_.size() * 6 > (size_t(256) << 20); }
+  size_t size() const { return rows_.size(); }
+  void flush(store::FeatureStore& fs, int64_t result_id) {
+    std::sort(rows_.begin(), rows_.end(), [](const Row& a, const Row& b) {
+      return std::tie(a.feature, a.kind, a.interval, a.rank) < std::tie(b.feature, b.kind, b.interval, b.rank);
+    });
+    store::FeatureExample e;
+    for (const Row& r : rows_) {
+      e.kind = static_cast<store::ExampleKind>(r.kind);
+      e.interval = r.interval;
+      e.rank = r.rank;
+      e.window = r.window;
+      e.max_pos = r.max_pos;
+      e.activations.assign(static_cast<size_t>(r.len), 0.0f);
+      for (size_t i = r.begin; i < r.end; ++i) e.activations[positions_[i]] = values_[i];
+      fs.put_example(result_id, r.feature, e);
+    }
+    rows_.clear();
+    positions_.clear();
+    values_.clear();
+  }
+
+ private:
+  struct Row {
+    int64_t feature;
+    int kind, interval, rank;
+    int64_t window;
+    int max_pos, len;
+    size_t begin, end = 0;
+  };
+  std::vector<Row> rows_;
+  std::vector<uint16_t> positions_;
+  std::vector<float> values_;
+};
+
 void delete_feature_rows(store::Database& db, int64_t result_id) {
   for (const char* table : {"features", "histograms", "examples", "intervals", "logit_effects"}) {
     store::Statement s = db.prepare(std::string("DELETE FROM ") + table + " WHERE result_id = ?");
@@ -122,6 +173,7 @@ void HarvestGroup::finish() {
   store::FeatureStore fs(ws_.db());
   for (LiveTarget* m : members_) delete_feature_rows(ws_.db(), m->target.result_id);
 
+  std::vector<ExampleBuffer> buffers(members_.size());
   const int64_t B = members_.front()->batch_windows;
   std::vector<int64_t> order;
   for (const auto& [w, refs] : needed) order.push_back(w);
@@ -150,17 +202,17 @@ void HarvestGroup::finish() {
         const std::vector<int32_t> tokens = stored_tokens(idx[b]);
         const float* c = cols.data_ptr<float>();
         for (size_t r = 0; r < refs.size(); ++r) {
-          store::FeatureExample e;
-          e.kind = refs[r]->kind;
-          e.rank = refs[r]->rank;
-          e.interval = refs[r]->interval;
-          e.window = idx[b];
-          e.max_pos = static_cast<int>(refs[r]->pos);
-          e.activations.assign(c + r * len, c + (r + 1) * len);
-          fs.put_example(m.target.result_id, refs[r]->feature, e);
-          if (e.kind == store::ExampleKind::Top && e.max_pos < static_cast<int>(tokens.size()))
-            top_token[i][static_cast<size_t>(refs[r]->feature * m.stats.shape().top_k + e.rank)] =
-                tokens[static_cast<size_t>(e.max_pos)];
+          const ExampleRef& ref = *refs[r];
+          buffers[i].add(ref, idx[b], c + static_cast<int64_t>(r) * len, len);
+          if (ref.kind == store::ExampleKind::Top && ref.pos < static_cast<int64_t>(tokens.size()))
+            top_token[i][static_cast<size_t>(ref.feature * m.stats.shape().top_k + ref.rank)] =
+                tokens[static_cast<size_t>(ref.pos)];
+        }
+        if (buffers[i].full()) {
+          const auto w0 = Clock::now();
+          report_.examples += static_cast<int64_t>(buffers[i].size());
+          buffers[i].flush(fs, m.target.result_id);
+          report_.write_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
         }
       }
     }
@@ -168,6 +220,11 @@ void HarvestGroup::finish() {
            2 * tokens + double(order.size() * static_cast<size_t>(in_.context)), "examples");
   }
 
+  const auto w0 = Clock::now();
+  for (size_t i = 0; i < members_.size(); ++i) {
+    report_.examples += static_cast<int64_t>(buffers[i].size());
+    buffers[i].flush(fs, members_[i]->target.result_id);
+  }
   const int64_t counted = count_.tokens - count_.windows;  // BOS excluded
   for (size_t i = 0; i < members_.size(); ++i) {
     const LiveTarget& m = *members_[i];
@@ -248,6 +305,7 @@ void HarvestGroup::finish() {
     }
   }
   tx.commit();
+  report_.write_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
   std::error_code ec;
   for (LiveTarget* m : members_) std::filesystem::remove(m->state_file, ec);
   for (auto& [hook, spill] : spills_) spill->remove();
