@@ -83,7 +83,9 @@ const bool registered = register_command(
                     "Keep each window's BOS position (SAELens training's default; excluded by default)");
       sub->add_option("--device", r.device, "cpu, cuda or cuda:N")->capture_default_str();
       sub->add_option("--tokenizer", r.tokenizer_dir, "Tokenizer folder (default: --model)");
-      sub->add_option("--batch", r.fill.batch_windows, "Windows per forward pass")->capture_default_str();
+      sub->add_option("--batch", r.fill.batch_windows,
+                      "Windows per forward pass (continue with the same value: rows are bit-identical to an "
+                      "uninterrupted run only for the same batching)")->capture_default_str();
       sub->add_option("--commit-every", r.fill.commit_every,
                       "Commit (sync + record progress) every N batches (default: every 30 s)");
       sub->add_flag("--json", a->as_json, "Print the outcome as JSON");

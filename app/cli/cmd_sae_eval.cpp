@@ -29,18 +29,18 @@ void print_table(const nlohmann::json& m) {
   const auto num = [&](const char* k) {
     return m[k].is_null() ? std::string("n/a") : m[k].dump();
   };
-  std::cout << "tokens              " << num("tokens") << " (" << m["positions"].get<std::string>() << ")\n"
-            << "mse                 " << num("mse") << "  (squared error summed over d_in, mean over tokens)\n"
-            << "l0                  " << num("l0") << "\n"
-            << "explained variance  " << num("explained_variance") << "  ("
+  std::cout << "tokens                " << num("tokens") << " (" << m["positions"].get<std::string>() << ")\n"
+            << "mse                   " << num("mse") << "  (squared error summed over d_in, mean over tokens)\n"
+            << "l0                    " << num("l0") << "\n"
+            << "explained variance    " << num("explained_variance") << "  ("
             << m["explained_variance_formula"].get<std::string>() << ")\n"
-            << "ce loss clean       " << num("ce_loss_clean") << "\n"
-            << "ce loss with sae    " << num("ce_loss_sae") << "\n"
-            << "ce loss zero-ablated " << num("ce_loss_zero") << "\n"
-            << "ce loss recovered   " << num("ce_loss_recovered") << "  ("
+            << "ce loss clean         " << num("ce_loss_clean") << "\n"
+            << "ce loss with sae      " << num("ce_loss_sae") << "\n"
+            << "ce loss zero-ablated  " << num("ce_loss_zero") << "\n"
+            << "ce loss recovered     " << num("ce_loss_recovered") << "  ("
             << m["ce_loss_recovered_formula"].get<std::string>() << ")\n"
-            << "dead fraction       " << num("dead_fraction") << "\n"
-            << "dense fraction      " << num("dense_fraction") << "  (density > " << num("dense_threshold")
+            << "dead fraction         " << num("dead_fraction") << "\n"
+            << "dense fraction        " << num("dense_fraction") << "  (density > " << num("dense_threshold")
             << ")\n";
 }
 
