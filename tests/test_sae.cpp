@@ -209,6 +209,9 @@ class TestSae : public QObject {
     const std::string b = copy_fixture("standard_v6", "bad_bias");
     edit_weights(b, [](auto& t) { t["b_dec"] = at::zeros({17}); });
     expect_input_error([&] { load_sae(b); }, {"`b_dec`", "[17]"});
+    const std::string i = copy_fixture("standard_v6", "int_weights");
+    edit_weights(i, [](auto& t) { t["b_enc"] = t["b_enc"].to(at::kInt); });
+    expect_input_error([&] { load_sae(i); }, {"`b_enc`", "I32"});
   }
 
   void refusesNonFiniteWeights_data() {

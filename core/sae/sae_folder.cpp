@@ -207,8 +207,12 @@ Sae load_sae(const std::string& folder, const LoadOptions& options) {
       topk_threshold = file->tensor(name);
       continue;
     }
+    const at::Tensor t = file->tensor(name);
+    if (!t.is_floating_point())
+      throw InputError(weights_path + ": tensor `" + name + "` has dtype " + info.dtype +
+                       "; SAE weights are floating point");
     // Copy out of the mapping: weights may be trained further in place.
-    *slots.at(name) = file->tensor(name).to(at::kFloat).clone();
+    *slots.at(name) = t.to(at::kFloat).clone();
   }
   if (!w.threshold.defined() && topk_threshold.defined()) {
     if (topk_threshold.numel() != 1)
