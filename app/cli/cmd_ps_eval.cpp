@@ -91,6 +91,7 @@ int run_ps_eval(PsEvalArgs& a) {
   a.job.options.target = parse_target_rule(a.target);
   a.job.options.baseline = !a.no_baseline;
   a.job.options.reconstruction = !a.no_mse;
+  a.job.per_word = !a.per_word_csv.empty();
   if (a.centering == "auto") a.job.centering = Centering::from_sae;
   else if (a.centering == "on") a.job.centering = Centering::on;
   else if (a.centering == "off") a.job.centering = Centering::off;

@@ -119,7 +119,7 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
       out.cached = true;
       out.result_id = found->id;
       out.metrics = nlohmann::ordered_json::parse(found->metrics.dump());
-      out.per_word = stored_per_word_rows(*ws, found->id, s.dir, s.sae.config().meta.hook_name);
+      if (job.per_word) out.per_word = stored_per_word_rows(*ws, found->id, s.dir, s.sae.config().meta.hook_name);
     }
   }
 
@@ -158,7 +158,7 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
         if (key != "hook_name") j[key] = value;
       if (auto b = baselines.find({s.hook, centred}); b != baselines.end()) j["baseline_at_hook"] = b->second;
       result.saes[i].metrics = std::move(j);
-      result.saes[i].per_word = per_word_rows(s);
+      if (job.per_word) result.saes[i].per_word = per_word_rows(s);
       computed[i] = std::move(s);
     }
   }
@@ -167,7 +167,13 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
     if (result.saes[i].cached && m.contains("baseline_at_hook"))
       baselines.emplace(std::make_pair(m["hook"].get<std::string>(), saes[i].centred), m["baseline_at_hook"]);
   }
-  for (auto& [key, j] : baselines) result.baselines.push_back(std::move(j));
+  for (std::size_t i = 0; i < saes.size(); ++i) {  // in the order of the SAEs' hooks
+    const std::string hook = result.saes[i].metrics.value("hook", std::string());
+    if (auto b = baselines.find({hook, saes[i].centred}); b != baselines.end()) {
+      result.baselines.push_back(std::move(b->second));
+      baselines.erase(b);
+    }
+  }
 
   // Store everything computed, together.
   if (ws && !groups.empty()) {

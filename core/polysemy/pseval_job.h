@@ -35,6 +35,7 @@ struct PsEvalJob {
   std::string dtype = "float32";
   Centering centering = Centering::from_sae;
   std::string workspace_path;  // empty: no workspace, nothing reused or stored
+  bool per_word = true;        // fill PsEvalJobSae::per_word
 };
 
 struct PsEvalJobSae {

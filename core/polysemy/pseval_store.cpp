@@ -71,13 +71,17 @@ std::vector<PerWordRow> stored_per_word_rows(store::Workspace& ws, int64_t resul
     r.confusion.tn = static_cast<std::size_t>(w.tn);
     r.confusion.fn = static_cast<std::size_t>(w.fn);
   }
+  // One pass over the result's occurrences (per-word look-ups would each
+  // scan the result: the planner serves them through the primary key).
   std::vector<OccurrenceOutcome> outcomes;
-  for (const std::string& word : es.words(result_id))
-    for (const store::OccurrenceRow& o : es.occurrences(result_id, word)) {
-      OccurrenceOutcome out{o.word, o.sense_id, std::nullopt, o.argmax_feature};
-      if (o.argmax_feature < 0) out.skipped = SkipReason::all_zero;
-      outcomes.push_back(std::move(out));
-    }
+  store::Statement q = ws.db().prepare(
+      "SELECT word, sense_id, argmax_feature FROM sense_occurrences WHERE result_id = ?");
+  q.bind(1, result_id);
+  while (q.step()) {
+    OccurrenceOutcome out{q.column_text(0), q.column_text(1), std::nullopt, q.column_int(2)};
+    if (out.feature < 0) out.skipped = SkipReason::all_zero;
+    outcomes.push_back(std::move(out));
+  }
   for (const WordClusterScore& w : score_sense_clustering(outcomes).words) {
     PerWordRow& r = rows[w.word];
     r.has_senses = true;
