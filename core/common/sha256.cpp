@@ -1,6 +1,8 @@
 #include "core/common/sha256.h"
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -99,6 +101,30 @@ std::string sha256_file(const std::string& path) {
     h.update(buf.data(), static_cast<size_t>(in.gcount()));
   }
   if (in.bad()) throw InputError(path + ": read error while hashing");
+  return h.hex_digest();
+}
+
+std::string sha256_tree(const std::string& path,
+                        const std::function<std::string(const std::string&)>& file_hash) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
+  if (!fs::is_directory(path)) return file_hash(path);
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(path)) {
+    if (!e.is_regular_file()) continue;
+    const std::string rel = fs::relative(e.path(), path).generic_string();
+    if (rel.empty() || rel[0] == '.' || rel.find("/.") != std::string::npos) continue;
+    files.push_back(rel);
+  }
+  std::sort(files.begin(), files.end());
+  Sha256 h;
+  for (const auto& rel : files) {
+    h.update(rel);
+    h.update("\n", 1);
+    h.update(file_hash((fs::path(path) / rel).string()));
+    h.update("\n", 1);
+  }
   return h.hex_digest();
 }
 

@@ -3,6 +3,7 @@
 // model, SAE or corpus file must never return a stale result.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace saescope {
@@ -25,5 +26,11 @@ class Sha256 {
 std::string sha256_hex(const std::string& bytes);
 // Hash of a file's bytes (streamed); throws InputError naming the file if unreadable.
 std::string sha256_file(const std::string& path);
+
+// Content hash of a file, or of a folder: its regular files' relative names and
+// hashes, sorted (hidden files skipped). `file_hash` hashes one file (a cache
+// may stand in for sha256_file). InputError when the path does not exist.
+std::string sha256_tree(const std::string& path,
+                        const std::function<std::string(const std::string&)>& file_hash = sha256_file);
 
 }  // namespace saescope

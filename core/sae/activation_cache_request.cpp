@@ -17,27 +17,7 @@ namespace fs = std::filesystem;
 
 namespace saescope::sae {
 
-std::string content_hash_uncached(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
-  if (!fs::is_directory(path)) return sha256_file(path);
-  std::vector<std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(path)) {
-    if (!e.is_regular_file()) continue;
-    const std::string rel = fs::relative(e.path(), path).generic_string();
-    if (rel.empty() || rel[0] == '.' || rel.find("/.") != std::string::npos) continue;
-    files.push_back(rel);
-  }
-  std::sort(files.begin(), files.end());
-  Sha256 h;
-  for (const auto& rel : files) {
-    h.update(rel);
-    h.update("\n", 1);
-    h.update(sha256_file((fs::path(path) / rel).string()));
-    h.update("\n", 1);
-  }
-  return h.hex_digest();
-}
+std::string content_hash_uncached(const std::string& path) { return sha256_tree(path); }
 
 CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& progress) {
   if (r.context < 2) throw InputError("--context must be at least 2 (BOS and one token)");

@@ -162,25 +162,7 @@ std::string Workspace::file_hash(const std::string& path) {
 }
 
 std::string Workspace::content_hash(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
-  if (!fs::is_directory(path)) return file_hash(path);
-  std::vector<std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(path)) {
-    if (!e.is_regular_file()) continue;
-    const std::string rel = fs::relative(e.path(), path).generic_string();
-    if (rel.empty() || rel[0] == '.' || rel.find("/.") != std::string::npos) continue;
-    files.push_back(rel);
-  }
-  std::sort(files.begin(), files.end());
-  Sha256 h;
-  for (const auto& rel : files) {
-    h.update(rel);
-    h.update("\n", 1);
-    h.update(file_hash((fs::path(path) / rel).string()));
-    h.update("\n", 1);
-  }
-  return h.hex_digest();
+  return sha256_tree(path, [this](const std::string& file) { return file_hash(file); });
 }
 
 int64_t Workspace::register_input(InputKind kind, const std::string& path,
