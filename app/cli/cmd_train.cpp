@@ -1,0 +1,97 @@
+// `saescope-cli train`: an SAE from a model folder, a hook and a corpus, in
+// one command: activation cache (resumable: rerun after an interruption),
+// training on all but the last windows, a SAELens folder, and an evaluation
+// on the held-out windows. Ctrl-C commits the cache and stops.
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "app/cli/command.h"
+#include "core/jobs/progress.h"
+#include "core/sae/sae_train_request.h"
+
+namespace saescope::cli {
+namespace {
+
+struct TrainArgs {
+  sae::SaeTrainRequest request;
+  bool as_json = false;
+};
+
+jobs::CancelFlag* g_cancel = nullptr;
+extern "C" void on_train_interrupt(int) {
+  if (g_cancel) g_cancel->cancel();  // stops at the next batch
+  std::signal(SIGINT, SIG_DFL);      // a second Ctrl-C ends it at once
+}
+
+std::string num(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && !j[key].is_null() ? j[key].dump() : std::string("n/a");
+}
+
+int run_train(TrainArgs& a) {
+  jobs::CancelFlag cancel;
+  g_cancel = &cancel;
+  std::signal(SIGINT, on_train_interrupt);
+  const sae::SaeTrainOutcome o = sae::train_sae_from_corpus(a.request, jobs::stderr_progress_line(), &cancel);
+  std::signal(SIGINT, SIG_DFL);
+  g_cancel = nullptr;
+
+  for (const auto& w : o.warnings) std::cerr << "saescope-cli: " << w << "\n";
+  nlohmann::json j = o.to_json();
+  j["sae"] = a.request.out;
+  if (a.as_json) {
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return 0;
+  }
+  const nlohmann::json& e = o.evaluation;
+  std::cout << "sae                 " << a.request.out << " (" << a.request.architecture << ", d_in " << o.d_in
+            << ", d_sae " << o.d_sae << ")\n"
+            << "cache               " << o.cache_path << " ("
+            << (o.cache_reused ? "reused" : o.cache_resumed_from_rows > 0 ? "continued" : "built") << ", "
+            << o.cache_rows << " activations: " << o.train_rows << " train, " << o.holdout_rows
+            << " held out)\n"
+            << "training            " << j["status"].get<std::string>() << ": " << o.tokens << " tokens, "
+            << o.steps << " steps in " << o.train_seconds << " s (" << j["tokens_per_s"].dump()
+            << " tokens/s)\n"
+            << "held-out mse        " << num(e, "mse") << "\n"
+            << "held-out l0         " << num(e, "l0") << "\n"
+            << "explained variance  " << num(e, "explained_variance") << "\n"
+            << "dead fraction       " << num(e, "dead_fraction") << "\n";
+  return 0;
+}
+
+const bool registered = register_command(
+    "train", "Train an SAE on a hook over a corpus (cache, train, save, evaluate on held-out windows)",
+    [](CLI::App* sub) {
+      auto a = std::make_shared<TrainArgs>();
+      auto& r = a->request;
+      sub->add_option("--model", r.model_dir, "Hugging Face GPT-2 folder")->required();
+      sub->add_option("--hook", r.hook, "TransformerLens hook name, e.g. blocks.8.hook_resid_pre")->required();
+      sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")
+          ->required();
+      sub->add_option("--arch", r.architecture, "standard, topk or batchtopk (saved as jumprelu)")->required();
+      sub->add_option("--out", r.out, "SAE folder to write (SAELens layout)")->required();
+      sub->add_option("--expansion", r.expansion, "d_sae = R x d_in");
+      sub->add_option("--d-sae", r.d_sae, "Number of features (instead of --expansion)");
+      sub->add_option("--k", r.k, "Active features per token (topk; mean per token for batchtopk)");
+      sub->add_option("--l1", r.l1, "L1 coefficient (standard; default 1)");
+      sub->add_option("--lr", r.lr, "Adam learning rate (default 3e-4)");
+      sub->add_option("--tokens", r.tokens, "Training tokens (default: one pass over the corpus)");
+      sub->add_option("--batch", r.batch, "Tokens per step")->capture_default_str();
+      sub->add_option("--context", r.context, "Tokens per window, BOS included")->capture_default_str();
+      sub->add_option("--seed", r.seed, "Seed for initialisation and shuffling")->capture_default_str();
+      sub->add_option("--device", r.device, "cpu, cuda or cuda:N")->capture_default_str();
+      sub->add_option("--cache", r.cache, "Activation cache file (default: OUT.cache); reused when complete");
+      sub->add_option("--holdout", r.holdout_fraction, "Fraction of windows held out for evaluation")
+          ->capture_default_str();
+      sub->add_option("--checkpoint-every", r.checkpoint_every,
+                      "Save a checkpoint to --out every N tokens (default: every fifth of training; 0: none)");
+      sub->add_flag("--center-writing-weights", r.center_writing_weights,
+                    "Load the model as TransformerLens does by default (centred residual stream)");
+      sub->add_flag("--json", a->as_json, "Print the summary as JSON");
+      return [a] { return run_train(*a); };
+    });
+
+}  // namespace
+}  // namespace saescope::cli

@@ -1,0 +1,245 @@
+#include "core/sae/sae_train_request.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/common/error.h"
+#include "core/sae/activation_cache_request.h"
+#include "core/sae/activation_cache_source.h"
+#include "core/sae/sae_evaluation_request.h"
+#include "core/sae/sae_folder.h"
+
+namespace saescope::sae {
+namespace fs = std::filesystem;
+
+TrainArchitecture parse_train_architecture(const std::string& name) {
+  if (name == "standard") return TrainArchitecture::Standard;
+  if (name == "topk") return TrainArchitecture::TopK;
+  if (name == "batchtopk") return TrainArchitecture::BatchTopK;
+  if (name == "jumprelu")
+    throw InputError("--arch jumprelu: training JumpReLU directly is not supported; --arch batchtopk "
+                     "trains a batch-top-k SAE and saves it as JumpReLU (one shared threshold)");
+  if (name == "gated") throw InputError("--arch gated: training gated SAEs is not supported yet");
+  throw InputError("--arch '" + name + "': unknown architecture (standard, topk, batchtopk)");
+}
+
+namespace {
+
+// A folder path without its trailing separators ("out/" → "out").
+std::string without_trailing_slash(std::string p) {
+  while (p.size() > 1 && (p.back() == '/' || p.back() == '\\')) p.pop_back();
+  return p;
+}
+
+std::string folder_name(const std::string& dir) {
+  return fs::absolute(fs::path(without_trailing_slash(dir))).lexically_normal().filename().string();
+}
+
+void validate(const SaeTrainRequest& r) {
+  if (r.model_dir.empty()) throw InputError("--model: missing");
+  if (r.hook.empty()) throw InputError("--hook: missing");
+  if (r.corpus.empty()) throw InputError("--corpus: missing");
+  if (r.out.empty()) throw InputError("--out: missing");
+  const TrainArchitecture arch = parse_train_architecture(r.architecture);
+  if (arch != TrainArchitecture::Standard && r.k <= 0)
+    throw InputError("--arch " + r.architecture + " needs --k (active features per token), a positive number");
+  if (arch == TrainArchitecture::Standard && r.k > 0)
+    throw InputError("--k: only for --arch topk or batchtopk, not standard (use --l1)");
+  if (arch != TrainArchitecture::Standard && r.l1 >= 0)
+    throw InputError("--l1: only for --arch standard (" + r.architecture + " is sparse by --k)");
+  if ((r.expansion > 0) == (r.d_sae > 0))
+    throw InputError("give exactly one of --expansion R or --d-sae N (positive)");
+  if (r.expansion < 0 || r.d_sae < 0) throw InputError("--expansion / --d-sae: must be positive");
+  if (r.batch <= 0) throw InputError("--batch: must be positive");
+  if (r.context < 2) throw InputError("--context: must be at least 2 (BOS and one token)");
+  if (r.tokens < 0) throw InputError("--tokens: must not be negative");
+  if (!(r.holdout_fraction > 0 && r.holdout_fraction < 1))
+    throw InputError("holdout fraction: must lie strictly between 0 and 1");
+  if (!fs::is_directory(r.model_dir)) throw InputError(r.model_dir + ": no such model folder (--model)");
+  if (!fs::is_regular_file(r.corpus)) throw InputError(r.corpus + ": no such corpus file (--corpus)");
+}
+
+// Window tokens (BOS counted) the cache needs so that, after the held-out
+// windows, at least `train_tokens` activations remain to train on.
+int64_t cache_tokens_for(const SaeTrainRequest& r) {
+  if (r.tokens == 0) return 0;  // the whole corpus
+  const int64_t rows_per_window = r.context - 1;  // BOS excluded
+  const int64_t train_windows = (r.tokens + rows_per_window - 1) / rows_per_window;
+  const auto windows =
+      static_cast<int64_t>(std::ceil(static_cast<double>(train_windows) / (1.0 - r.holdout_fraction))) + 1;
+  return windows * r.context;
+}
+
+std::string train_detail(const TrainProgress& p, TrainArchitecture arch) {
+  char buf[256];
+  if (arch == TrainArchitecture::Standard)
+    std::snprintf(buf, sizeof buf, "loss %.4g (mse %.4g, l1 %.4g), L0 %.1f, dead %.1f%%, %.0f tok/s",
+                  p.loss, p.mse, p.l1, p.l0, 100 * p.dead_fraction, p.tokens_per_s);
+  else
+    std::snprintf(buf, sizeof buf, "loss %.4g (mse %.4g, aux %.4g), L0 %.1f, dead %.1f%%, %.0f tok/s",
+                  p.loss, p.mse, p.aux, p.l0, 100 * p.dead_fraction, p.tokens_per_s);
+  return buf;
+}
+
+const char* status_name(TrainStatus s) {
+  switch (s) {
+    case TrainStatus::Finished: return "finished";
+    case TrainStatus::SourceExhausted: return "source exhausted";
+    case TrainStatus::StoppedOnNaN: return "stopped on NaN";
+  }
+  return "?";
+}
+
+}  // namespace
+
+nlohmann::json SaeTrainOutcome::to_json() const {
+  return {{"cache", cache_path},
+          {"cache_reused", cache_reused},
+          {"cache_resumed_from_tokens", cache_resumed_from_rows},
+          {"cache_tokens", cache_rows},
+          {"train_rows", train_rows},
+          {"holdout_rows", holdout_rows},
+          {"d_in", d_in},
+          {"d_sae", d_sae},
+          {"status", status_name(status)},
+          {"message", message},
+          {"steps", steps},
+          {"tokens", tokens},
+          {"epochs", epochs},
+          {"train_seconds", train_seconds},
+          {"tokens_per_s", train_seconds > 0 ? static_cast<double>(tokens) / train_seconds : 0.0},
+          {"final_loss", last.loss},
+          {"final_mse", last.mse},
+          {"final_l0", last.l0},
+          {"final_dead_fraction", last.dead_fraction},
+          {"evaluation", evaluation},
+          {"mse", evaluation.value("mse", nlohmann::json())},
+          {"l0", evaluation.value("l0", nlohmann::json())},
+          {"explained_variance", evaluation.value("explained_variance", nlohmann::json())},
+          {"warnings", warnings}};
+}
+
+SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
+                                      const jobs::ProgressSink::Callback& on_progress,
+                                      const jobs::CancelFlag* cancel) {
+  validate(r);
+  const TrainArchitecture arch = parse_train_architecture(r.architecture);
+  const std::string out = without_trailing_slash(r.out);
+  SaeTrainOutcome o;
+  o.cache_path = r.cache.empty() ? out + ".cache" : r.cache;
+
+  // 1. The activation cache: built, continued, or left as it is when complete.
+  CacheRequest cr;
+  cr.model_dir = r.model_dir;
+  cr.hook = r.hook;
+  cr.corpus = r.corpus;
+  cr.out = o.cache_path;
+  cr.device = r.device;
+  cr.context = r.context;
+  cr.max_tokens = cache_tokens_for(r);
+  cr.center_writing_weights = r.center_writing_weights;
+  {
+    jobs::ProgressSink cache_progress(on_progress, cancel);
+    const CacheOutcome c = build_activation_cache(cr, cache_progress);
+    o.cache_reused = c.already_complete;
+    o.cache_resumed_from_rows = c.resumed_from.rows;
+    if (!c.corpus_problems.empty()) o.warnings.push_back("warning: " + c.corpus_problems);
+  }
+
+  // 2. Train on all but the held-out tail windows.
+  ActivationCache cache = ActivationCache::open(o.cache_path);
+  o.cache_rows = cache.rows();
+  o.d_in = cache.d_in();
+  const int64_t holdout_row = holdout_first_row(cache, r.holdout_fraction);
+  o.train_rows = holdout_row;
+  o.holdout_rows = cache.rows() - holdout_row;
+  if (o.train_rows <= 0)
+    throw InputError(r.corpus + ": too small to train on (" + std::to_string(cache.windows()) +
+                     " windows of " + std::to_string(r.context) + " tokens, all held out)");
+
+  TrainOptions t;
+  t.architecture = arch;
+  t.d_sae = r.d_sae > 0 ? r.d_sae : static_cast<int64_t>(std::llround(r.expansion * o.d_in));
+  if (t.d_sae <= 0) throw InputError("--expansion: gives no features for d_in " + std::to_string(o.d_in));
+  if (arch != TrainArchitecture::Standard) {
+    if (r.k > t.d_sae)
+      throw InputError("--k " + std::to_string(r.k) + ": more than the SAE's " + std::to_string(t.d_sae) +
+                       " features");
+    t.k = r.k;
+  }
+  if (r.l1 >= 0) t.l1_coefficient = r.l1;
+  if (r.lr > 0) t.lr = r.lr;
+  t.batch_size = r.batch;
+  t.total_tokens = r.tokens > 0 ? r.tokens : o.train_rows;
+  t.seed = r.seed;
+  t.device = r.device;
+  t.progress_every_steps = 10;
+  const int64_t every = r.checkpoint_every < 0 ? t.total_tokens / 5 : r.checkpoint_every;
+  if (every > 0) {
+    t.checkpoint_dir = out;
+    t.checkpoint_every_tokens = every;
+  }
+  t.center_writing_weights = r.center_writing_weights;
+  t.center_writing_weights_source = "model_from_pretrained_kwargs";
+  SaeMetadata& m = t.metadata;
+  m.model_name = folder_name(r.model_dir);
+  m.hook_name = r.hook;
+  if (r.hook.rfind("blocks.", 0) == 0) {  // SAELens writes the layer beside the hook
+    const size_t dot = r.hook.find('.', 7);
+    try {
+      m.hook_layer = std::stoll(r.hook.substr(7, dot - 7));
+    } catch (const std::exception&) {
+    }
+  }
+  m.context_size = r.context;
+  m.prepend_bos = true;
+  m.dataset_path = r.corpus;
+  m.model_from_pretrained_kwargs = {{"center_writing_weights", r.center_writing_weights}};
+  if (arch == TrainArchitecture::Standard) m.extra["l1_coefficient"] = t.l1_coefficient;
+  m.extra["training_tokens"] = t.total_tokens;
+
+  CacheStreamOptions so;
+  so.first_row = 0;
+  so.rows = holdout_row;
+  so.seed = r.seed;
+  so.epochs = r.tokens > 0 ? 0 : 1;  // a token budget beyond the cache cycles it
+  CacheActivationSource source(cache, so);
+
+  jobs::ProgressSink train_progress(on_progress, cancel);
+  const auto start = std::chrono::steady_clock::now();
+  TrainResult res = train_sae(
+      source, t,
+      [&](const TrainProgress& p) {
+        train_progress.report({"train", static_cast<double>(p.tokens), static_cast<double>(p.total_tokens),
+                               "tokens", train_detail(p, arch)});
+      },
+      [&] { return train_progress.cancelled(); });
+  o.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  o.status = res.status;
+  o.message = res.message;
+  o.steps = res.steps;
+  o.tokens = res.tokens;
+  o.epochs = source.epoch() + 1;
+  o.last = res.last;
+  o.d_sae = t.d_sae;
+  if (res.status == TrainStatus::StoppedOnNaN) o.warnings.push_back("warning: " + res.message);
+  if (r.tokens > 0 && o.tokens > o.train_rows)
+    o.warnings.push_back("warning: " + std::to_string(o.tokens) + " training tokens from " +
+                         std::to_string(o.train_rows) + " cached activations: the corpus was seen " +
+                         std::to_string(o.epochs) + " times");
+
+  // 3. Save, then evaluate the saved folder on the held-out windows.
+  save_sae(res.sae, out);
+  jobs::ProgressSink eval_progress(on_progress, cancel);
+  eval_progress.report({"evaluate", 0, static_cast<double>(o.holdout_rows), "tokens", "held-out windows"});
+  SaeEvalOutcome ev = run_sae_eval_on_cache(out, o.cache_path, r.holdout_fraction, 0, SaeEvalOptions{});
+  eval_progress.report({"evaluate", static_cast<double>(o.holdout_rows), static_cast<double>(o.holdout_rows),
+                        "tokens", "done"});
+  o.evaluation = ev.metrics;
+  for (auto& w : ev.warnings) o.warnings.push_back(w);
+  return o;
+}
+
+}  // namespace saescope::sae

@@ -1,0 +1,74 @@
+#pragma once
+// An SAE training run as people ask for it (`saescope-cli train`, the GUI's
+// Train): model folder, hook and corpus in, a SAELens SAE folder out. Builds
+// (or continues, or reuses) the activation cache for (model, hook, corpus,
+// context, tokens), keeps the last windows of it out of training, trains on
+// the rest, saves the SAE with its provenance in cfg.json, and evaluates it
+// on the held-out windows. Rerunning after an interruption continues the
+// cache where it stopped; training itself starts over.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/jobs/progress.h"
+#include "core/sae/sae_trainer.h"
+
+
+namespace saescope::sae {
+
+struct SaeTrainRequest {
+  std::string model_dir;
+  std::string hook;
+  std::string corpus;
+  std::string out;    // the SAE folder
+  std::string cache;  // "" = out + ".cache"
+  // "standard" | "topk" | "batchtopk"; "jumprelu" and "gated" are refused
+  // (batchtopk is saved as JumpReLU, as SAELens does).
+  std::string architecture;
+  double expansion = 0;  // d_sae = expansion × d_in, unless d_sae is given
+  int64_t d_sae = 0;
+  int64_t k = 0;           // required for topk / batchtopk
+  double l1 = -1;          // < 0: the trainer's default (standard only)
+  double lr = -1;          // < 0: the trainer's default
+  int64_t tokens = 0;      // training tokens; 0: one pass over the cache
+  int64_t batch = 4096;
+  int64_t context = 128;
+  uint64_t seed = 42;
+  std::string device = "cpu";
+  bool center_writing_weights = false;
+  double holdout_fraction = 0.02;     // windows evaluated, never trained on
+  int64_t checkpoint_every = -1;      // tokens; < 0: a fifth of training, 0: none
+};
+
+struct SaeTrainOutcome {
+  std::string cache_path;
+  bool cache_reused = false;          // complete before this run
+  int64_t cache_resumed_from_rows = 0;
+  int64_t cache_rows = 0;
+  int64_t train_rows = 0, holdout_rows = 0;
+  int64_t d_in = 0, d_sae = 0;
+  TrainStatus status = TrainStatus::Finished;
+  std::string message;  // the trainer's, when it stopped early
+  int64_t steps = 0, tokens = 0, epochs = 0;
+  double train_seconds = 0;
+  TrainProgress last;
+  nlohmann::json evaluation;  // run_sae_eval_on_cache's metrics
+  std::vector<std::string> warnings;
+
+  nlohmann::json to_json() const;
+};
+
+// Validates the request (InputError naming the option), then runs the flow.
+// Progress goes to `on_progress` (stages "cache", "train", "evaluate"; one
+// ProgressSink per stage, so each stage's rate and ETA count from its own
+// start); `cancel` stops the work at the next batch (saescope::Cancelled),
+// with the cache committed and the last checkpoint in `out` kept.
+SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& request,
+                                      const jobs::ProgressSink::Callback& on_progress = {},
+                                      const jobs::CancelFlag* cancel = nullptr);
+
+// The trainer's architecture for a name; InputError naming the option.
+TrainArchitecture parse_train_architecture(const std::string& name);
+
+}  // namespace saescope::sae
