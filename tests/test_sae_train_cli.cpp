@@ -1,0 +1,171 @@
+// `saescope-cli train` end to end on a tiny random GPT-2: a loadable SAELens
+// folder with the provenance in cfg.json, the held-out evaluation in the
+// JSON summary, refusals of bad input with exit code 2 naming the option,
+// and a second run reusing the finished activation cache untouched.
+#include "tiny_engine.h"  // first: Qt's `slots` macro breaks ATen headers
+
+#include <QProcess>
+#include <QtTest>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/sae/sae.h"
+#include "core/sae/sae_folder.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace saescope;
+
+namespace {
+
+const std::string kOut = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/sae_train_cli";
+const std::string kHook = "blocks.1.hook_resid_pre";
+
+struct Cli {
+  int code = -1;
+  std::string out, err;
+};
+
+Cli run_cli(const QStringList& args) {
+  QProcess p;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("OMP_WAIT_POLICY", "passive");
+  p.setProcessEnvironment(env);
+  p.start(SAESCOPE_CLI_PATH, args);
+  if (!p.waitForFinished(120000)) {
+    p.kill();
+    p.waitForFinished();
+  }
+  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
+}
+
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in);
+}
+
+}  // namespace
+
+class TestSaeTrainCli : public QObject {
+  Q_OBJECT
+
+  std::string model_, corpus_;
+
+  QStringList base(const std::string& out, const std::string& arch) const {
+    return {"train", "--model", q(model_), "--hook", q(kHook), "--corpus", q(corpus_), "--arch", q(arch),
+            "--context", "32", "--tokens", "2000", "--batch", "64", "--out", q(out)};
+  }
+
+ private slots:
+  void initTestCase() {
+    fs::remove_all(kOut);
+    fs::create_directories(kOut);
+    model_ = tiny::write_model(kOut + "/tiny-gpt2");
+    corpus_ = tiny::write_corpus(kOut + "/corpus.txt", 200, 5);
+  }
+
+  void topkWritesLoadableSaeAndHeldOutMetrics() {
+    const std::string out = kOut + "/topk";
+    const Cli r = run_cli(base(out, "topk") << "--k" << "4" << "--expansion" << "2" << "--json");
+    QVERIFY2(r.code == 0, r.err.c_str());
+    const sae::Sae s = sae::load_sae(out);
+    QCOMPARE(s.config().architecture, sae::Architecture::TopK);
+    QCOMPARE(s.config().meta.hook_name, kHook);
+    QCOMPARE(s.config().d_in, tiny::kWidth);
+    QCOMPARE(s.config().d_sae, int64_t{64});
+    QCOMPARE(s.config().k, int64_t{4});
+    QCOMPARE(s.config().meta.model_name, std::string("tiny-gpt2"));
+    QCOMPARE(s.config().meta.context_size.value_or(0), int64_t{32});
+    QCOMPARE(s.config().meta.hook_layer.value_or(-1), int64_t{1});
+    QCOMPARE(s.config().center_writing_weights, false);
+    QVERIFY(!read_json(out + "/cfg.json")["metadata"].contains("l1_coefficient"));
+
+    const json j = json::parse(r.out);
+    for (const char* key : {"mse", "l0", "explained_variance"}) QVERIFY2(j[key].is_number(), key);
+    QVERIFY(j["l0"].get<double>() <= 4.0 + 1e-9);
+    QVERIFY(j["l0"].get<double>() > 0);
+    QVERIFY(j["mse"].get<double>() >= 0);
+    // Trained, not left at its initialisation: it explains some variance.
+    QVERIFY2(j["explained_variance"].get<double>() > 0, r.out.c_str());
+    QCOMPARE(j["tokens"].get<int64_t>(), int64_t{2000});
+    // The evaluation covers exactly the windows training never saw.
+    QVERIFY(j["holdout_rows"].get<int64_t>() > 0);
+    QCOMPARE(j["evaluation"]["tokens"].get<int64_t>(), j["holdout_rows"].get<int64_t>());
+    QCOMPARE(j["train_rows"].get<int64_t>() + j["holdout_rows"].get<int64_t>(), j["cache_tokens"].get<int64_t>());
+    QVERIFY(j["train_rows"].get<int64_t>() >= 2000);  // the cache was sized for the token budget
+    QVERIFY(fs::exists(out + ".cache"));  // default cache path beside --out
+    QVERIFY(r.err.find("train:") != std::string::npos);
+    QVERIFY(r.err.find("cache:") != std::string::npos);
+  }
+
+  void standardWritesL1CoefficientAndCentering() {
+    const std::string out = kOut + "/standard";
+    const Cli r = run_cli(base(out, "standard") << "--l1" << "0.25" << "--d-sae" << "48"
+                                                << "--center-writing-weights" << "--json");
+    QVERIFY2(r.code == 0, r.err.c_str());
+    const sae::Sae s = sae::load_sae(out);
+    QCOMPARE(s.config().architecture, sae::Architecture::Standard);
+    QCOMPARE(s.config().d_sae, int64_t{48});
+    QCOMPARE(s.config().center_writing_weights, true);
+    const json cfg = read_json(out + "/cfg.json");
+    QCOMPARE(cfg["metadata"]["l1_coefficient"].get<double>(), 0.25);
+    QCOMPARE(cfg["metadata"]["model_from_pretrained_kwargs"]["center_writing_weights"].get<bool>(), true);
+    QCOMPARE(read_json(out + "/cfg.json")["metadata"]["hook_name"].get<std::string>(), kHook);
+  }
+
+  void badInputExitsTwoNamingTheProblem() {
+    const std::string out = kOut + "/bad";
+    struct Case {
+      QStringList args;
+      const char* expected;
+    };
+    const Case cases[] = {
+        {base(out, "sparse") << "--expansion" << "2", "sparse"},
+        {base(out, "topk") << "--expansion" << "2", "--k"},
+        {base(out, "topk") << "--k" << "4", "--expansion"},
+        {base(out, "topk") << "--k" << "4" << "--expansion" << "2" << "--d-sae" << "8", "--d-sae"},
+        {base(out, "topk") << "--k" << "100" << "--expansion" << "2", "--k 100"},
+        {base(out, "standard") << "--k" << "4" << "--expansion" << "2", "--k"},
+        {base(out, "gated") << "--expansion" << "2", "gated"},
+    };
+    for (const Case& c : cases) {
+      const Cli r = run_cli(c.args);
+      QVERIFY2(r.code == 2, (c.args.join(' ').toStdString() + "\n" + r.err).c_str());
+      QVERIFY2(r.err.find(c.expected) != std::string::npos, r.err.c_str());
+    }
+    QStringList hook = base(out, "topk") << "--k" << "4" << "--expansion" << "2";
+    hook[hook.indexOf("--hook") + 1] = "blocks.7.hook_resid_pre";
+    const Cli r = run_cli(hook);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.find("blocks.7.hook_resid_pre") != std::string::npos, r.err.c_str());
+    QVERIFY(!fs::exists(out));
+  }
+
+  void secondRunReusesTheFinishedCache() {
+    const std::string out = kOut + "/rerun";
+    const std::string cache = kOut + "/shared.cache";
+    const QStringList args = base(out, "batchtopk") << "--k" << "4" << "--expansion" << "2" << "--cache"
+                                                    << q(cache) << "--json";
+    const Cli first = run_cli(args);
+    QVERIFY2(first.code == 0, first.err.c_str());
+    QCOMPARE(json::parse(first.out)["cache_reused"].get<bool>(), false);
+    QVERIFY(!fs::exists(out + ".cache"));  // --cache given: nothing beside --out
+    const auto mtime = fs::last_write_time(cache);
+    const auto size = fs::file_size(cache);
+
+    const Cli second = run_cli(args);
+    QVERIFY2(second.code == 0, second.err.c_str());
+    QCOMPARE(json::parse(second.out)["cache_reused"].get<bool>(), true);
+    QVERIFY(fs::last_write_time(cache) == mtime);
+    QCOMPARE(fs::file_size(cache), size);
+    // Same seed, same cache: the same SAE.
+    QCOMPARE(json::parse(second.out)["mse"].get<double>(), json::parse(first.out)["mse"].get<double>());
+    QCOMPARE(sae::load_sae(out).config().architecture, sae::Architecture::JumpReLU);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSaeTrainCli)
+#include "test_sae_train_cli.moc"
