@@ -1,7 +1,8 @@
 // `saescope-cli train` end to end on a tiny random GPT-2: a loadable SAELens
 // folder with the provenance in cfg.json, the held-out evaluation in the
 // JSON summary, refusals of bad input with exit code 2 naming the option,
-// and a second run reusing the finished activation cache untouched.
+// a second run reusing the finished activation cache untouched, and a run
+// continuing a cache that an interrupted run left part-written.
 #include "tiny_engine.h"  // first: Qt's `slots` macro breaks ATen headers
 
 #include <QProcess>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/sae/activation_cache.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_folder.h"
 
@@ -164,6 +166,36 @@ class TestSaeTrainCli : public QObject {
     // Same seed, same cache: the same SAE.
     QCOMPARE(json::parse(second.out)["mse"].get<double>(), json::parse(first.out)["mse"].get<double>());
     QCOMPARE(sae::load_sae(out).config().architecture, sae::Architecture::JumpReLU);
+  }
+
+  void continuesAPartWrittenCache() {
+    const std::string out = kOut + "/resumed";
+    const std::string cache = kOut + "/partial.cache";
+    const QStringList args = base(out, "topk") << "--k" << "4" << "--expansion" << "2" << "--cache" << q(cache)
+                                               << "--json";
+    const Cli first = run_cli(args);
+    QVERIFY2(first.code == 0, first.err.c_str());
+    const sae::CacheFileInfo full = sae::read_cache_file_info(cache);
+    // What a run killed after 5 windows leaves: the progress record says 5
+    // windows (the writer commits rows before the record that counts them).
+    const uint64_t windows = 5, rows = 5 * 31;  // 31 rows per window of 32: BOS excluded
+    {
+      std::fstream f(cache, std::ios::in | std::ios::out | std::ios::binary);
+      const uint64_t record[3] = {windows, rows, sae::cache_layout::check_word(windows, rows)};
+      f.seekp(sae::cache_layout::kProgressOffset);
+      f.write(reinterpret_cast<const char*>(record), sizeof record);
+    }
+    QVERIFY(!sae::ActivationCache::open(cache).complete());
+
+    const Cli second = run_cli(args);
+    QVERIFY2(second.code == 0, second.err.c_str());
+    const json j = json::parse(second.out);
+    QCOMPARE(j["cache_reused"].get<bool>(), false);
+    QCOMPARE(j["cache_resumed_from_tokens"].get<int64_t>(), int64_t{rows});
+    const sae::ActivationCache resumed = sae::ActivationCache::open(cache);
+    QVERIFY(resumed.complete());
+    QCOMPARE(resumed.rows(), full.progress.rows);
+    QCOMPARE(j["cache_tokens"].get<int64_t>(), full.progress.rows);
   }
 };
 
