@@ -51,7 +51,11 @@ int run_train(TrainArgs& a) {
             << (o.cache_reused ? "reused" : o.cache_resumed_from_rows > 0 ? "continued" : "built") << ", "
             << o.cache_rows << " activations: " << o.train_rows << " train, " << o.holdout_rows
             << " held out)\n"
-            << "training            " << j["status"].get<std::string>() << ": " << o.tokens << " tokens, "
+            << "training            "
+            << (a.request.tokens == 0 && o.status == sae::TrainStatus::SourceExhausted
+                    ? std::string("one pass over the training windows")
+                    : j["status"].get<std::string>())
+            << ": " << o.tokens << " tokens, "
             << o.steps << " steps in " << o.train_seconds << " s (" << j["tokens_per_s"].dump()
             << " tokens/s)\n"
             << "held-out mse        " << num(e, "mse") << "\n"
