@@ -306,8 +306,17 @@ void HarvestGroup::finish() {
   }
   tx.commit();
   report_.write_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
+  // Every state file of these results, also one a kill left between the
+  // commit naming its successor and its own removal.
+  namespace stdfs = std::filesystem;
   std::error_code ec;
-  for (LiveTarget* m : members_) std::filesystem::remove(m->state_file, ec);
+  const stdfs::path folder = stdfs::absolute(ws_.path()).parent_path();
+  for (LiveTarget* m : members_) {
+    const std::string prefix =
+        stdfs::path(harvest_file_prefix(ws_.path(), m->target.key)).filename().string() + ".state-";
+    for (const auto& e : stdfs::directory_iterator(folder, ec))
+      if (e.path().filename().string().rfind(prefix, 0) == 0) stdfs::remove(e.path(), ec);
+  }
   for (auto& [hook, spill] : spills_) spill->remove();
 }
 

@@ -59,6 +59,7 @@ void HarvestGroup::open_spills() {
       // pass runs the model instead, which gives the same values.
       report_.notes.push_back("activation file " + spill->path() +
                               " is missing or short: recomputing activations with the model");
+      spill->remove();
       for (auto& [h, s] : spills_) s->remove();
       spills_.clear();
       return;
