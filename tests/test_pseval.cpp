@@ -571,8 +571,12 @@ class TestPsEval : public QObject {
       QCOMPARE(results[0].params["reference_compat"].get<bool>(), false);
     }
 
-    // Same request: nothing computed, the same numbers and per-word rows.
-    const PsEvalJobResult second = run_pseval_job(job_for(f, ws_path));
+    // Same request (through an open workspace, as the GUI holds one):
+    // nothing computed, the same numbers and per-word rows.
+    auto open_ws = store::Workspace::open(ws_path);
+    PsEvalJob again = job_for(f, "");
+    again.workspace = open_ws.get();
+    const PsEvalJobResult second = run_pseval_job(again);
     QVERIFY(second.saes[0].cached && second.saes[1].cached);
     QCOMPARE(second.stats.prompts, std::size_t(0));
     QCOMPARE(second.saes[0].result_id, first.saes[0].result_id);

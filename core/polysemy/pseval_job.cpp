@@ -103,9 +103,10 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
   for (std::size_t i = 0; i < saes.size(); ++i) result.saes[i].dir = saes[i].dir;
 
   // Reuse what the workspace already holds.
-  std::unique_ptr<store::Workspace> ws;
-  if (!job.workspace_path.empty()) {
-    ws = store::Workspace::open(job.workspace_path);
+  std::unique_ptr<store::Workspace> opened;
+  if (!job.workspace && !job.workspace_path.empty()) opened = store::Workspace::open(job.workspace_path);
+  store::Workspace* ws = job.workspace ? job.workspace : opened.get();
+  if (ws) {
     std::vector<std::string> hashes = {ws->content_hash(job.model_dir), "", ws->content_hash(job.dataset_path)};
     if (!job.occurrences_path.empty()) hashes.push_back("occurrences:" + ws->content_hash(job.occurrences_path));
     if (!job.tokenizer_dir.empty()) hashes.push_back("tokenizer:" + ws->content_hash(job.tokenizer_dir));

@@ -18,6 +18,7 @@
 #include "core/jobs/progress.h"
 #include "core/polysemy/pseval_report.h"
 #include "core/polysemy/pseval_runner.h"
+#include "core/store/workspace.h"
 
 namespace saescope::polysemy {
 
@@ -34,7 +35,10 @@ struct PsEvalJob {
   std::string device = "cpu";
   std::string dtype = "float32";
   Centering centering = Centering::from_sae;
-  std::string workspace_path;  // empty: no workspace, nothing reused or stored
+  // Where results are reused from and stored: an open workspace (the GUI's),
+  // else one opened from `workspace_path`; neither: nothing reused or stored.
+  store::Workspace* workspace = nullptr;
+  std::string workspace_path;
   bool per_word = true;        // fill PsEvalJobSae::per_word
 };
 
