@@ -22,6 +22,7 @@
 #include "ui/model_panel.h"
 #include "ui/senses_view.h"
 #include "ui/token_context_view.h"
+#include "ui/train_dialog.h"
 
 using namespace saescope::ui;
 namespace fs = std::filesystem;
@@ -126,6 +127,38 @@ class TestGuiEngine : public QObject {
     window.views()->setCurrentWidget(senses);
     QTest::qWait(100);
     QVERIFY(window.grab().save(QStringLiteral(SAESCOPE_TEST_OUTPUT_DIR "/screenshot_engine_senses.png")));
+  }
+
+  void trainingAnSaeAddsItToTheWorkspace() {
+    MainWindow window;
+    QVERIFY(window.openWorkspace(QString::fromStdString(kDir + "/w.saescope")));
+    const int before = window.modelPanel()->saeList()->count();
+    TrainDialog dialog({QStringLiteral("blocks.0.hook_resid_post"), QStringLiteral("blocks.1.hook_resid_post")},
+                       QStringLiteral("blocks.0.hook_resid_post"), window.actions()->defaultCorpus(),
+                       QString::fromStdString(kDir + "/trained"), 64);
+    saescope::sae::SaeTrainRequest request = dialog.request();
+    QCOMPARE(request.hook, std::string("blocks.0.hook_resid_post"));
+    QCOMPARE(request.architecture, std::string("topk"));  // the dialog's default
+    QCOMPARE(request.k, int64_t(32));
+    QCOMPARE(request.context, int64_t(64));
+    request.expansion = 2;
+    request.k = 4;
+    request.tokens = 2000;
+    request.batch = 256;
+    QString error;
+    Job* job = window.actions()->train(request, &error);
+    QVERIFY2(job, qPrintable(error));
+    QVERIFY(finished(job, 120000));
+    QTRY_COMPARE_WITH_TIMEOUT(window.modelPanel()->saeList()->count(), before + 1, 5000);
+    bool found = false;
+    for (const auto& e : window.session()->saes())
+      if (e.input.path == kDir + "/trained") {
+        found = true;
+        QCOMPARE(e.input.config.value("hook_name", std::string()), std::string("blocks.0.hook_resid_post"));
+        QCOMPARE(e.input.config.value("k", 0), 4);
+        QCOMPARE(e.input.config.value("d_sae", 0), 64);
+      }
+    QVERIFY(found);
   }
 
   void cancellingAHarvestKeepsTheWorkspaceConsistent() {

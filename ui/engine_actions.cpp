@@ -164,3 +164,38 @@ Job* EngineActions::buildWordNetSet(const QString& out_dir, QString* error) {
 }
 
 }  // namespace saescope::ui
+
+namespace saescope::ui {
+
+Job* EngineActions::train(sae::SaeTrainRequest request, QString* error) {
+  store::Workspace* ws = session_->workspace();
+  if (!ws) {
+    *error = tr("No workspace open.");
+    return nullptr;
+  }
+  if (request.model_dir.empty()) {
+    const auto models = ws->inputs(store::InputKind::Model);
+    if (models.empty()) {
+      *error = tr("Add a model folder to the workspace before training an SAE.");
+      return nullptr;
+    }
+    request.model_dir = models.back().path;
+  }
+  if (request.corpus.empty()) request.corpus = defaultCorpus().toStdString();
+  if (request.corpus.empty()) {
+    *error = tr("No corpus: add one to the workspace or set a default in Settings.");
+    return nullptr;
+  }
+  request.device = EngineSettings::load().device.toStdString();
+  const std::string workspace = session_->path().toStdString();
+  return jobs_->run(tr("Train %1 SAE at %2")
+                        .arg(QString::fromStdString(request.architecture),
+                             QString::fromStdString(request.hook)),
+                    [request, workspace](jobs::ProgressSink& progress) {
+                      sae::train_sae_from_corpus(request, progress.callback(), progress.cancel_flag());
+                      auto ws = store::Workspace::open(workspace);
+                      jobs::register_probed(*ws, request.out);
+                    });
+}
+
+}  // namespace saescope::ui

@@ -7,6 +7,7 @@
 #include <QString>
 #include <optional>
 
+#include "core/sae/sae_train_request.h"
 #include "ui/workspace_session.h"
 
 class QWidget;
@@ -25,6 +26,9 @@ class EngineActions : public QObject {
   Job* harvest(const SaeEntry& sae, const QString& corpus, qint64 max_tokens, QString* error);
   Job* evaluate(const QList<qint64>& sae_ids, const QString& dataset, QString* error);
   Job* buildWordNetSet(const QString& out_dir, QString* error);
+  // Trains an SAE (activation cache, training, held-out evaluation) and adds
+  // it to the workspace. `request.model_dir` empty: the workspace's model.
+  Job* train(sae::SaeTrainRequest request, QString* error);
 
   // The corpus / dataset to use when the user has not chosen: the newest of
   // that kind in the workspace, else the Settings default, else "".

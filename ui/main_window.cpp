@@ -24,6 +24,9 @@
 #include "ui/model_panel.h"
 #include "ui/senses_view.h"
 #include "ui/settings_dialog.h"
+#include "ui/train_dialog.h"
+#include "core/model/gpt2_config.h"
+#include "core/model/hook_point.h"
 #include "ui/workspace_session.h"
 
 namespace saescope::ui {
@@ -97,6 +100,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   analyse->addAction(tr("&Evaluate the selected SAE (PS-Eval)"), QKeySequence(tr("Ctrl+E")), this, [this] {
     if (auto sae = model_panel_->currentSae()) evaluate({sae->input.id});
   });
+  analyse->addAction(tr("&Train SAE…"), QKeySequence(tr("Ctrl+T")), this, &MainWindow::trainSae);
   analyse->addAction(tr("Build the &WordNet sense dataset…"), this, &MainWindow::buildWordNetSet);
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About SAEScope"), this, &MainWindow::showAbout);
@@ -208,6 +212,27 @@ void MainWindow::evaluate(const QList<qint64>& sae_ids) {
   QString error;
   if (!actions_->evaluate(sae_ids, actions_->defaultDataset(), &error))
     showError(tr("Cannot evaluate"), error);
+}
+
+void MainWindow::trainSae() {
+  store::Workspace* ws = session_->workspace();
+  if (!ws) return showError(tr("Train SAE"), tr("Open or create a workspace first."));
+  const auto models = ws->inputs(store::InputKind::Model);
+  if (models.empty()) return showError(tr("Train SAE"), tr("Add a model folder to the workspace first."));
+  const auto& model = models.back();
+  QStringList hooks;
+  for (const auto& h : model::hook_point_names(model.config.value("n_layer", 0)))
+    hooks << QString::fromStdString(h);
+  QString hook = model_panel_->currentHook();
+  if (hook.isEmpty())
+    hook = QStringLiteral("blocks.%1.hook_resid_post").arg(model.config.value("n_layer", 1) / 2);
+  const int context = std::min(128, model.config.value("n_positions", 128));
+  const QString out = QFileInfo(session_->path()).absolutePath() + QStringLiteral("/saes/") +
+                      hook + QStringLiteral("-topk");
+  TrainDialog dialog(hooks, hook, actions_->defaultCorpus(), out, context, this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  QString error;
+  if (!actions_->train(dialog.request(), &error)) showError(tr("Cannot train"), error);
 }
 
 void MainWindow::buildWordNetSet() {

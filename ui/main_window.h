@@ -57,6 +57,7 @@ class MainWindow : public QMainWindow {
   void harvestSelected();
   void evaluate(const QList<qint64>& sae_ids);
   void buildWordNetSet();
+  void trainSae();
   void rememberRecent(const QString& path);
   void rebuildRecentMenu();
   void showAbout();

@@ -38,6 +38,10 @@ class ProgressSink {
   void report(const Progress& p);
   void check_cancelled() const;
   bool cancelled() const { return cancel_ && cancel_->cancelled(); }
+  // For engine functions that take a callback and a flag of their own (and
+  // keep one sink per stage, so each stage's rate counts from its start).
+  const Callback& callback() const { return cb_; }
+  const CancelFlag* cancel_flag() const { return cancel_; }
 
  private:
   Callback cb_;
