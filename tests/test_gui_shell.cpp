@@ -6,6 +6,7 @@
 #include <QPlainTextEdit>
 #include <QTableView>
 #include <QComboBox>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
@@ -79,6 +80,22 @@ class TestGuiShell : public QObject {
     // Sorting by density descending puts the densest feature first.
     view->table()->sortByColumn(FeatureTableModel::Density, Qt::DescendingOrder);
     QCOMPARE(view->table()->model()->index(0, 0).data().toLongLong(), qlonglong(built.features - 2));
+
+    // The table exports as CSV in its current order and filter.
+    view->findChild<QLineEdit*>(QStringLiteral("featureFilter"))->setText(QStringLiteral(" bank"));
+    const QString csv = outPath(QStringLiteral("features.csv"));
+    QString error;
+    QVERIFY2(view->exportCsv(csv, &error), qPrintable(error));
+    QFile csvFile(csv);
+    QVERIFY(csvFile.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(csvFile.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines[0], QStringLiteral("feature,fire_count,density,max_activation,mean_activation,top_tokens"));
+    QCOMPARE(lines.size() - 1, view->table()->model()->rowCount());
+    QVERIFY(lines.size() > 1 && lines.size() < built.features);
+    QVERIFY(lines[1].endsWith(QStringLiteral("\" bank\"")));
+    view->findChild<QLineEdit*>(QStringLiteral("featureFilter"))->clear();
+    // Page charts offer "Export chart…" in their context menu.
+    QCOMPARE(view->page()->histogramPlot()->actions().size(), 1);
 
     // The second SAE has no harvest: the view says so instead of showing stale rows.
     QVERIFY(window.modelPanel()->selectSae(built.other_sae_id));

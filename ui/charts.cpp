@@ -1,6 +1,11 @@
 #include "ui/charts.h"
 
+#include "ui/export_dialog.h"
 #include "ui/token_context_view.h"
+
+#include <QAction>
+#include <QDir>
+#include <QMessageBox>
 
 #include <QApplication>
 #include <QFileInfo>
@@ -126,6 +131,22 @@ bool exportChart(QCustomPlot* plot, const QString& path, int width, int height, 
   }
   if (!ok && error) *error = QObject::tr("%1: could not write the chart").arg(path);
   return ok;
+}
+
+void addExportAction(QCustomPlot* plot) {
+  plot->setContextMenuPolicy(Qt::ActionsContextMenu);
+  auto* action = new QAction(QObject::tr("Export chart…"), plot);
+  QObject::connect(action, &QAction::triggered, plot, [plot] {
+    ExportDialog dialog(QObject::tr("Export chart"),
+                        QDir::home().filePath(plot->objectName() + QStringLiteral(".png")), true,
+                        plot->window());
+    if (dialog.exec() != QDialog::Accepted) return;
+    const ExportOptions o = dialog.options();
+    QString error;
+    if (!exportChart(plot, o.path, o.width, o.height, o.dpi, &error))
+      QMessageBox::critical(plot->window(), QObject::tr("Export failed"), error);
+  });
+  plot->addAction(action);
 }
 
 }  // namespace saescope::ui

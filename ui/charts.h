@@ -21,4 +21,7 @@ void plotLogitEffects(QCustomPlot* plot, const std::vector<store::LogitEffect>& 
 bool exportChart(QCustomPlot* plot, const QString& path, int width, int height, int dpi,
                  QString* error);
 
+// Adds "Export chart…" to the chart's context menu: asks for file, size, DPI.
+void addExportAction(QCustomPlot* plot);
+
 }  // namespace saescope::ui

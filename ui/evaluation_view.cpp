@@ -1,5 +1,6 @@
 #include "ui/evaluation_view.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDir>
@@ -22,6 +23,7 @@
 #include <qcustomplot.h>
 
 #include "ui/charts.h"
+#include "ui/export_dialog.h"
 
 namespace saescope::ui {
 
@@ -101,6 +103,7 @@ EvaluationView::EvaluationView(WorkspaceSession* session, QWidget* parent)
     charts->addWidget(plot, 1);
     connect(plot, &QCustomPlot::mouseMove, this,
             [this, plot](QMouseEvent* e) { hover(plot, e); });
+    addExportAction(plot);
     connect(plot, &QCustomPlot::plottableClick, this,
             [this](QCPAbstractPlottable* p, int dataIndex, QMouseEvent*) {
               const QVariantList rows = p->property(kRowsProperty).toList();
@@ -359,17 +362,16 @@ bool EvaluationView::exportReport(const QString& path, QString* error) {
 }
 
 void EvaluationView::exportDialog() {
-  const QString dir = QFileDialog::getExistingDirectory(this, tr("Export charts, table and report to"));
-  if (dir.isEmpty()) return;
-  bool ok = false;
-  const int dpi = QInputDialog::getInt(this, tr("PNG resolution"), tr("DPI for PNG charts:"), 150,
-                                       72, 600, 1, &ok);
-  if (!ok) return;
+  ExportDialog dialog(tr("Export charts, table and report"), QDir::homePath(), false, this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  const ExportOptions o = dialog.options();
   QString error;
-  QStringList files = exportCharts(dir, 1200, 800, dpi, &error);
-  const QString csv = QDir(dir).filePath(QStringLiteral("evaluation.csv"));
+  QStringList files;
+  if (!QDir().mkpath(o.path)) error = tr("%1: cannot create the folder").arg(o.path);
+  if (error.isEmpty()) files = exportCharts(o.path, o.width, o.height, o.dpi, &error);
+  const QString csv = QDir(o.path).filePath(QStringLiteral("evaluation.csv"));
   if (error.isEmpty() && exportCsv(csv, &error)) files << csv;
-  const QString report = QDir(dir).filePath(QStringLiteral("report.pdf"));
+  const QString report = QDir(o.path).filePath(QStringLiteral("report.pdf"));
   if (error.isEmpty() && exportReport(report, &error)) files << report;
   if (!error.isEmpty()) QMessageBox::critical(this, tr("Export failed"), error);
   else QMessageBox::information(this, tr("Exported"), files.join(QLatin1Char('\n')));

@@ -57,6 +57,9 @@ FeaturePage::FeaturePage(QWidget* parent) : QWidget(parent) {
   logits_ = new QCustomPlot(this);
   logits_->setObjectName(QStringLiteral("logitPlot"));
   logits_->setMinimumHeight(320);
+  addExportAction(histogram_);
+  addExportAction(logits_);
+
 
   auto* charts = new QHBoxLayout;
   charts->addWidget(histogram_, 1);

@@ -9,7 +9,11 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <QFile>
+#include <QFileDialog>
+#include <QMessageBox>
 #include <QPushButton>
+#include <QTextStream>
 #include <QTreeWidget>
 
 #include "core/analysis/prompt_features.h"
@@ -66,7 +70,15 @@ FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* 
   leftLayout->setContentsMargins(0, 0, 0, 0);
   leftLayout->addWidget(header_);
   leftLayout->addWidget(filter_);
+  auto* exportCsvButton = new QPushButton(tr("Export table as CSV…"), this);
+  connect(exportCsvButton, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export features"), QStringLiteral("features.csv"),
+                                                      tr("CSV (*.csv)"));
+    QString error;
+    if (!path.isEmpty() && !exportCsv(path, &error)) QMessageBox::critical(this, tr("Export failed"), error);
+  });
   leftLayout->addWidget(table_, 3);
+  leftLayout->addWidget(exportCsvButton);
   leftLayout->addWidget(prompt_);
   leftLayout->addWidget(prompt_results_, 1);
   connect(prompt_, &QLineEdit::returnPressed, this, [this] { whatFiresHere(prompt_->text()); });
@@ -189,6 +201,31 @@ void FeaturesView::whatFiresHere(const QString& text) {
     }
     prompt_results_->expandAll();
   });
+}
+
+}  // namespace saescope::ui
+
+namespace saescope::ui {
+
+bool FeaturesView::exportCsv(const QString& path, QString* error) const {
+  QFile f(path);
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+    if (error) *error = tr("%1: cannot write (%2)").arg(path, f.errorString());
+    return false;
+  }
+  QTextStream out(&f);
+  out << "feature,fire_count,density,max_activation,mean_activation,top_tokens\n";
+  for (int row = 0; row < proxy_->rowCount(); ++row) {
+    const int source = proxy_->mapToSource(proxy_->index(row, 0)).row();
+    const auto& s = model_->feature(source);
+    QString tokens = QString::fromStdString(s.top_tokens);
+    tokens.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+    out << s.feature << ',' << s.fire_count << ',' << QString::number(s.density, 'g', 8) << ','
+        << QString::number(s.max_act, 'g', 8) << ',' << QString::number(s.mean_act, 'g', 8) << ",\""
+        << tokens << "\"\n";
+  }
+  out.flush();
+  return f.error() == QFile::NoError;
 }
 
 }  // namespace saescope::ui

@@ -33,6 +33,8 @@ class FeaturesView : public QWidget {
   // "What fires here": runs the model and SAE on `text` in a job; the
   // per-token top features fill promptResults() when it ends.
   void whatFiresHere(const QString& text);
+  // The feature table (as sorted and filtered) as CSV.
+  bool exportCsv(const QString& path, QString* error) const;
 
  private:
   void showFeature(int64_t feature);

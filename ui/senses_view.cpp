@@ -70,6 +70,9 @@ SensesView::SensesView(WorkspaceSession* session, QWidget* parent)
   scatter_ = new QCustomPlot(this);
   scatter_->setObjectName(QStringLiteral("senseScatter"));
   scatter_->setMinimumHeight(260);
+  addExportAction(heatmap_);
+  addExportAction(scatter_);
+
 
   auto* top = new QHBoxLayout;
   top->addWidget(new QLabel(tr("Word:"), this));
