@@ -208,6 +208,37 @@ class TestGuiShell : public QObject {
     QVERIFY(window.grab().save(outPath(QStringLiteral("screenshot_senses.png"))));
   }
 
+  void darkPaletteStaysLegible() {
+    const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_dark")).toStdString());
+    const QPalette original = QApplication::palette();
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(37, 37, 38));
+    dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+    dark.setColor(QPalette::Base, QColor(30, 30, 30));
+    dark.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+    dark.setColor(QPalette::Text, QColor(230, 230, 230));
+    dark.setColor(QPalette::Button, QColor(45, 45, 48));
+    dark.setColor(QPalette::ButtonText, QColor(230, 230, 230));
+    dark.setColor(QPalette::PlaceholderText, QColor(150, 150, 150));
+    QApplication::setPalette(dark);
+    {
+      MainWindow window;
+      window.resize(1600, 1000);
+      window.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&window));
+      QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
+      QVERIFY(window.featuresView()->selectFeature(42));
+      QTest::qWait(50);
+      // Chart backgrounds and axis text follow the palette, not fixed white/black.
+      auto* plot = window.featuresView()->page()->histogramPlot();
+      QCOMPARE(plot->xAxis->tickLabelColor(), QColor(230, 230, 230));
+      const QImage chart = plot->grab().toImage();
+      QVERIFY(qGray(chart.pixel(chart.width() - 5, 5)) < 80);  // dark background
+      QVERIFY(window.grab().save(outPath(QStringLiteral("screenshot_dark.png"))));
+    }
+    QApplication::setPalette(original);
+  }
+
   void missingOrDamagedWorkspaceGivesError() {
     MainWindow window;
     QSignalSpy errors(&window, &MainWindow::errorShown);

@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 
 #include "core/model/hook_point.h"
+#include "ui/settings_dialog.h"
 
 namespace saescope::ui {
 
@@ -93,6 +94,7 @@ void ModelPanel::reload() {
                   .arg(c.value("n_layer", 0))
                   .arg(c.value("n_embd", 0));
     }
+    text += QStringLiteral("\n") + tr("Runs on %1").arg(EngineSettings::load().device);
     summary_->setText(text);
   }
 
