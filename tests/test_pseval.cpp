@@ -524,6 +524,10 @@ class TestPsEval : public QObject {
     QVERIFY(input_error_of([&] {
               run_pseval(position_model(), tok(), {{&wrong, "w", {}}}, clean_pairs(), {}, PsEvalOptions{});
             }).contains("64"));
+    const sae::Sae nowhere = random_sae("", 16, 8, 9);
+    QVERIFY(input_error_of([&] {
+              run_pseval(position_model(), tok(), {{&nowhere, "n", {}}}, clean_pairs(), {}, PsEvalOptions{});
+            }).contains("names no hook"));
     const sae::Sae pattern = random_sae("blocks.0.attn.hook_pattern", 16, 8, 9);
     QVERIFY(input_error_of([&] {
               run_pseval(position_model(), tok(), {{&pattern, "p", {}}}, clean_pairs(), {}, PsEvalOptions{});
@@ -597,6 +601,19 @@ class TestPsEval : public QObject {
     PsEvalJob compat = job_for(f, ws_path);
     compat.options.reference_compat = true;
     QVERIFY(!run_pseval_job(compat).saes[0].cached);
+  }
+
+  void jobRefusesEmptyInput() {
+    const Files f = write_files("empty");
+    PsEvalJob none = job_for(f, "");
+    none.sae_dirs.clear();
+    QVERIFY(input_error_of([&] { run_pseval_job(none); }).contains("no SAE"));
+    const std::string empty = fs::path(f.model).parent_path().string() + "/empty.jsonl";
+    std::ofstream(empty) << "\n";
+    PsEvalJob nothing = job_for(f, "");
+    nothing.dataset_path = empty;
+    nothing.occurrences_path.clear();
+    QVERIFY(input_error_of([&] { run_pseval_job(nothing); }).contains("no usable pair"));
   }
 
   void cancelledRunWritesNothing() {
@@ -684,6 +701,7 @@ class TestPsEval : public QObject {
         {"ps-eval", "--model", model, "--sae", sae, "--dataset", pairs + ".missing"},
         {"ps-eval", "--model", model, "--sae", sae, "--dataset", pairs, "--target", "span"},
         {"ps-eval", "--model", model, "--sae", sae, "--dataset", pairs, "--batch", "0"},
+        {"ps-eval", "--model", model, "--sae", sae, "--dataset", pairs, "--center-writing-weights", "yes"},
         {"ps-eval", "--model", model, "--dataset", pairs}};
     for (const QStringList& args : cases) {
       QProcess p;
