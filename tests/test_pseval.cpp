@@ -359,6 +359,9 @@ class TestPsEval : public QObject {
     QCOMPARE(run.baselines[0].pairs.confusion, c);
     QVERIFY(!run.baselines[0].has_geometry && !run.baselines[0].has_reconstruction);
     QCOMPARE(run.stats.prompts, std::size_t(7));
+    // Only the prompt read solely at its target (5 context tokens, prompt 2
+    // of pair 5) loses its trailing " means": 62 tokens in full, 61 run.
+    QCOMPARE(run.stats.tokens, int64_t(61));
   }
 
   void referenceCompatDiffersAsDocumented() {
@@ -495,6 +498,16 @@ class TestPsEval : public QObject {
     }
     for (std::size_t h = 0; h < a.baselines.size(); ++h)
       QCOMPARE(a.baselines[h].pairs.confusion, b.baselines[h].pairs.confusion);
+    // Without MSE/L0 every prompt stops at its target: the same picks.
+    PsEvalOptions trimmed = batched;
+    trimmed.reconstruction = false;
+    const PsEvalRun t = run_pseval(gpt2, tok(), saes, pairs, wn.occurrences, trimmed);
+    QVERIFY(t.stats.tokens < a.stats.tokens);
+    for (std::size_t i = 0; i < saes.size(); ++i) {
+      QCOMPARE(t.saes[i].pairs.confusion, a.saes[i].pairs.confusion);
+      for (std::size_t k = 0; k < t.saes[i].occurrences.size(); ++k)
+        QCOMPARE(t.saes[i].occurrences[k].feature, a.saes[i].occurrences[k].feature);
+    }
 
     // And against the plain procedure: one prompt, one SAE, one forward.
     const PromptPlan plan = plan_prompts(tok(), c, pairs, wn.occurrences,

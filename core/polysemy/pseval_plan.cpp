@@ -130,4 +130,9 @@ PromptPlan plan_prompts(const tokenizer::BpeTokenizer& tok, const model::Gpt2Con
   return planner.take();
 }
 
+void trim_after_targets(PromptPlan& plan, bool keep_first_of_pair) {
+  for (PlannedPrompt& p : plan.prompts)
+    if (!(keep_first_of_pair && p.first_of_pair)) p.ids.resize(static_cast<std::size_t>(p.target) + 1);
+}
+
 }  // namespace saescope::polysemy

@@ -59,4 +59,10 @@ PromptPlan plan_prompts(const tokenizer::BpeTokenizer& tok, const model::Gpt2Con
                         const std::vector<WordPair>& pairs,
                         const std::vector<SenseOccurrence>& occurrences, const PlanOptions& options);
 
+// Drops every token after the target of the prompts whose later positions are
+// never read (under causal attention they cannot change the target's
+// activations): all of them, except first_of_pair prompts when
+// `keep_first_of_pair` (their MSE/L0 cover every position).
+void trim_after_targets(PromptPlan& plan, bool keep_first_of_pair);
+
 }  // namespace saescope::polysemy

@@ -12,9 +12,9 @@ PsEvalRun run_pseval(const model::Gpt2& model, const tokenizer::BpeTokenizer& to
                      const std::vector<SenseOccurrence>& occurrences, const PsEvalOptions& options,
                      jobs::ProgressSink* progress) {
   const auto start = std::chrono::steady_clock::now();
-  const PromptPlan plan = plan_prompts(
-      tok, model.config(), pairs, occurrences,
-      PlanOptions{options.prompt_template, options.target, options.reference_compat});
+  PromptPlan plan = plan_prompts(tok, model.config(), pairs, occurrences,
+                                 PlanOptions{options.prompt_template, options.target, options.reference_compat});
+  trim_after_targets(plan, options.reconstruction);
 
   std::vector<SaeAtHook> at_hooks;
   for (const PsEvalSae& s : saes)
