@@ -30,6 +30,25 @@ class TestCommon : public QObject {
       QVERIFY2(doc.object().contains(QLatin1String(key)), key);
   }
 
+  void cliRunsWithPassiveOpenMpWaits() {
+    // Without the variable the CLI re-executes itself with it; a user's own
+    // setting is kept.
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("OMP_WAIT_POLICY"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(QJsonDocument::fromJson(p.readAllStandardOutput()).object()["omp_wait_policy"].toString(),
+             QStringLiteral("PASSIVE"));
+    env.insert(QStringLiteral("OMP_WAIT_POLICY"), QStringLiteral("ACTIVE"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(QJsonDocument::fromJson(p.readAllStandardOutput()).object()["omp_wait_policy"].toString(),
+             QStringLiteral("ACTIVE"));
+  }
+
   void cliBadArgumentsExitTwo() {
     QProcess p;
     p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("no-such-command")});

@@ -1,4 +1,5 @@
 // `saescope-cli info`: versions, BLAS, threads, CUDA.
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,8 @@ int run_info(bool as_json) {
                         {"threads", info.intra_op_threads},
                         {"hardware_threads", info.hardware_threads},
                         {"cuda", info.cuda_available},
-                        {"cuda_devices", info.cuda_device_count}};
+                        {"cuda_devices", info.cuda_device_count},
+                        {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : ""}};
     std::cout << j.dump(2) << "\n";
     return 0;
   }

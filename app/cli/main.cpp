@@ -5,6 +5,7 @@
 
 #include "app/cli/command.h"
 #include "core/common/error.h"
+#include "core/common/process_setup.h"
 #include "core/common/runtime_info.h"
 
 namespace saescope::cli {
@@ -29,6 +30,7 @@ bool register_command(const std::string& name, const std::string& description,
 
 int main(int argc, char** argv) {
   using namespace saescope;
+  ensure_passive_openmp(argv);
   CLI::App app{"SAEScope engine, headless: sparse autoencoders on GPT-2-family activations"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("saescope-cli ") + SAESCOPE_VERSION);

@@ -9,6 +9,7 @@
 #include <QTimer>
 #include <cstdio>
 
+#include "core/common/process_setup.h"
 #include "core/common/runtime_info.h"
 #include "ui/features_view.h"
 #include "ui/main_window.h"
@@ -19,6 +20,7 @@
 int main(int argc, char** argv) {
   QElapsedTimer since_start;
   since_start.start();
+  saescope::ensure_passive_openmp(argv);
   QApplication app(argc, argv);
   Q_INIT_RESOURCE(saescope);  // the icon lives in the static ui library
   QApplication::setApplicationName(QStringLiteral("SAEScope"));
