@@ -31,6 +31,7 @@
 
 #include "core/common/runtime_info.h"
 #include "core/io/safetensors.h"
+#include "core/common/process_setup.h"
 #include "core/model/gpt2.h"
 
 using namespace saescope;
@@ -105,6 +106,7 @@ std::map<std::string, double> run_and_parse(const std::string& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  saescope::ensure_passive_openmp(argv);  // as the apps run (process_setup.h); the baseline inherits it
   int threads = 0, repeats = 3, rounds = 3;
   bool skip_torch = false, skip_load = false;
   for (int i = 1; i < argc; ++i) {
