@@ -26,6 +26,23 @@ class TestJobs : public QObject {
     QVERIFY(last_eta > 0.8 && last_eta < 3.0);
   }
 
+  void eachStageHasItsOwnRate() {
+    double last_rate = -1;
+    ProgressSink sink([&](const Progress&, double rate, double) { last_rate = rate; });
+    sink.report({"harvest", 0, 1000, "tokens", ""});
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sink.report({"harvest", 1000, 1000, "tokens", ""});
+    // A new stage (and a stage run again from 0) counts from its own first
+    // report: no rate yet, rather than the previous stage's elapsed time.
+    sink.report({"evaluate", 0, 50, "tokens", ""});
+    QCOMPARE(last_rate, 0.0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    sink.report({"evaluate", 50, 50, "tokens", ""});
+    QVERIFY2(last_rate > 150 && last_rate < 600, qPrintable(QString::number(last_rate)));
+    sink.report({"evaluate", 0, 50, "tokens", ""});
+    QCOMPARE(last_rate, 0.0);
+  }
+
   void unknownTotalHasNoEta() {
     double last_eta = 0;
     ProgressSink sink([&](const Progress&, double, double eta) { last_eta = eta; });

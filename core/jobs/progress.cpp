@@ -16,8 +16,12 @@ void ProgressSink::check_cancelled() const {
 }
 
 void ProgressSink::report(const Progress& p) {
-  // Rate counts from the first report, so resumed work doesn't look instant.
-  if (start_done_ < 0) {
+  // Rate counts from the first report of each stage, so resumed work doesn't
+  // look instant and a job of several stages (or several runs of one stage,
+  // where the count starts over) shows each one's own rate and ETA.
+  if (start_done_ < 0 || p.stage != stage_ || p.unit != unit_ || p.done < last_done_) {
+    stage_ = p.stage;
+    unit_ = p.unit;
     start_done_ = p.done;
     start_ = std::chrono::steady_clock::now();
   }
@@ -25,6 +29,7 @@ void ProgressSink::report(const Progress& p) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double rate = elapsed > 0 ? (p.done - start_done_) / elapsed : 0;
   const double eta = (p.total > 0 && rate > 0) ? (p.total - p.done) / rate : -1;
+  last_done_ = p.done;
   if (cb_) cb_(p, rate, eta);
   check_cancelled();
 }

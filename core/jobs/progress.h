@@ -48,6 +48,8 @@ class ProgressSink {
   const CancelFlag* cancel_;
   std::chrono::steady_clock::time_point start_;
   double start_done_ = -1;
+  double last_done_ = 0;
+  std::string stage_, unit_;
 };
 
 // A ProgressSink callback printing one updating line on stderr (CLI).
