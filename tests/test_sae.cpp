@@ -320,6 +320,23 @@ class TestSae : public QObject {
     QCOMPARE(cfg.at("metadata").at("hook_name").get<std::string>(), a.config().meta.hook_name);
   }
 
+  void savesInTheConfigsDtype() {
+    // A shipped SAE (the demo's) is stored in float16: the file holds F16,
+    // cfg.json says so, and loading gives the float16-rounded weights.
+    Sae a = load_sae(kFixtures + "/topk_v6");
+    a.mutable_config().dtype = "float16";
+    const std::string dir = kOut + "/float16";
+    save_sae(a, dir);
+    const auto file = saescope::io::SafetensorsFile::open(dir + "/sae_weights.safetensors");
+    QCOMPARE(QString::fromStdString(file->info("W_enc").dtype), QStringLiteral("F16"));
+    std::ifstream in(dir + "/cfg.json");
+    QCOMPARE(json::parse(in).at("dtype").get<std::string>(), std::string("float16"));
+    const Sae b = load_sae(dir);
+    QCOMPARE(b.config().dtype, std::string("float16"));
+    QCOMPARE(b.weights().W_enc.scalar_type(), at::kFloat);
+    QVERIFY(at::equal(b.weights().W_dec, a.weights().W_dec.to(at::kHalf).to(at::kFloat)));
+  }
+
   void killedSaveLeavesPreviousSaeIntact() {
     const std::string dir = kOut + "/atomic";
     fs::remove_all(dir);

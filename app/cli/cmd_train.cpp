@@ -91,6 +91,9 @@ const bool registered = register_command(
           ->capture_default_str();
       sub->add_option("--checkpoint-every", r.checkpoint_every,
                       "Save a checkpoint to --out every N tokens (default: every fifth of training; 0: none)");
+      sub->add_option("--save-dtype", r.save_dtype,
+                      "Stored weight dtype: float32, float16 or bfloat16 (training is float32)")
+          ->capture_default_str();
       sub->add_flag("--center-writing-weights", r.center_writing_weights,
                     "Load the model as TransformerLens does by default (centred residual stream)");
       sub->add_flag("--json", a->as_json, "Print the summary as JSON");

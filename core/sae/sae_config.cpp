@@ -302,7 +302,7 @@ json to_saelens_json(const SaeConfig& cfg) {
   j["architecture"] = to_string(cfg.architecture);
   j["d_in"] = cfg.d_in;
   j["d_sae"] = cfg.d_sae;
-  j["dtype"] = "float32";
+  j["dtype"] = cfg.dtype.empty() ? "float32" : cfg.dtype;
   j["device"] = cfg.device.empty() ? "cpu" : cfg.device;
   j["apply_b_dec_to_input"] = cfg.apply_b_dec_to_input;
   j["normalize_activations"] = to_string(cfg.normalize_activations);

@@ -144,7 +144,14 @@ void write_folder_contents(const Sae& sae, const fs::path& dir,
   tensors.emplace_back("b_dec", w.b_dec);
   if (sae.config().architecture == Architecture::JumpReLU)
     tensors.emplace_back("threshold", w.threshold);
-  for (auto& [name, t] : tensors) t = t.to(at::kCPU).contiguous();
+  // Stored in the config's dtype (float16 halves a shipped SAE; SAELens reads
+  // it back the same way); held as float32 in memory either way.
+  const std::string& dtype = sae.config().dtype;
+  const at::ScalarType stored = dtype == "float16"    ? at::kHalf
+                                : dtype == "bfloat16" ? at::kBFloat16
+                                : dtype == "float64"  ? at::kDouble
+                                                      : at::kFloat;
+  for (auto& [name, t] : tensors) t = t.to(at::kCPU).to(stored).contiguous();
   const auto notify = [&](const char* f) {
     if (on_file_written) on_file_written(f);
   };

@@ -42,6 +42,8 @@ void validate(const SaeTrainRequest& r) {
   if (r.hook.empty()) throw InputError("--hook: missing");
   if (r.corpus.empty()) throw InputError("--corpus: missing");
   if (r.out.empty()) throw InputError("--out: missing");
+  if (r.save_dtype != "float32" && r.save_dtype != "float16" && r.save_dtype != "bfloat16")
+    throw InputError("--save-dtype " + r.save_dtype + ": expected float32, float16 or bfloat16");
   const TrainArchitecture arch = parse_train_architecture(r.architecture);
   if (arch != TrainArchitecture::Standard && r.k <= 0)
     throw InputError("--arch " + r.architecture + " needs --k (active features per token), a positive number");
@@ -231,6 +233,7 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
                          std::to_string(o.epochs) + " times");
 
   // 3. Save, then evaluate the saved folder on the held-out windows.
+  res.sae.mutable_config().dtype = r.save_dtype;
   save_sae(res.sae, out);
   jobs::ProgressSink eval_progress(on_progress, cancel);
   eval_progress.report({"evaluate", 0, static_cast<double>(o.holdout_rows), "tokens", "held-out windows"});

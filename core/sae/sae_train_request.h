@@ -39,6 +39,7 @@ struct SaeTrainRequest {
   bool center_writing_weights = false;
   double holdout_fraction = 0.02;     // windows evaluated, never trained on
   int64_t checkpoint_every = -1;      // tokens; < 0: a fifth of training, 0: none
+  std::string save_dtype = "float32";  // float32, float16 or bfloat16 (trained in float32)
 };
 
 struct SaeTrainOutcome {
