@@ -32,6 +32,7 @@
 #include "core/sae/sae_folder.h"
 #include "core/store/evaluation_store.h"
 #include "core/store/workspace.h"
+#include "core/polysemy/corpus_occurrences.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 using namespace saescope;
@@ -579,6 +580,13 @@ class TestPsEval : public QObject {
       QCOMPARE(occ[2].argmax_feature, int64_t(5));
       QCOMPARE(occ[5].argmax_feature, int64_t(-1));
       QCOMPARE(es.senses(first.saes[0].result_id, "bank").size(), std::size_t(2));
+      // The word's own separation scores are stored with it (one word: the
+      // word's NMI is the mean the metrics report).
+      const auto score = es.word_score(first.saes[0].result_id, "bank");
+      QVERIFY(score.has_value());
+      QCOMPARE(score->occurrences, int64_t(5));  // the all-zero occurrence is not scored
+      QVERIFY(std::abs(score->nmi - m["nmi"].get<double>()) < 1e-12);
+      QVERIFY(std::abs(score->purity - m["purity"].get<double>()) < 1e-12);
       const auto saes = ws->inputs(store::InputKind::Sae);
       QCOMPARE(saes.size(), std::size_t(2));
       QCOMPARE(QString::fromStdString(saes[1].config["hook_name"].get<std::string>()),
@@ -614,6 +622,43 @@ class TestPsEval : public QObject {
     PsEvalJob compat = job_for(f, ws_path);
     compat.options.reference_compat = true;
     QVERIFY(!run_pseval_job(compat).saes[0].cached);
+  }
+
+  void corpusOccurrencesAreShownNotScored() {
+    const Files f = write_files("corpus_occ");
+    const std::string corpus = fs::path(f.model).parent_path().string() + "/corpus.jsonl";
+    std::ofstream(corpus) << nlohmann::json{{"text", "We walked to the bank. Then the bank closed early."}}.dump()
+                          << "\n"
+                          << nlohmann::json{{"text", "A banker is not a bank! The bank of a river."}}.dump()
+                          << "\n";
+    const auto found = find_corpus_occurrences(corpus, {"bank", "spring"}, {2, 300});
+    QCOMPARE(found.size(), std::size_t(2));  // the first two of "bank"; no "spring", not "banker"
+    QCOMPARE(QString::fromStdString(found[0].context), QStringLiteral("We walked to the bank."));
+    QCOMPARE(QString::fromStdString(found[1].context), QStringLiteral("Then the bank closed early."));
+    QCOMPARE(found[1].span->start, std::size_t(9));
+    QVERIFY(found[0].sense_id.empty());
+
+    const std::string ws_path = fs::path(f.model).parent_path().string() + "/ws.saescope";
+    const PsEvalJobResult plain = run_pseval_job(job_for(f, ""));
+    PsEvalJob job = job_for(f, ws_path);
+    job.corpus_path = corpus;
+    job.corpus_per_word = 3;
+    const PsEvalJobResult with = run_pseval_job(job);
+    // Purity and NMI are over the labelled occurrences only: unchanged.
+    QCOMPARE(with.saes[0].metrics["nmi"].get<double>(), plain.saes[0].metrics["nmi"].get<double>());
+    QCOMPARE(with.saes[0].metrics["purity"].get<double>(), plain.saes[0].metrics["purity"].get<double>());
+    QCOMPARE(with.occurrences, plain.occurrences + 3);
+    auto ws = store::Workspace::open(ws_path);
+    store::EvaluationStore es(ws->db());
+    const auto rows = es.occurrences(with.saes[0].result_id, "bank");
+    int unlabelled = 0;
+    for (const auto& r : rows) unlabelled += r.sense_id.empty();
+    QCOMPARE(unlabelled, 3);
+    QCOMPARE(es.senses(with.saes[0].result_id, "bank").size(), std::size_t(2));  // no "" sense
+    QCOMPARE(with.saes[0].per_word[0].senses.nmi, plain.saes[0].per_word[0].senses.nmi);
+    // Another corpus setting is another result.
+    job.corpus_per_word = 1;
+    QVERIFY(!run_pseval_job(job).saes[0].cached);
   }
 
   void jobRefusesEmptyInput() {

@@ -108,6 +108,10 @@ Job* EngineActions::evaluate(const QList<qint64>& sae_ids, const QString& datase
     job.occurrences_path = occurrences;
     job.device = EngineSettings::load().device.toStdString();
     job.workspace_path = session_->path().toStdString();
+    // Unlabelled uses of the words in the corpus, for the Senses view's
+    // predicted-sense rows.
+    job.corpus_path = defaultCorpus().toStdString();
+    job.corpus_per_word = job.corpus_path.empty() ? 0 : 8;
     last = jobs_->run(tr("PS-Eval of %n SAE(s) on %1", nullptr, int(sae_dirs.size()))
                           .arg(QFileInfo(dataset).fileName()),
                       [job](jobs::ProgressSink& progress) { polysemy::run_pseval_job(job, &progress); });

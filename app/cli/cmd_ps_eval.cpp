@@ -152,6 +152,12 @@ const bool registered = register_command(
       sub->add_option("--occurrences", a->job.occurrences_path,
                       "Sense-labelled occurrences (.jsonl, `senses wordnet` writes them): per-occurrence "
                       "features, purity, NMI, PCA");
+      sub->add_option("--corpus", a->job.corpus_path,
+                      "Also find unlabelled uses of the occurrence words in this corpus (.txt/.jsonl): "
+                      "stored with their argmax feature for the Senses view, never scored");
+      sub->add_option("--corpus-per-word", a->job.corpus_per_word,
+                      "Unlabelled corpus uses per word (with --corpus)")
+          ->capture_default_str();
       sub->add_option("--template", a->job.options.prompt_template,
                       "Prompt template with {context} and {target_word}")
           ->capture_default_str();

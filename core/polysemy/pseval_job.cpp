@@ -5,7 +5,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
+#include "core/polysemy/corpus_occurrences.h"
 #include "core/common/error.h"
 #include "core/model/gpt2.h"
 #include "core/polysemy/occurrence_reader.h"
@@ -86,6 +88,15 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
   if (!job.occurrences_path.empty()) occurrences = read_occurrences_jsonl(job.occurrences_path, occ_report);
   for (const ReadReport* r : {&data.report, &occ_report})
     for (const ReadIssue& issue : r->issues) result.dataset_issues.push_back(format_issue(issue));
+  const bool with_corpus = !job.corpus_path.empty() && job.corpus_per_word > 0 && !occurrences.empty();
+  if (with_corpus) {
+    std::set<std::string> words;
+    for (const SenseOccurrence& o : occurrences) words.insert(o.word);
+    CorpusOccurrenceOptions corpus_options;
+    corpus_options.per_word = job.corpus_per_word;
+    for (SenseOccurrence& o : find_corpus_occurrences(job.corpus_path, words, corpus_options))
+      occurrences.push_back(std::move(o));
+  }
   if (data.pairs.empty() && occurrences.empty())
     throw InputError(job.dataset_path + ": no usable pair" + (job.split.empty() ? "" : " in split '" + job.split + "'"));
   result.pairs = data.pairs.size();
@@ -109,6 +120,8 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
   if (ws) {
     std::vector<std::string> hashes = {ws->content_hash(job.model_dir), "", ws->content_hash(job.dataset_path)};
     if (!job.occurrences_path.empty()) hashes.push_back("occurrences:" + ws->content_hash(job.occurrences_path));
+    if (with_corpus)
+      hashes.push_back("corpus:" + ws->content_hash(job.corpus_path) + ":" + std::to_string(job.corpus_per_word));
     if (!job.tokenizer_dir.empty()) hashes.push_back("tokenizer:" + ws->content_hash(job.tokenizer_dir));
     for (std::size_t i = 0; i < saes.size(); ++i) {
       LoadedSae& s = saes[i];

@@ -31,6 +31,11 @@ struct PsEvalJob {
   std::string dataset_path;      // pairs (or occurrences: pairs are formed from them)
   std::string occurrences_path;  // sense-labelled occurrences; empty: the dataset's own, if any
   std::string split;             // only pairs of this split ("" = all)
+  // Unlabelled occurrences of the occurrence words found in this corpus (the
+  // first `corpus_per_word` of each), shown by the Senses view with the sense
+  // their feature predicts; never part of purity / NMI. Empty path: none.
+  std::string corpus_path;
+  std::size_t corpus_per_word = 8;  // with corpus_path
   PsEvalOptions options;
   std::string device = "cpu";
   std::string dtype = "float32";

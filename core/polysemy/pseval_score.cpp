@@ -117,7 +117,9 @@ void add_senses(const ScoreContext& ctx, const std::vector<FeaturePick>& picks, 
       }
       by_word[occ.word].push_back(i);
     }
-    outcomes.push_back(std::move(o));
+    // Unlabelled occurrences (from a corpus) get a code and a PCA point, but
+    // have no gold sense to score against.
+    if (!occ.sense_id.empty()) outcomes.push_back(std::move(o));
   }
   score.senses = score_sense_clustering(outcomes);
   if (!sae) return;

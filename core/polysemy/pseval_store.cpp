@@ -32,12 +32,16 @@ int64_t write_pseval_result(store::Workspace& ws, const std::string& key, int64_
     es.put_word_confusion(id, {word, static_cast<int64_t>(c.tp), static_cast<int64_t>(c.fp),
                                static_cast<int64_t>(c.tn), static_cast<int64_t>(c.fn)});
   if (score.has_senses) {
+    // Per-word separation (purity, NMI of argmax feature against sense): what
+    // the Senses view shows for a word and what a user can query in SQL.
+    for (const WordClusterScore& w : score.senses.words)
+      es.put_word_score(id, {w.word, static_cast<int64_t>(w.occurrences), w.purity, w.nmi});
     std::set<std::pair<std::string, std::string>> senses;
     for (std::size_t i = 0; i < occurrences.size(); ++i) {
       const OccurrenceResult& r = score.occurrences[i];
       if (!r.has_code) continue;  // never reached the model: nothing to show
       const SenseOccurrence& occ = occurrences[i];
-      if (senses.insert({occ.word, occ.sense_id}).second)
+      if (!occ.sense_id.empty() && senses.insert({occ.word, occ.sense_id}).second)
         es.put_sense(id, {occ.word, occ.sense_id, occ.gloss});
       store::OccurrenceRow row;
       row.occurrence = static_cast<int64_t>(i);
@@ -75,7 +79,8 @@ std::vector<PerWordRow> stored_per_word_rows(store::Workspace& ws, int64_t resul
   // scan the result: the planner serves them through the primary key).
   std::vector<OccurrenceOutcome> outcomes;
   store::Statement q = ws.db().prepare(
-      "SELECT word, sense_id, argmax_feature FROM sense_occurrences WHERE result_id = ?");
+      "SELECT word, sense_id, argmax_feature FROM sense_occurrences WHERE result_id = ? "
+      "AND sense_id <> ''");  // unlabelled (corpus) occurrences have no gold sense
   q.bind(1, result_id);
   while (q.step()) {
     OccurrenceOutcome out{q.column_text(0), q.column_text(1), std::nullopt, q.column_int(2)};
