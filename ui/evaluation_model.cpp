@@ -1,70 +1,41 @@
 #include "ui/evaluation_model.h"
 
-#include <QFileInfo>
-#include <QRegularExpression>
+#include "core/store/evaluation_table.h"
 
 namespace saescope::ui {
 
-namespace {
-std::optional<double> metric(const nlohmann::json& m, const char* key) {
-  if (m.is_object() && m.contains(key) && m[key].is_number()) return m[key].get<double>();
-  return std::nullopt;
-}
-QString text(const nlohmann::json& c, const char* key) {
-  return c.is_object() && c.contains(key) && c[key].is_string()
-             ? QString::fromStdString(c[key].get<std::string>())
-             : QString();
-}
-QString csvField(QString s) {
-  if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) || s.contains(QLatin1Char('\n')))
-    s = QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
-  return s;
-}
-}  // namespace
 
 void EvaluationModel::reload(store::Workspace* ws) {
   beginResetModel();
   rows_.clear();
+  table_.clear();
   if (ws) {
-    const auto recon = ws->results("reconstruction");
-    const auto pseval = ws->results("pseval");
-    for (const auto& sae : ws->inputs(store::InputKind::Sae)) {
+    const auto q = [](const std::string& s) { return QString::fromStdString(s); };
+    for (const store::EvaluationTableRow& t : store::evaluation_table(*ws)) {
       EvaluationRow r;
-      r.sae = sae;
-      const auto& c = sae.config;
-      r.hook = text(c, "hook_name");
-      static const QRegularExpression layerRe(QStringLiteral("blocks\\.(\\d+)\\."));
-      if (auto m = layerRe.match(r.hook); m.hasMatch()) r.layer = m.captured(1).toInt();
-      r.architecture = text(c, "architecture");
-      r.d_sae = c.value("d_sae", 0LL);
-      r.model = text(c, "model_name");
-      if (c.contains("k") && c["k"].is_number()) r.sparsity = QStringLiteral("k=%1").arg(c["k"].get<int>());
-      else if (c.contains("l1_coefficient") && c["l1_coefficient"].is_number())
-        r.sparsity = QStringLiteral("l1=%1").arg(c["l1_coefficient"].get<double>());
-      r.family = QStringLiteral("%1 %2").arg(r.architecture).arg(r.d_sae);
-      for (const auto& res : recon)  // latest finished wins
-        if (res.done && res.sae_id == sae.id) {
-          r.mse = metric(res.metrics, "mse");
-          r.l0 = metric(res.metrics, "l0");
-          r.explained_variance = metric(res.metrics, "explained_variance");
-          r.ce_recovered = metric(res.metrics, "ce_loss_recovered");
-        }
-      for (const auto& res : pseval)
-        if (res.done && res.sae_id == sae.id) {
-          r.accuracy = metric(res.metrics, "accuracy");
-          r.precision = metric(res.metrics, "precision");
-          r.recall = metric(res.metrics, "recall");
-          r.specificity = metric(res.metrics, "specificity");
-          r.f1 = metric(res.metrics, "f1");
-          r.purity = metric(res.metrics, "purity");
-          r.nmi = metric(res.metrics, "nmi");
-          if (res.data_id)
-            if (auto d = ws->input(*res.data_id))
-              r.dataset = QFileInfo(QString::fromStdString(d->path)).fileName();
-          if (r.l0 == std::nullopt) r.l0 = metric(res.metrics, "l0");
-          if (r.mse == std::nullopt) r.mse = metric(res.metrics, "mse");
-        }
+      r.sae.id = t.sae_id;
+      r.sae.path = t.sae_path;
+      r.model = q(t.model);
+      r.hook = q(t.hook);
+      r.architecture = q(t.architecture);
+      r.family = q(t.family);
+      r.dataset = q(t.dataset);
+      r.sparsity = q(t.sparsity);
+      r.layer = t.layer;
+      r.d_sae = t.d_sae;
+      r.mse = t.mse;
+      r.l0 = t.l0;
+      r.explained_variance = t.explained_variance;
+      r.ce_recovered = t.ce_recovered;
+      r.accuracy = t.accuracy;
+      r.precision = t.precision;
+      r.recall = t.recall;
+      r.specificity = t.specificity;
+      r.f1 = t.f1;
+      r.purity = t.purity;
+      r.nmi = t.nmi;
       rows_.push_back(std::move(r));
+      table_.push_back(t);
     }
   }
   endResetModel();
@@ -131,22 +102,7 @@ QVariant EvaluationModel::headerData(int section, Qt::Orientation o, int role) c
 }
 
 QString EvaluationModel::toCsv() const {
-  QStringList lines;
-  QStringList header;
-  for (int c = 0; c < ColumnCount; ++c) header << csvField(headerData(c, Qt::Horizontal, Qt::DisplayRole).toString());
-  header << QStringLiteral("SAE path");
-  lines << header.join(QLatin1Char(','));
-  for (int r = 0; r < rowCount(); ++r) {
-    QStringList fields;
-    for (int c = 0; c < ColumnCount; ++c) {
-      QString v = data(index(r, c), Qt::DisplayRole).toString();
-      if (v == QStringLiteral("—")) v.clear();  // empty cell, not a dash, for spreadsheets
-      fields << csvField(v);
-    }
-    fields << csvField(QString::fromStdString(rows_[static_cast<size_t>(r)].sae.path));
-    lines << fields.join(QLatin1Char(','));
-  }
-  return lines.join(QLatin1Char('\n')) + QLatin1Char('\n');
+  return QString::fromStdString(store::evaluation_csv(table_));
 }
 
 }  // namespace saescope::ui

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/store/evaluation_table.h"
 #include "core/store/workspace.h"
 
 namespace saescope::ui {
@@ -40,11 +41,13 @@ class EvaluationModel : public QAbstractTableModel {
   int columnCount(const QModelIndex& parent = {}) const override;
   QVariant data(const QModelIndex& index, int role) const override;
   QVariant headerData(int section, Qt::Orientation o, int role) const override;
-  // CSV of the whole table (header + rows), for export.
+  // CSV of the whole table (store::evaluation_csv: full precision, empty cells for
+  // missing numbers), for export.
   QString toCsv() const;
 
  private:
   std::vector<EvaluationRow> rows_;
+  std::vector<store::EvaluationTableRow> table_;  // the same rows, for CSV
 };
 
 }  // namespace saescope::ui
