@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SAEScope's one entry point for newcomers and CI.
-#   ./saescope.sh              set up, build, run the main job (GUI, or headless without a display)
+#   ./saescope.sh              set up, build, run the main job: the app on the embedded demo, or
+#                              without a display the same job headless (report in build/demo-report)
 #   ./saescope.sh test [--asan]  set up, build, run every test (CTest); --asan: Debug + ASan/UBSan build
 # Idempotent: installs only missing Debian packages, reuses the build folder.
 set -euo pipefail
@@ -36,8 +37,8 @@ main_job() {
   if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
     exec build/app/saescope "$@"
   fi
-  echo "saescope.sh: no display; running the headless job" >&2
-  build/app/saescope-cli info
+  echo "saescope.sh: no display; running the demo headless (report in build/demo-report)" >&2
+  exec build/app/saescope-cli demo --out build/demo-report
 }
 
 test_job() {

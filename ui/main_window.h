@@ -32,6 +32,17 @@ class MainWindow : public QMainWindow {
   // path is none of those or no workspace is open.
   bool addInput(const QString& path);
 
+  // Opens the embedded demo's workspace (in the user's data folder) and starts
+  // the job that builds or completes it (instant when it is complete); selects
+  // the demo's SAE and feature as soon as they exist. False, with the error
+  // shown, when the demo is not installed.
+  bool openDemo();
+  // Selects the demo's default SAE (middle layer) and feature; false when the
+  // workspace does not hold them (yet).
+  bool selectDemoDefaults();
+  // The most recently opened workspace that still exists, or "".
+  static QString lastWorkspace();
+
   WorkspaceSession* session() const { return session_; }
   FeaturesView* featuresView() const { return features_; }
   EvaluationView* evaluationView() const { return evaluation_; }

@@ -1,8 +1,12 @@
 // saescope: the desktop app.
 //   saescope [WORKSPACE.saescope] [--sae ID] [--feature N] [--view features|senses|evaluation]
-//            [--word W] [--screenshot FILE.png] [--quit-when-ready]
+//            [--word W] [--screenshot FILE.png] [--quit-when-ready] [--demo]
+//   saescope --export-report DIR WORKSPACE.saescope   (charts + PDF report, no window shown)
+// Without a workspace it opens the last one, or — the first time, or with
+// --demo — the embedded demo.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QIcon>
 #include <QTabWidget>
@@ -11,11 +15,44 @@
 
 #include "core/common/process_setup.h"
 #include "core/common/runtime_info.h"
+#include "ui/evaluation_view.h"
 #include "ui/features_view.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
 #include "ui/senses_view.h"
 #include "ui/settings_dialog.h"
+
+namespace {
+
+// `saescope --export-report DIR WORKSPACE`: what `saescope-cli demo` calls to
+// draw its charts with the Evaluation view's own code, off screen.
+int exportReportAndQuit(saescope::ui::MainWindow& window, const QCommandLineParser& cli,
+                        const QString& dir) {
+  if (cli.positionalArguments().isEmpty()) {
+    std::fprintf(stderr, "saescope: --export-report needs a workspace file\n");
+    return 2;
+  }
+  QObject::connect(&window, &saescope::ui::MainWindow::errorShown, [](const QString& message) {
+    std::fprintf(stderr, "saescope: %s\n", qPrintable(message));
+  });
+  if (!window.openWorkspace(cli.positionalArguments().first())) return 2;
+  window.resize(1600, 1000);
+  QString error;
+  const QStringList charts = window.evaluationView()->exportCharts(dir, 1600, 1000, 150, &error);
+  if (!error.isEmpty() || charts.isEmpty()) {
+    std::fprintf(stderr, "saescope: %s\n", qPrintable(error));
+    return 1;
+  }
+  const QString report = QDir(dir).filePath(QStringLiteral("report.pdf"));
+  if (!window.evaluationView()->exportReport(report, &error)) {
+    std::fprintf(stderr, "saescope: %s: %s\n", qPrintable(report), qPrintable(error));
+    return 1;
+  }
+  for (const QString& f : charts + QStringList{report}) std::printf("%s\n", qPrintable(f));
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   QElapsedTimer since_start;
@@ -40,14 +77,27 @@ int main(int argc, char** argv) {
   const QCommandLineOption word(QStringLiteral("word"), QStringLiteral("Show this word in the Senses view"), QStringLiteral("word"));
   const QCommandLineOption shot(QStringLiteral("screenshot"), QStringLiteral("Save the window as PNG once ready, then quit"), QStringLiteral("file"));
   const QCommandLineOption ready(QStringLiteral("quit-when-ready"), QStringLiteral("Quit as soon as the window is interactive (prints the time)"));
-  cli.addOptions({sae, feature, view, word, shot, ready});
+  const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Open the embedded demo"));
+  const QCommandLineOption exportReport(
+      QStringLiteral("export-report"),
+      QStringLiteral("Write the workspace's evaluation charts (PNG, PDF, SVG) and PDF report to a folder, then quit"),
+      QStringLiteral("dir"));
+  cli.addOptions({sae, feature, view, word, shot, ready, demo, exportReport});
   cli.process(app);
 
   saescope::ui::EngineSettings::load().apply();
   saescope::ui::MainWindow window;
+  if (cli.isSet(exportReport)) return exportReportAndQuit(window, cli, cli.value(exportReport));
   window.show();
-  if (!cli.positionalArguments().isEmpty() && !window.openWorkspace(cli.positionalArguments().first()))
-    return cli.isSet(ready) || cli.isSet(shot) ? 2 : app.exec();
+  const QString lastWorkspace = saescope::ui::MainWindow::lastWorkspace();
+  if (!cli.positionalArguments().isEmpty()) {
+    if (!window.openWorkspace(cli.positionalArguments().first()))
+      return cli.isSet(ready) || cli.isSet(shot) ? 2 : app.exec();
+  } else if (cli.isSet(demo) || lastWorkspace.isEmpty()) {
+    window.openDemo();  // a missing demo is reported in the window; the app still opens
+  } else {
+    window.openWorkspace(lastWorkspace);
+  }
   if (cli.isSet(sae)) window.modelPanel()->selectSae(cli.value(sae).toLongLong());
   if (cli.isSet(feature)) window.featuresView()->selectFeature(cli.value(feature).toLongLong());
   if (cli.isSet(view)) {

@@ -1,0 +1,150 @@
+#include "core/demo/demo_workspace.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/analysis/harvest_request.h"
+#include "core/common/error.h"
+#include "core/jobs/input_probe.h"
+#include "core/model/gpt2_config.h"
+#include "core/polysemy/dataset_writers.h"
+#include "core/polysemy/pseval_job.h"
+#include "core/polysemy/sense_pairs.h"
+#include "core/polysemy/wordnet_occurrences.h"
+#include "core/sae/sae_evaluation_request.h"
+#include "core/store/feature_store.h"
+#include "core/store/workspace.h"
+
+namespace saescope::demo {
+namespace fs = std::filesystem;
+
+DemoBuildResult build_demo_workspace(const DemoAssets& assets, const DemoBuildOptions& options,
+                                     jobs::ProgressSink& progress) {
+  if (options.workspace_path.empty()) throw InputError("demo: no workspace path given");
+  DemoBuildResult result;
+  result.workspace_path = options.workspace_path;
+  const fs::path ws_dir = fs::absolute(options.workspace_path).parent_path();
+  std::error_code ec;
+  fs::create_directories(ws_dir, ec);
+  if (ec) throw InputError(ws_dir.string() + ": cannot create the folder (" + ec.message() + ")");
+  auto ws = store::Workspace::open(options.workspace_path);
+  const auto step_done = [&](bool reused, const std::string& line) {
+    (reused ? result.steps_reused : result.steps_run) += 1;
+    result.log.push_back((reused ? "reused: " : "computed: ") + line);
+  };
+
+  result.model_id = jobs::register_probed(*ws, assets.model_dir);
+  for (const std::string& dir : assets.sae_dirs) result.sae_ids.push_back(jobs::register_probed(*ws, dir));
+  jobs::register_probed(*ws, assets.corpus);
+  const int64_t context = std::min<int64_t>(
+      128, model::load_gpt2_config(assets.model_dir + "/config.json").n_positions);
+
+  // 1. The WordNet sense set (occurrences + WiC-style pairs), built once.
+  const fs::path data_dir =
+      options.dataset_dir.empty() ? ws_dir / "wordnet-senses" : fs::path(options.dataset_dir);
+  result.occurrences_path = (data_dir / "wordnet_occurrences.jsonl").string();
+  result.pairs_path = (data_dir / "wordnet_pairs.jsonl").string();
+  const bool have_set = fs::is_regular_file(result.occurrences_path) && fs::is_regular_file(result.pairs_path);
+  if (!have_set) {
+    progress.report({"WordNet", 0, 2, "stages", "reading " + options.wordnet_dir});
+    const auto built = polysemy::build_wordnet_occurrences(options.wordnet_dir);
+    progress.report({"WordNet", 1, 2, "stages", "forming pairs"});
+    const auto set = polysemy::make_sense_pairs(built.occurrences, {});
+    fs::create_directories(data_dir, ec);
+    if (ec) throw InputError(data_dir.string() + ": cannot create the folder (" + ec.message() + ")");
+    // Pairs last: their presence is what says the set is complete.
+    polysemy::write_occurrences_jsonl(result.occurrences_path, built.occurrences);
+    polysemy::write_pairs_jsonl(result.pairs_path, set.pairs);
+    progress.report({"WordNet", 2, 2, "stages", ""});
+  }
+  jobs::register_probed(*ws, result.occurrences_path);
+  jobs::register_probed(*ws, result.pairs_path);
+  step_done(have_set, "WordNet sense set in " + data_dir.string());
+
+  // 2. Feature dashboards: one pass of the model for every SAE.
+  analysis::HarvestRequest harvest;
+  harvest.model_dir = assets.model_dir;
+  harvest.sae_dirs = assets.sae_dirs;
+  harvest.corpus = assets.corpus;
+  harvest.device = options.device;
+  harvest.context = context;
+  harvest.max_tokens = options.harvest_tokens;
+  const auto harvested = analysis::run_harvest(*ws, harvest, progress);
+  step_done(!harvested.ran, "feature harvest of " + std::to_string(assets.sae_dirs.size()) +
+                                " SAEs over " + std::to_string(options.harvest_tokens) + " tokens");
+
+  // 3. Reconstruction: MSE, L0, explained variance, CE loss recovered.
+  bool all_reused = true;
+  for (const std::string& dir : assets.sae_dirs) {
+    sae::SaeEvalRequest eval;
+    eval.model_dir = assets.model_dir;
+    eval.sae_dir = dir;
+    eval.corpus = assets.corpus;
+    eval.device = options.device;
+    eval.context = context;
+    eval.max_tokens = options.eval_tokens;
+    all_reused = sae::run_sae_eval(eval, ws.get(), progress).reused && all_reused;
+  }
+  step_done(all_reused, "reconstruction metrics over " + std::to_string(options.eval_tokens) + " tokens");
+
+  // 4. PS-Eval of every SAE in one pass of the model over the prompts.
+  polysemy::PsEvalJob pseval;
+  pseval.model_dir = assets.model_dir;
+  pseval.sae_dirs = assets.sae_dirs;
+  pseval.dataset_path = result.pairs_path;
+  pseval.occurrences_path = result.occurrences_path;
+  pseval.split = options.pseval_split;
+  pseval.device = options.device;
+  pseval.options.reconstruction = false;  // step 3 measured it on running text
+  pseval.corpus_path = assets.corpus;     // unlabelled uses, coloured by predicted sense
+  pseval.corpus_per_word = options.corpus_per_word;
+  pseval.workspace = ws.get();
+  pseval.per_word = false;
+  const auto evaluated = polysemy::run_pseval_job(pseval, &progress);
+  const bool pseval_reused = std::all_of(evaluated.saes.begin(), evaluated.saes.end(),
+                                         [](const auto& s) { return s.cached; });
+  step_done(pseval_reused, "PS-Eval on " + std::to_string(evaluated.pairs) + " WordNet pairs (" +
+                               options.pseval_split + " split) and " +
+                               std::to_string(evaluated.occurrences) + " occurrences");
+  return result;
+}
+
+}  // namespace saescope::demo
+
+namespace saescope::demo {
+
+DemoSelection demo_selection(store::Workspace& ws) {
+  DemoSelection pick;
+  int n_layer = 0;
+  for (const auto& m : ws.inputs(store::InputKind::Model))
+    n_layer = static_cast<int>(m.config.value("n_layer", 0LL));
+  if (n_layer <= 0) return pick;
+  pick.hook = "blocks." + std::to_string(n_layer / 2) + ".hook_resid_post";
+  long long best_width = -1, best_distance = 0;
+  for (const auto& s : ws.inputs(store::InputKind::Sae)) {
+    const auto& c = s.config;
+    if (c.value("hook_name", std::string()) != pick.hook) continue;
+    const long long width = c.value("d_sae", 0LL);
+    const long long distance = c.contains("k") && c["k"].is_number()
+                                   ? std::llabs(c["k"].get<long long>() - 32) : 1000000;
+    if (width > best_width || (width == best_width && distance < best_distance)) {
+      best_width = width;
+      best_distance = distance;
+      pick.sae_id = s.id;
+    }
+  }
+  if (pick.sae_id < 0) return pick;
+  for (const auto& r : ws.results("harvest")) {
+    if (!r.done || r.sae_id != pick.sae_id) continue;
+    store::FeatureStore features(ws.db());
+    for (const auto& f : features.list(r.id, store::FeatureSort::MaxActivation, true))
+      if (f.density >= 0.001 && f.density <= 0.05) {
+        pick.feature = f.feature;
+        break;
+      }
+  }
+  return pick;
+}
+
+}  // namespace saescope::demo

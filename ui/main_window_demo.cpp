@@ -1,0 +1,65 @@
+// MainWindow's embedded-demo entry points (File > Open the demo, and the first
+// run): the demo workspace lives in the user's data folder and is built by a
+// job the first time, so the window is interactive at once.
+#include <QDir>
+#include <QFileInfo>
+#include <QSettings>
+#include <QStandardPaths>
+
+#include "core/demo/demo_assets.h"
+#include "core/demo/demo_workspace.h"
+#include "ui/features_view.h"
+#include "ui/jobs_panel.h"
+#include "ui/main_window.h"
+#include "ui/model_panel.h"
+#include "ui/settings_dialog.h"
+#include "ui/workspace_session.h"
+
+namespace saescope::ui {
+
+QString MainWindow::lastWorkspace() {
+  const QStringList recent = QSettings().value(QStringLiteral("workspaces/recent")).toStringList();
+  for (const QString& path : recent)
+    if (QFileInfo::exists(path)) return path;
+  return {};
+}
+
+bool MainWindow::openDemo() {
+  demo::DemoAssets assets;
+  try {
+    assets = demo::find_demo_assets();
+  } catch (const std::exception& e) {
+    emit errorShown(QString::fromStdString(e.what()));
+    return false;
+  }
+  const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+                      QStringLiteral("/demo");
+  if (!QDir().mkpath(dir)) {
+    emit errorShown(tr("%1: cannot create the folder").arg(dir));
+    return false;
+  }
+  const QString path = dir + QStringLiteral("/demo.saescope");
+  if (!openWorkspace(path)) return false;
+  const bool ready = selectDemoDefaults();
+
+  demo::DemoBuildOptions options;
+  options.workspace_path = path.toStdString();
+  options.device = EngineSettings::load().device.toStdString();
+  Job* job = jobs_->run(tr("Build the demo workspace"), [assets, options](jobs::ProgressSink& progress) {
+    demo::build_demo_workspace(assets, options, progress);
+  });
+  if (!ready)
+    connect(job, &Job::ended, this, [this](Job::State state) {
+      if (state == Job::State::Finished) selectDemoDefaults();
+    });
+  return true;
+}
+
+bool MainWindow::selectDemoDefaults() {
+  if (!session_->workspace()) return false;
+  const demo::DemoSelection pick = demo::demo_selection(*session_->workspace());
+  if (pick.sae_id < 0 || pick.feature < 0) return false;
+  return model_panel_->selectSae(pick.sae_id) && features_->selectFeature(pick.feature);
+}
+
+}  // namespace saescope::ui
