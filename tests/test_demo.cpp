@@ -79,12 +79,13 @@ class TestDemo : public QObject {
     } catch (const InputError& e) {
       QVERIFY2(QString(e.what()).contains("no demo SAEs"), e.what());
     }
+    // A folder named by SAESCOPE_DEMO_DIR is the only one looked at.
     qputenv("SAESCOPE_DEMO_DIR", QByteArray::fromStdString(root));
     try {
       demo::find_demo_assets();
-      // The source tree's demo (when committed) is a valid fallback.
+      QFAIL("SAESCOPE_DEMO_DIR without SAEs was replaced by another demo");
     } catch (const InputError& e) {
-      QVERIFY2(QString(e.what()).contains(QString::fromStdString(root)), e.what());
+      QVERIFY2(QString(e.what()).contains("SAESCOPE_DEMO_DIR"), e.what());
     }
     qunsetenv("SAESCOPE_DEMO_DIR");
   }
@@ -170,7 +171,7 @@ class TestDemo : public QObject {
     QProcess p;
     p.start(SAESCOPE_CLI_PATH,
             {"demo", "--demo-dir", QString::fromStdString(dir + "/demo"), "--out",
-             QString::fromStdString(dir + "/out"), "--wordnet", QString::fromStdString(kWordNetMini),
+             QString::fromStdString(dir + "/out"), "--wordnet-dir", QString::fromStdString(kWordNetMini),
              "--harvest-tokens", "1024", "--eval-tokens", "512", "--pseval-split", ""});
     QVERIFY(p.waitForFinished(300000));
     const QByteArray out = p.readAllStandardOutput(), err = p.readAllStandardError();

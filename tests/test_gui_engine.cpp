@@ -5,10 +5,13 @@
 // LibTorch first: Qt's `slots` macro would break ATen's headers.
 #include "tiny_engine.h"
 
+#include <QApplication>
 #include <QListWidget>
+#include <QSignalSpy>
 #include <QTableView>
 #include <QTreeWidget>
 #include <QtTest>
+#include <fstream>
 
 #include "core/store/feature_store.h"
 #include "ui/engine_actions.h"
@@ -159,6 +162,55 @@ class TestGuiEngine : public QObject {
         QCOMPARE(e.input.config.value("d_sae", 0), 64);
       }
     QVERIFY(found);
+  }
+
+  void firstRunOpensTheDemoAndSelectsAFeature() {
+    // A tiny demo where the app looks for one, the miniature WordNet, and a
+    // data folder of our own for the demo workspace.
+    const std::string demo = kDir + "/demo";
+    fs::create_directories(demo + "/corpus");
+    fs::copy(kDir + "/model", demo + "/model", fs::copy_options::recursive);
+    tiny::write_sae(demo + "/saes/L0", "blocks.0.hook_resid_post", 64, 4);
+    tiny::write_sae(demo + "/saes/L1", "blocks.1.hook_resid_post", 64, 5);
+    {
+      std::ifstream in(kDir + "/corpus.txt");
+      std::ofstream out(demo + "/corpus/demo_corpus.jsonl");
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out << nlohmann::json({{"text", line + " The bank of the river."}}).dump() << "\n";
+    }
+    qputenv("SAESCOPE_DEMO_DIR", QByteArray::fromStdString(demo));
+    qputenv("WNSEARCHDIR", QByteArray(SAESCOPE_FIXTURES_DIR "/polysemy/wordnet_mini"));
+    qputenv("XDG_DATA_HOME", QByteArray::fromStdString(kDir + "/xdg"));
+
+    MainWindow window;
+    QVERIFY(window.openDemo());
+    QVERIFY(window.session()->path().startsWith(QString::fromStdString(kDir + "/xdg")));
+    QVERIFY(allJobsFinished(window.jobsPanel(), 240000));
+    QApplication::processEvents();
+    const auto sae = window.modelPanel()->currentSae();
+    QVERIFY(sae.has_value());
+    QCOMPARE(QString::fromStdString(sae->input.config["hook_name"].get<std::string>()),
+             QStringLiteral("blocks.1.hook_resid_post"));  // the middle layer of two
+    QVERIFY(!window.featuresView()->table()->selectionModel()->selectedRows().isEmpty());
+    QVERIFY(window.evaluationView()->model()->rows().size() == 2);
+    QVERIFY(window.evaluationView()->model()->rows()[0].f1.has_value());
+
+    // The second start finds everything built: selected at once, no recomputation.
+    MainWindow again;
+    QVERIFY(again.openDemo());
+    QVERIFY(again.modelPanel()->currentSae().has_value());
+    QVERIFY(allJobsFinished(again.jobsPanel(), 60000));
+    auto ws = saescope::store::Workspace::open(window.session()->path().toStdString());
+    QCOMPARE(ws->results("pseval").size(), std::size_t(2));
+
+    // A demo folder that is not one: an error, not a crash.
+    qputenv("SAESCOPE_DEMO_DIR", QByteArray::fromStdString(kDir + "/nowhere"));
+    QSignalSpy errors(&again, &MainWindow::errorShown);
+    QVERIFY(!again.openDemo());
+    QCOMPARE(errors.count(), 1);
+    QVERIFY(errors[0][0].toString().contains(QStringLiteral("nowhere")));
+    qunsetenv("SAESCOPE_DEMO_DIR");
+    qunsetenv("WNSEARCHDIR");
   }
 
   void cancellingAHarvestKeepsTheWorkspaceConsistent() {

@@ -114,7 +114,7 @@ const bool registered = register_command(
                       "Workspace file (default: OUT/demo.saescope)");
       sub->add_option("--demo-dir", a->demo_dir,
                       "The demo's folder (default: installed, or this build's source tree)");
-      sub->add_option("--wordnet", a->build.wordnet_dir, "WordNet 3.0 database folder")
+      sub->add_option("--wordnet-dir", a->build.wordnet_dir, "WordNet 3.0 database folder")
           ->capture_default_str();
       sub->add_option("--device", a->build.device, "cpu, cuda or cuda:N")->capture_default_str();
       sub->add_option("--harvest-tokens", a->build.harvest_tokens)->capture_default_str();

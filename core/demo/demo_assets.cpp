@@ -30,8 +30,16 @@ DemoAssets read_demo_assets(const std::string& root) {
 
 DemoAssets find_demo_assets(const std::string& explicit_dir) {
   if (!explicit_dir.empty()) return read_demo_assets(explicit_dir);
+  // An explicit folder is the only place looked at: a wrong one is an error,
+  // never silently replaced by another demo.
+  if (const char* env = std::getenv("SAESCOPE_DEMO_DIR"); env && *env) {
+    try {
+      return read_demo_assets(env);
+    } catch (const InputError& e) {
+      throw InputError(std::string(e.what()) + " (from SAESCOPE_DEMO_DIR)");
+    }
+  }
   std::vector<std::string> places;
-  if (const char* env = std::getenv("SAESCOPE_DEMO_DIR"); env && *env) places.push_back(env);
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) places.push_back((exe.parent_path().parent_path() / "share/saescope/demo").string());

@@ -15,10 +15,11 @@ struct DemoAssets {
   std::vector<std::string> sae_dirs;  // SAELens folders, sorted by name
 };
 
-// Looks in, in order: `explicit_dir` (when given), $SAESCOPE_DEMO_DIR,
-// <executable>/../share/saescope/demo (an installed package), and the source
-// tree this binary was built from. InputError naming every place looked at
-// when none holds a complete demo (model, corpus and at least one SAE).
+// `explicit_dir` when given, else $SAESCOPE_DEMO_DIR when set (only there:
+// InputError when it is not a demo), else the first complete demo (model,
+// corpus and at least one SAE) of <executable>/../share/saescope/demo (an
+// installed package) and the source tree this binary was built from;
+// InputError naming every place looked at when neither holds one.
 DemoAssets find_demo_assets(const std::string& explicit_dir = "");
 
 // The same check for one folder; InputError saying what is missing.

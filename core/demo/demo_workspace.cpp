@@ -19,6 +19,11 @@
 namespace saescope::demo {
 namespace fs = std::filesystem;
 
+std::string default_wordnet_dir() {
+  const char* env = std::getenv("WNSEARCHDIR");
+  return env && *env ? env : "/usr/share/wordnet";
+}
+
 DemoBuildResult build_demo_workspace(const DemoAssets& assets, const DemoBuildOptions& options,
                                      jobs::ProgressSink& progress) {
   if (options.workspace_path.empty()) throw InputError("demo: no workspace path given");
@@ -138,11 +143,15 @@ DemoSelection demo_selection(store::Workspace& ws) {
   for (const auto& r : ws.results("harvest")) {
     if (!r.done || r.sae_id != pick.sae_id) continue;
     store::FeatureStore features(ws.db());
-    for (const auto& f : features.list(r.id, store::FeatureSort::MaxActivation, true))
+    int64_t strongest_firing = -1;  // fallback: no feature in the density band
+    for (const auto& f : features.list(r.id, store::FeatureSort::MaxActivation, true)) {
       if (f.density >= 0.001 && f.density <= 0.05) {
         pick.feature = f.feature;
         break;
       }
+      if (strongest_firing < 0 && f.fire_count > 0) strongest_firing = f.feature;
+    }
+    if (pick.feature < 0) pick.feature = strongest_firing;
   }
   return pick;
 }

@@ -14,10 +14,14 @@
 
 namespace saescope::demo {
 
+// $WNSEARCHDIR (WordNet's own variable for its database folder) when set,
+// else Debian's /usr/share/wordnet.
+std::string default_wordnet_dir();
+
 struct DemoBuildOptions {
   std::string workspace_path;               // the .saescope file (created when missing)
   std::string dataset_dir;                  // "": <workspace folder>/wordnet-senses
-  std::string wordnet_dir = "/usr/share/wordnet";
+  std::string wordnet_dir = default_wordnet_dir();
   std::string device = "cpu";
   int64_t harvest_tokens = 32768;           // corpus tokens read by the harvest
   int64_t eval_tokens = 16384;              // corpus tokens for MSE / L0 / CE
@@ -49,7 +53,8 @@ namespace saescope::demo {
 
 // What the app shows first: the SAE at the middle layer's residual stream
 // (the largest topk SAE there, k nearest 32) and, from its harvest, the
-// feature with the highest activation among those firing on 0.1–5% of tokens.
+// feature with the highest activation among those firing on 0.1–5% of tokens
+// (else the strongest that fires at all).
 struct DemoSelection {
   int64_t sae_id = -1;   // -1: no SAE at that hook
   int64_t feature = -1;  // -1: not harvested yet
