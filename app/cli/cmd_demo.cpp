@@ -100,8 +100,14 @@ int run_demo(DemoArgs& a) {
   std::sort(files.begin() + 2, files.end());
   std::cout << "written:\n";
   for (const auto& f : files) std::cout << "  " << f << "\n";
-  std::cout << "workspace: " << built.workspace_path << " (open it with `saescope "
-            << built.workspace_path << "`)\n";
+  auto reopened = store::Workspace::open(built.workspace_path);
+  const demo::DemoSelection pick = demo::demo_selection(*reopened);
+  std::cout << "workspace: " << built.workspace_path << "\nopen it with: saescope "
+            << built.workspace_path;
+  if (pick.sae_id >= 0 && pick.feature >= 0)
+    std::cout << " --sae " << pick.sae_id << " --feature " << pick.feature << "   (" << pick.hook
+              << ", the feature the app opens on)";
+  std::cout << "\n";
   return 0;
 }
 
