@@ -24,6 +24,8 @@ TrainDialog::TrainDialog(const QStringList& hooks, const QString& hook, const QS
   arch_->addItem(tr("standard (ReLU + L1)"), QStringLiteral("standard"));
   arch_->addItem(tr("topk"), QStringLiteral("topk"));
   arch_->addItem(tr("batchtopk (saved as jumprelu)"), QStringLiteral("batchtopk"));
+  arch_->addItem(tr("jumprelu (learned thresholds + L0)"), QStringLiteral("jumprelu"));
+  arch_->addItem(tr("gated (gate + magnitude, L1)"), QStringLiteral("gated"));
   arch_->setCurrentIndex(1);
   expansion_ = new QDoubleSpinBox(this);
   expansion_->setRange(0.5, 256);
@@ -63,7 +65,7 @@ TrainDialog::TrainDialog(const QStringList& hooks, const QString& hook, const QS
   form->addRow(tr("Architecture:"), arch_);
   form->addRow(tr("Dictionary size:"), expansion_);
   form->addRow(tr("k (active features):"), k_);
-  form->addRow(tr("L1 coefficient:"), l1_);
+  form->addRow(tr("Sparsity coefficient (L1, or L0 for jumprelu):"), l1_);
   form->addRow(tr("Learning rate:"), lr_);
   form->addRow(tr("Training tokens:"), tokens_);
   form->addRow(tr("Batch (tokens):"), batch_);
@@ -83,9 +85,12 @@ TrainDialog::TrainDialog(const QStringList& hooks, const QString& hook, const QS
 }
 
 void TrainDialog::updateEnabled() {
-  const bool standard = arch_->currentData().toString() == QLatin1String("standard");
-  k_->setEnabled(!standard);
-  l1_->setEnabled(standard);
+  const QString arch = arch_->currentData().toString();
+  const bool by_k = arch == QLatin1String("topk") || arch == QLatin1String("batchtopk");
+  k_->setEnabled(by_k);
+  l1_->setEnabled(!by_k);  // standard, gated: L1; jumprelu: L0
+  l1_->setToolTip(arch == QLatin1String("jumprelu") ? tr("L0 coefficient (SAELens default 1)")
+                                                    : tr("L1 coefficient, weighted by decoder row norm"));
 }
 
 sae::SaeTrainRequest TrainDialog::request() const {
@@ -93,7 +98,8 @@ sae::SaeTrainRequest TrainDialog::request() const {
   r.hook = hook_->currentText().toStdString();
   r.architecture = arch_->currentData().toString().toStdString();
   r.expansion = expansion_->value();
-  if (r.architecture != "standard") r.k = k_->value();
+  if (r.architecture == "topk" || r.architecture == "batchtopk") r.k = k_->value();
+  else if (r.architecture == "jumprelu") r.l0 = l1_->value();
   else r.l1 = l1_->value();
   r.lr = lr_->value();
   r.tokens = static_cast<int64_t>(tokens_->value()) * 1000;

@@ -74,12 +74,19 @@ const bool registered = register_command(
       sub->add_option("--hook", r.hook, "TransformerLens hook name, e.g. blocks.8.hook_resid_pre")->required();
       sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")
           ->required();
-      sub->add_option("--arch", r.architecture, "standard, topk or batchtopk (saved as jumprelu)")->required();
+      sub->add_option("--arch", r.architecture,
+                      "standard, topk, batchtopk (saved as jumprelu), jumprelu or gated")
+          ->required();
       sub->add_option("--out", r.out, "SAE folder to write (SAELens layout)")->required();
       sub->add_option("--expansion", r.expansion, "d_sae = R x d_in");
       sub->add_option("--d-sae", r.d_sae, "Number of features (instead of --expansion)");
       sub->add_option("--k", r.k, "Active features per token (topk; mean per token for batchtopk)");
-      sub->add_option("--l1", r.l1, "L1 coefficient (standard; default 1)");
+      sub->add_option("--l1", r.l1, "L1 coefficient (standard and gated; default 1)");
+      sub->add_option("--l0-coefficient", r.l0, "L0 coefficient (jumprelu; default 1, as SAELens)");
+      sub->add_option("--jumprelu-bandwidth", r.jumprelu_bandwidth,
+                      "Bandwidth of the threshold's straight-through estimator (jumprelu; default 0.05)");
+      sub->add_option("--jumprelu-init-threshold", r.jumprelu_init_threshold,
+                      "Initial threshold of every feature (jumprelu; default 0.01)");
       sub->add_option("--lr", r.lr, "Adam learning rate (default 3e-4)");
       sub->add_option("--tokens", r.tokens, "Training tokens (default: one pass over the corpus)");
       sub->add_option("--batch", r.batch, "Tokens per step")->capture_default_str();

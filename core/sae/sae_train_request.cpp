@@ -18,11 +18,10 @@ TrainArchitecture parse_train_architecture(const std::string& name) {
   if (name == "standard") return TrainArchitecture::Standard;
   if (name == "topk") return TrainArchitecture::TopK;
   if (name == "batchtopk") return TrainArchitecture::BatchTopK;
-  if (name == "jumprelu")
-    throw InputError("--arch jumprelu: training JumpReLU directly is not supported; --arch batchtopk "
-                     "trains a batch-top-k SAE and saves it as JumpReLU (one shared threshold)");
-  if (name == "gated") throw InputError("--arch gated: training gated SAEs is not supported yet");
-  throw InputError("--arch '" + name + "': unknown architecture (standard, topk, batchtopk)");
+  if (name == "jumprelu") return TrainArchitecture::JumpReLU;
+  if (name == "gated") return TrainArchitecture::Gated;
+  throw InputError("--arch '" + name +
+                   "': unknown architecture (standard, topk, batchtopk, jumprelu, gated)");
 }
 
 namespace {
@@ -45,12 +44,26 @@ void validate(const SaeTrainRequest& r) {
   if (r.save_dtype != "float32" && r.save_dtype != "float16" && r.save_dtype != "bfloat16")
     throw InputError("--save-dtype " + r.save_dtype + ": expected float32, float16 or bfloat16");
   const TrainArchitecture arch = parse_train_architecture(r.architecture);
-  if (arch != TrainArchitecture::Standard && r.k <= 0)
+  const bool by_k = arch == TrainArchitecture::TopK || arch == TrainArchitecture::BatchTopK;
+  const bool by_l1 = arch == TrainArchitecture::Standard || arch == TrainArchitecture::Gated;
+  const bool jump = arch == TrainArchitecture::JumpReLU;
+  const std::string sparse_by = by_k ? "--k" : by_l1 ? "--l1" : "--l0-coefficient";
+  if (by_k && r.k <= 0)
     throw InputError("--arch " + r.architecture + " needs --k (active features per token), a positive number");
-  if (arch == TrainArchitecture::Standard && r.k > 0)
-    throw InputError("--k: only for --arch topk or batchtopk, not standard (use --l1)");
-  if (arch != TrainArchitecture::Standard && r.l1 >= 0)
-    throw InputError("--l1: only for --arch standard (" + r.architecture + " is sparse by --k)");
+  if (!by_k && r.k > 0)
+    throw InputError("--k: only for --arch topk or batchtopk, not " + r.architecture + " (use " + sparse_by + ")");
+  if (!by_l1 && r.l1 >= 0)
+    throw InputError("--l1: only for --arch standard or gated (" + r.architecture + " is sparse by " + sparse_by +
+                     ")");
+  if (!jump && r.l0 >= 0)
+    throw InputError("--l0-coefficient: only for --arch jumprelu (" + r.architecture + " is sparse by " +
+                     sparse_by + ")");
+  if (!jump && (r.jumprelu_bandwidth >= 0 || r.jumprelu_init_threshold >= 0))
+    throw InputError("--jumprelu-bandwidth / --jumprelu-init-threshold: only for --arch jumprelu");
+  if (jump && r.jumprelu_bandwidth == 0)
+    throw InputError("--jumprelu-bandwidth: must be positive");
+  if (jump && r.jumprelu_init_threshold == 0)
+    throw InputError("--jumprelu-init-threshold: must be positive");
   if ((r.expansion > 0) == (r.d_sae > 0))
     throw InputError("give exactly one of --expansion R or --d-sae N (positive)");
   if (r.expansion < 0 || r.d_sae < 0) throw InputError("--expansion / --d-sae: must be positive");
@@ -79,6 +92,13 @@ std::string train_detail(const TrainProgress& p, TrainArchitecture arch) {
   if (arch == TrainArchitecture::Standard)
     std::snprintf(buf, sizeof buf, "loss %.4g (mse %.4g, l1 %.4g), L0 %.1f, dead %.1f%%, %.0f tok/s",
                   p.loss, p.mse, p.l1, p.l0, 100 * p.dead_fraction, p.tokens_per_s);
+  else if (arch == TrainArchitecture::JumpReLU)
+    std::snprintf(buf, sizeof buf, "loss %.4g (mse %.4g, l0 penalty %.4g), L0 %.1f, dead %.1f%%, %.0f tok/s",
+                  p.loss, p.mse, p.l1, p.l0, 100 * p.dead_fraction, p.tokens_per_s);
+  else if (arch == TrainArchitecture::Gated)
+    std::snprintf(buf, sizeof buf,
+                  "loss %.4g (mse %.4g, l1 %.4g, aux %.4g), L0 %.1f, dead %.1f%%, %.0f tok/s", p.loss,
+                  p.mse, p.l1, p.aux, p.l0, 100 * p.dead_fraction, p.tokens_per_s);
   else
     std::snprintf(buf, sizeof buf, "loss %.4g (mse %.4g, aux %.4g), L0 %.1f, dead %.1f%%, %.0f tok/s",
                   p.loss, p.mse, p.aux, p.l0, 100 * p.dead_fraction, p.tokens_per_s);
@@ -165,13 +185,16 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   t.architecture = arch;
   t.d_sae = r.d_sae > 0 ? r.d_sae : static_cast<int64_t>(std::llround(r.expansion * o.d_in));
   if (t.d_sae <= 0) throw InputError("--expansion: gives no features for d_in " + std::to_string(o.d_in));
-  if (arch != TrainArchitecture::Standard) {
+  if (arch == TrainArchitecture::TopK || arch == TrainArchitecture::BatchTopK) {
     if (r.k > t.d_sae)
       throw InputError("--k " + std::to_string(r.k) + ": more than the SAE's " + std::to_string(t.d_sae) +
                        " features");
     t.k = r.k;
   }
   if (r.l1 >= 0) t.l1_coefficient = r.l1;
+  if (r.l0 >= 0) t.l0_coefficient = r.l0;
+  if (r.jumprelu_bandwidth > 0) t.jumprelu_bandwidth = r.jumprelu_bandwidth;
+  if (r.jumprelu_init_threshold > 0) t.jumprelu_init_threshold = r.jumprelu_init_threshold;
   if (r.lr > 0) t.lr = r.lr;
   t.batch_size = r.batch;
   t.total_tokens = r.tokens > 0 ? r.tokens : o.train_rows;
@@ -199,7 +222,13 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   m.prepend_bos = true;
   m.dataset_path = r.corpus;
   m.model_from_pretrained_kwargs = {{"center_writing_weights", r.center_writing_weights}};
-  if (arch == TrainArchitecture::Standard) m.extra["l1_coefficient"] = t.l1_coefficient;
+  if (arch == TrainArchitecture::Standard || arch == TrainArchitecture::Gated)
+    m.extra["l1_coefficient"] = t.l1_coefficient;
+  if (arch == TrainArchitecture::JumpReLU) {  // SAELens's JumpReLUTrainingSAEConfig names
+    m.extra["l0_coefficient"] = t.l0_coefficient;
+    m.extra["jumprelu_bandwidth"] = t.jumprelu_bandwidth;
+    m.extra["jumprelu_init_threshold"] = t.jumprelu_init_threshold;
+  }
   m.extra["training_tokens"] = t.total_tokens;
 
   CacheStreamOptions so;

@@ -23,13 +23,16 @@ struct SaeTrainRequest {
   std::string corpus;
   std::string out;    // the SAE folder
   std::string cache;  // "" = out + ".cache"
-  // "standard" | "topk" | "batchtopk"; "jumprelu" and "gated" are refused
-  // (batchtopk is saved as JumpReLU, as SAELens does).
+  // "standard" | "topk" | "batchtopk" | "jumprelu" | "gated" (batchtopk is
+  // saved as JumpReLU with one shared threshold, as SAELens does).
   std::string architecture;
   double expansion = 0;  // d_sae = expansion × d_in, unless d_sae is given
   int64_t d_sae = 0;
   int64_t k = 0;           // required for topk / batchtopk
-  double l1 = -1;          // < 0: the trainer's default (standard only)
+  double l1 = -1;          // < 0: the trainer's default (standard and gated only)
+  double l0 = -1;          // < 0: the trainer's default (jumprelu only: the L0 coefficient)
+  double jumprelu_bandwidth = -1;       // < 0: the trainer's default (SAELens 6: 0.05)
+  double jumprelu_init_threshold = -1;  // < 0: the trainer's default (SAELens 6: 0.01)
   double lr = -1;          // < 0: the trainer's default
   int64_t tokens = 0;      // training tokens; 0: one pass over the cache
   int64_t batch = 4096;

@@ -37,13 +37,86 @@ at::Tensor activate(const at::Tensor& pre, const StepSettings& s) {
       auto top = flat.topk(keep, -1);
       return at::zeros_like(flat).scatter_(-1, std::get<1>(top), std::get<0>(top)).view_as(pre);
     }
+    case TrainArchitecture::JumpReLU:
+    case TrainArchitecture::Gated:
+      break;  // not from pre alone: see sae_loss_and_grads / gated_loss_and_grads
   }
   throw InternalError("unknown training architecture");
 }
 
+// Gated (SAELens GatedTrainingSAE). Four GEMMs forward (gate, magnitude,
+// decoder, auxiliary decoder), six backward.
+StepResult gated_loss_and_grads(const TrainParams& p, const at::Tensor& x, const StepSettings& s) {
+  const bool bf = s.bf16_matmul;
+  const int64_t n = x.size(0);
+  const double inv_n = 1.0 / static_cast<double>(n);
+  const double lambda = s.l1_coefficient;
+  StepResult r;
+
+  const at::Tensor xc = s.apply_b_dec_to_input ? x - p.b_dec : x;
+  const at::Tensor mag_scale = p.r_mag.exp();
+  const at::Tensor W_mag = p.W_enc * mag_scale;  // [d_in, d_sae]
+  const at::Tensor pi_gate = addmm(p.b_gate, xc, p.W_enc, bf);
+  const at::Tensor pi_mag = addmm(p.b_mag, xc, W_mag, bf);
+  const at::Tensor gate_open = pi_gate.gt(0);
+  r.features = at::relu(pi_mag).mul_(gate_open);
+  const at::Tensor& f = r.features;
+  const at::Tensor x_hat = addmm(p.b_dec, f, p.W_dec, bf);
+  const at::Tensor err = x_hat - x;
+  r.mse = err.square().sum().mul_(inv_n);
+  const at::Tensor g = err * (2.0 * inv_n);  // dL/dx̂
+
+  // The gate path: L1 on ReLU(π_gate) weighted by ‖W_dec[j]‖, and the
+  // reconstruction from ReLU(π_gate) alone (W_dec, b_dec not detached).
+  const at::Tensor a = at::relu(pi_gate);
+  const at::Tensor norms = p.W_dec.norm(2, {1});
+  const at::Tensor a_sum = a.sum({0});
+  r.l1 = (a_sum * norms).sum().mul_(lambda * inv_n);
+  const at::Tensor via_gate = addmm(p.b_dec, a, p.W_dec, bf);
+  const at::Tensor aux_err = via_gate - x;
+  r.aux = aux_err.square().sum().mul_(inv_n);
+  const at::Tensor ga = aux_err * (2.0 * inv_n);
+
+  at::Tensor gW_dec = mm(f.t(), g, bf).add_(mm(a.t(), ga, bf));
+  if (lambda != 0)
+    gW_dec.add_(p.W_dec * (a_sum / norms.clamp_min(1e-12)).unsqueeze(1) * (lambda * inv_n));
+  const at::Tensor gb_dec = g.sum({0}).add_(ga.sum({0}));
+
+  // Magnitude path: f = [π_gate > 0]·ReLU(π_mag), so dπ_mag = df·[f > 0].
+  at::Tensor df = mm(g, p.W_dec.t(), bf);
+  const at::Tensor dmag = at::threshold_backward_out(df, df, f, 0);
+  // Gate path: d/da = λ‖W_dec[j]‖/n + ga·W_dec^T, then through the ReLU.
+  at::Tensor da = mm(ga, p.W_dec.t(), bf);
+  if (lambda != 0) da.add_(norms.unsqueeze(0) * (lambda * inv_n));
+  const at::Tensor dgate = at::threshold_backward_out(da, da, a, 0);
+
+  const at::Tensor gW_mag = mm(xc.t(), dmag, bf);
+  r.grad.W_enc = mm(xc.t(), dgate, bf).add_(gW_mag * mag_scale);
+  r.grad.r_mag = (gW_mag * W_mag).sum({0});
+  r.grad.b_gate = dgate.sum({0});
+  r.grad.b_mag = dmag.sum({0});
+  r.grad.W_dec = gW_dec;
+  // b_dec also enters through x' = x − b_dec, in both encoder paths.
+  r.grad.b_dec = s.apply_b_dec_to_input
+                     ? gb_dec - at::mv(p.W_enc, r.grad.b_gate) - at::mv(W_mag, r.grad.b_mag)
+                     : gb_dec;
+  r.loss = r.mse + r.l1 + r.aux;
+  return r;
+}
+
 }  // namespace
 
+std::vector<at::Tensor> defined_tensors(const TrainParams& p) {
+  std::vector<at::Tensor> out;
+  for (const at::Tensor* t : {&p.W_enc, &p.b_enc, &p.W_dec, &p.b_dec, &p.log_threshold, &p.b_gate,
+                              &p.r_mag, &p.b_mag})
+    if (t->defined()) out.push_back(*t);
+  return out;
+}
+
 StepResult sae_loss_and_grads(const TrainParams& p, const at::Tensor& x, const StepSettings& s) {
+  if (s.architecture == TrainArchitecture::Gated) return gated_loss_and_grads(p, x, s);
+  const bool jump = s.architecture == TrainArchitecture::JumpReLU;
   const bool bf = s.bf16_matmul;
   const int64_t n = x.size(0);
   const double inv_n = 1.0 / static_cast<double>(n);
@@ -52,7 +125,11 @@ StepResult sae_loss_and_grads(const TrainParams& p, const at::Tensor& x, const S
   const at::Tensor xc = s.apply_b_dec_to_input ? x - p.b_dec : x;
   at::Tensor pre = addmm(p.b_enc, xc, p.W_enc, bf);
   // Standard: ReLU in place, pre is not needed again (saves a [n, d_sae] pass).
-  r.features = s.architecture == TrainArchitecture::Standard ? pre.relu_() : activate(pre, s);
+  // JumpReLU: f = pre·H(pre − θ); θ > 0, so f > 0 exactly where H is 1.
+  const at::Tensor theta = jump ? p.log_threshold.exp() : at::Tensor();
+  r.features = s.architecture == TrainArchitecture::Standard ? pre.relu_()
+               : jump ? pre * pre.gt(theta)
+                      : activate(pre, s);
   const at::Tensor& f = r.features;
   const at::Tensor x_hat = addmm(p.b_dec, f, p.W_dec, bf);
   const at::Tensor err = x_hat - x;
@@ -76,11 +153,26 @@ StepResult sae_loss_and_grads(const TrainParams& p, const at::Tensor& x, const S
                 (s.l1_coefficient * inv_n));
   }
 
+  if (jump) {
+    // The straight-through estimates to θ, from f (through df) and from the
+    // L0 penalty: dL/dθ = −(1/ε)·Σ_n rect((pre − θ)/ε)·(θ·df + λ₀/n);
+    // dL/dlog θ = θ·dL/dθ. Computed before df turns into dpre below.
+    const double eps = s.jumprelu_bandwidth;
+    const at::Tensor u = (pre - theta).div_(eps);
+    const at::Tensor rect = u.gt(-0.5).logical_and_(u.lt(0.5)).to(pre.scalar_type());
+    at::Tensor g_theta = (rect * df).sum({0}).mul_(theta);
+    if (s.l0_coefficient != 0) g_theta.add_(rect.sum({0}), s.l0_coefficient * inv_n);
+    r.grad.log_threshold = g_theta.mul_(theta).mul_(-1.0 / eps);
+    r.l1 = f.gt(0).sum().to(x.scalar_type()).mul_(s.l0_coefficient * inv_n);
+  }
+
   // Features are piecewise linear in pre where they are positive, zero elsewhere:
   // dpre = df·[f > 0], in place, one pass.
   at::Tensor dpre = at::threshold_backward_out(df, df, f, 0);
 
-  if (s.architecture != TrainArchitecture::Standard && s.dead_mask.defined()) {
+  const bool topk_like =
+      s.architecture == TrainArchitecture::TopK || s.architecture == TrainArchitecture::BatchTopK;
+  if (topk_like && s.dead_mask.defined()) {
     const int64_t n_dead = s.dead_mask.sum().item<int64_t>();
     const int64_t k_aux_full = x.size(1) / 2;
     if (n_dead > 0 && k_aux_full > 0) {

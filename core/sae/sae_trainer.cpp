@@ -16,6 +16,10 @@
 namespace saescope::sae {
 namespace {
 
+bool topk_like(TrainArchitecture a) {
+  return a == TrainArchitecture::TopK || a == TrainArchitecture::BatchTopK;
+}
+
 void validate(const TrainOptions& o, int64_t d_in) {
   auto bad = [](const std::string& what) { throw InputError("SAE training: " + what); };
   if (d_in <= 0) bad("the activation source has no dimensions");
@@ -23,10 +27,17 @@ void validate(const TrainOptions& o, int64_t d_in) {
   if (o.batch_size <= 0) bad("batch size must be positive");
   if (o.total_tokens <= 0) bad("total tokens must be positive");
   if (!(o.lr > 0)) bad("learning rate must be positive");
-  if (o.architecture != TrainArchitecture::Standard && (o.k <= 0 || o.k > o.d_sae))
-    bad("k must be in 1..d_sae");
-  if (o.architecture == TrainArchitecture::Standard && o.l1_coefficient < 0)
+  if (topk_like(o.architecture) && (o.k <= 0 || o.k > o.d_sae)) bad("k must be in 1..d_sae");
+  if ((o.architecture == TrainArchitecture::Standard || o.architecture == TrainArchitecture::Gated) &&
+      !(o.l1_coefficient >= 0))
     bad("the L1 coefficient must not be negative");
+  if (o.architecture == TrainArchitecture::JumpReLU) {
+    if (!(o.l0_coefficient >= 0)) bad("the L0 coefficient must not be negative");
+    if (!(o.jumprelu_bandwidth > 0) || !std::isfinite(o.jumprelu_bandwidth))
+      bad("the JumpReLU bandwidth must be positive");
+    if (!(o.jumprelu_init_threshold > 0) || !std::isfinite(o.jumprelu_init_threshold))
+      bad("the JumpReLU initial threshold must be positive");
+  }
   if (o.dead_feature_window <= 0 || o.feature_sampling_window <= 0)
     bad("dead-feature and sampling windows must be positive");
   if (o.normalize_activations != Normalization::None &&
@@ -65,10 +76,14 @@ double lr_at(const TrainOptions& o, int64_t step, int64_t total_steps) {
   return lr;
 }
 
-double l1_at(const TrainOptions& o, int64_t step) {
+// The sparsity coefficient at a step (L0 for jumprelu, L1 otherwise), after
+// its linear warm-up from 0.
+double sparsity_at(const TrainOptions& o, int64_t step) {
+  const double full =
+      o.architecture == TrainArchitecture::JumpReLU ? o.l0_coefficient : o.l1_coefficient;
   if (o.l1_warm_up_steps > 0 && step < o.l1_warm_up_steps)
-    return o.l1_coefficient * static_cast<double>(step) / static_cast<double>(o.l1_warm_up_steps);
-  return o.l1_coefficient;
+    return full * static_cast<double>(step) / static_cast<double>(o.l1_warm_up_steps);
+  return full;
 }
 
 at::Tensor checked_batch(ActivationSource& source, int64_t n, int64_t d_in) {
@@ -95,9 +110,13 @@ Sae to_sae(const State& st, const TrainOptions& o, int64_t d_in) {
   SaeConfig cfg;
   cfg.d_in = d_in;
   cfg.d_sae = o.d_sae;
-  cfg.architecture = o.architecture == TrainArchitecture::Standard ? Architecture::Standard
-                     : o.architecture == TrainArchitecture::TopK   ? Architecture::TopK
-                                                                   : Architecture::JumpReLU;
+  switch (o.architecture) {
+    case TrainArchitecture::Standard: cfg.architecture = Architecture::Standard; break;
+    case TrainArchitecture::TopK: cfg.architecture = Architecture::TopK; break;
+    case TrainArchitecture::BatchTopK:
+    case TrainArchitecture::JumpReLU: cfg.architecture = Architecture::JumpReLU; break;
+    case TrainArchitecture::Gated: cfg.architecture = Architecture::Gated; break;
+  }
   if (cfg.architecture == Architecture::TopK) cfg.k = o.k;
   cfg.apply_b_dec_to_input = o.apply_b_dec_to_input;
   cfg.meta = o.metadata;
@@ -109,9 +128,18 @@ Sae to_sae(const State& st, const TrainOptions& o, int64_t d_in) {
   w.W_enc = (st.p.W_enc * s).to(at::kCPU);
   w.W_dec = (st.p.W_dec / s).to(at::kCPU);
   w.b_dec = (st.p.b_dec / s).to(at::kCPU);
-  w.b_enc = st.p.b_enc.to(at::kCPU).clone();
-  if (cfg.architecture == Architecture::JumpReLU)
+  // Pre-activations do not change with the input scale folded in (W_enc·s
+  // meets x/s), so b_enc, the threshold, b_gate, b_mag and r_mag stay as trained.
+  if (st.p.b_enc.defined()) w.b_enc = st.p.b_enc.to(at::kCPU).clone();
+  if (o.architecture == TrainArchitecture::BatchTopK)
     w.threshold = at::full({o.d_sae}, st.threshold, at::TensorOptions().dtype(at::kFloat));
+  if (o.architecture == TrainArchitecture::JumpReLU)
+    w.threshold = st.p.log_threshold.exp().to(at::kCPU);
+  if (o.architecture == TrainArchitecture::Gated) {
+    w.b_gate = st.p.b_gate.to(at::kCPU).clone();
+    w.r_mag = st.p.r_mag.to(at::kCPU).clone();
+    w.b_mag = st.p.b_mag.to(at::kCPU).clone();
+  }
   Sae sae(std::move(cfg), std::move(w), "trained SAE");
   if (st.window_tokens > 0)
     sae.set_log_sparsity(
@@ -130,7 +158,15 @@ State initialise(ActivationSource& source, const TrainOptions& o, int64_t d_in,
   W_dec.div_(W_dec.norm(2, {1}, true));
   st.p.W_dec = W_dec.to(dev);
   st.p.W_enc = W_dec.t().contiguous().to(dev);
-  st.p.b_enc = at::zeros({o.d_sae}, f32.device(dev));
+  if (o.architecture == TrainArchitecture::Gated) {  // SAELens: all three zero, no b_enc
+    st.p.b_gate = at::zeros({o.d_sae}, f32.device(dev));
+    st.p.r_mag = at::zeros({o.d_sae}, f32.device(dev));
+    st.p.b_mag = at::zeros({o.d_sae}, f32.device(dev));
+  } else {
+    st.p.b_enc = at::zeros({o.d_sae}, f32.device(dev));
+  }
+  if (o.architecture == TrainArchitecture::JumpReLU)
+    st.p.log_threshold = at::full({o.d_sae}, std::log(o.jumprelu_init_threshold), f32.device(dev));
 
   // A sample for the input scale and b_dec, not trained on.
   const int64_t want = o.init_tokens > 0 ? o.init_tokens : o.batch_size;
@@ -174,9 +210,9 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
   const at::Device dev = parse_device(o);
   at::NoGradGuard no_grad;
   State st = initialise(source, o, d_in, dev);
-  Adam adam({st.p.W_enc, st.p.b_enc, st.p.W_dec, st.p.b_dec}, {o.adam_beta1, o.adam_beta2});
+  Adam adam(defined_tensors(st.p), {o.adam_beta1, o.adam_beta2});
 
-  const bool topk_like = o.architecture != TrainArchitecture::Standard;
+  const bool topk = topk_like(o.architecture);
   const int64_t total_steps = (o.total_tokens + o.batch_size - 1) / o.batch_size;
   int64_t next_checkpoint = o.checkpoint_every_tokens > 0 ? o.checkpoint_every_tokens : -1;
   TrainResult result;
@@ -199,11 +235,16 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     StepSettings ss;
     ss.architecture = o.architecture;
     ss.apply_b_dec_to_input = o.apply_b_dec_to_input;
-    ss.l1_coefficient = l1_at(o, step);
+    const double sparsity = sparsity_at(o, step);
+    if (o.architecture == TrainArchitecture::JumpReLU)
+      ss.l0_coefficient = sparsity;
+    else
+      ss.l1_coefficient = sparsity;
+    ss.jumprelu_bandwidth = o.jumprelu_bandwidth;
     ss.k = o.k;
     ss.aux_coefficient = o.aux_k_coefficient;
     ss.bf16_matmul = o.autocast_bf16;
-    if (topk_like) ss.dead_mask = st.since_fired.gt(o.dead_feature_window);
+    if (topk) ss.dead_mask = st.since_fired.gt(o.dead_feature_window);
     StepResult r = sae_loss_and_grads(st.p, x, ss);
 
     const double loss = r.loss.item<double>();
@@ -222,10 +263,10 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     }
 
     const double lr = lr_at(o, step, total_steps);
-    std::vector<at::Tensor> grads = {r.grad.W_enc, r.grad.b_enc, r.grad.W_dec, r.grad.b_dec};
+    std::vector<at::Tensor> grads = defined_tensors(r.grad);
     clip_grad_norm(grads, o.max_grad_norm);
     adam.step(grads, lr);
-    if (topk_like) st.p.W_dec.div_(st.p.W_dec.norm(2, {1}, true).clamp_min(1e-12));
+    if (topk) st.p.W_dec.div_(st.p.W_dec.norm(2, {1}, true).clamp_min(1e-12));
 
     // One pass over the features gives firing counts; the rest derives from them.
     const at::Tensor fired_count = r.features.gt(0).sum({0});
@@ -272,7 +313,7 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
       pr.dead_fraction = st.since_fired.gt(o.dead_feature_window).sum().item<int64_t>() /
                          static_cast<double>(o.d_sae);
       pr.lr = lr;
-      pr.l1_coefficient = ss.l1_coefficient;
+      pr.l1_coefficient = sparsity;
       if (report && progress) progress(pr);
     }
   }

@@ -1,12 +1,16 @@
 #pragma once
 // Trains an SAE on activations from any ActivationSource, the way SAELens
 // does: Adam (hand-written, clip-grad-norm 1.0), linear LR warm-up and final
-// decay, L1 coefficient warm-up (standard), L1 weighted by decoder row norm,
-// AuxK for topk/batchtopk, dead-feature tracking over a window of steps,
+// decay, sparsity coefficient warm-up (the L1 of standard and gated, the L0 of
+// jumprelu), L1 weighted by decoder row norm, AuxK for topk/batchtopk,
+// JumpReLU's learned log-threshold (straight-through estimator), gated's
+// auxiliary reconstruction loss, dead-feature tracking over a window of steps,
 // b_dec at the data's geometric median (Weiszfeld) or mean, unit-norm decoder
 // rows at init (and after every step for topk/batchtopk). A fixed seed gives
 // identical weights on the same device. BatchTopK is saved as JumpReLU with
-// one shared threshold (the running mean of the smallest kept activation).
+// one shared threshold (the running mean of the smallest kept activation);
+// JumpReLU is saved with threshold = exp(log_threshold), gated with b_gate,
+// r_mag and b_mag (and no b_enc), as SAELens saves them.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -35,8 +39,11 @@ struct TrainOptions {
   double lr_end = -1;            // < 0: lr / 10
   double max_grad_norm = 1.0;    // <= 0: no clipping
 
-  double l1_coefficient = 1.0;   // standard
-  int64_t l1_warm_up_steps = 0;  // linear from 0
+  double l1_coefficient = 1.0;   // standard, gated (SAELens default for both)
+  double l0_coefficient = 1.0;   // jumprelu (SAELens default)
+  int64_t l1_warm_up_steps = 0;  // the sparsity coefficient (L1 or L0) rises linearly from 0
+  double jumprelu_bandwidth = 0.05;       // ε of the STE's rectangle kernel (SAELens 6 default)
+  double jumprelu_init_threshold = 0.01;  // log_threshold starts at log of this (SAELens 6)
   double aux_k_coefficient = 1.0;
   double topk_threshold_lr = 0.01;         // batchtopk's running threshold
   int64_t dead_feature_window = 1000;      // steps without firing before a feature is dead
@@ -68,10 +75,13 @@ struct TrainProgress {
   int64_t total_tokens = 0;
   double tokens_per_s = 0;
   double elapsed_s = 0;
+  // l1: the sparsity penalty (L1 for standard and gated, L0 for jumprelu);
+  // aux: AuxK (topk, batchtopk) or gated's auxiliary reconstruction loss.
   double loss = 0, mse = 0, l1 = 0, aux = 0;
   double l0 = 0;
   double dead_fraction = 0;  // features not fired within dead_feature_window steps
-  double lr = 0, l1_coefficient = 0;
+  double lr = 0;
+  double l1_coefficient = 0;  // the sparsity coefficient in effect: L1 (standard, gated) or L0 (jumprelu)
 };
 
 enum class TrainStatus { Finished, SourceExhausted, StoppedOnNaN };
