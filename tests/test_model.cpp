@@ -315,7 +315,11 @@ class TestModel : public QObject {
     for (const char* name : {"blocks.2.hook_resid_post", "logits"}) {
       const at::Tensor want = ref->tensor(name);
       const double rel = max_abs_diff(r.hooks.at(name)[0], want) / want.abs().max().item<double>();
-      QVERIFY2(rel < 0.05, (std::string(name) + ": relative error " + std::to_string(rel)).c_str());
+      // bfloat16 keeps 8 significant bits; every op's output is rounded to it.
+      // The error depends on the CPU's kernels: on an AMD EPYC (AVX2, no native
+      // bfloat16) this fixture gives 0.069 at blocks.2.hook_resid_post and 0.102
+      // at the logits; a broken bfloat16 path is off by ~1.
+      QVERIFY2(rel < 0.15, (std::string(name) + ": relative error " + std::to_string(rel)).c_str());
     }
   }
 

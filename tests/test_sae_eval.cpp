@@ -450,6 +450,38 @@ class TestSaeEval : public QObject {
     QCOMPARE(ws->results("reconstruction").size(), size_t(3));
   }
 
+  // Several SAEs in one pass over the corpus (shared clean and zero-ablated
+  // passes, one model load) give each exactly what it gets alone, stored
+  // under the key run_sae_eval uses, so either path reuses the other's result.
+  void severalSaesEqualOneAtATime() {
+    const std::string ws_path = kOut + "/several.saescope";
+    fs::remove(ws_path);
+    const std::string a = save(random_sae(21), kOut + "/sae_several_a");
+    const std::string b = save(random_sae(22), kOut + "/sae_several_b");  // same hook as a
+    Sae other = random_sae(23);
+    SaeConfig cfg = other.config();
+    cfg.meta.hook_name = "blocks.0.hook_resid_pre";
+    const std::string c = save(Sae(cfg, other.weights(), "other hook"), kOut + "/sae_several_c");
+    jobs::ProgressSink sink;
+    std::vector<SaeEvalOutcome> alone;
+    for (const std::string& dir : {a, b, c}) alone.push_back(run_sae_eval(request(dir), nullptr, sink));
+
+    auto ws = store::Workspace::open(ws_path);
+    const std::vector<SaeEvalOutcome> together = run_sae_evals({request(a), request(b), request(c)}, ws.get(), sink);
+    QCOMPARE(together.size(), size_t(3));
+    for (std::size_t i = 0; i < 3; ++i) {
+      QVERIFY(!together[i].reused);
+      QVERIFY2(together[i].metrics == alone[i].metrics,
+               (together[i].metrics.dump() + "\nvs\n" + alone[i].metrics.dump()).c_str());
+    }
+    QVERIFY(together[0].metrics["ce_loss_zero"] == together[1].metrics["ce_loss_zero"]);
+    QVERIFY(together[0].metrics["ce_loss_zero"] != together[2].metrics["ce_loss_zero"]);  // another hook
+    QVERIFY(together[0].metrics["mse"] != together[1].metrics["mse"]);
+    const SaeEvalOutcome again = run_sae_eval(request(b), ws.get(), sink);
+    QVERIFY(again.reused);
+    QCOMPARE(again.result_id, together[1].result_id);
+  }
+
   void cliPrintsTheMetricsJson() {
     const std::string dir = save(random_sae(10), kOut + "/sae_cli");
     const std::string ws = kOut + "/cli.saescope";

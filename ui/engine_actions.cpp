@@ -119,6 +119,7 @@ Job* EngineActions::evaluate(const QList<qint64>& sae_ids, const QString& datase
     // on the corpus, when the workspace has one: the MSE–L0 chart needs them.
     const QString corpus = defaultCorpus();
     if (corpus.isEmpty()) continue;
+    std::vector<sae::SaeEvalRequest> requests;
     for (const auto& sae_dir : sae_dirs) {
       sae::SaeEvalRequest request;
       request.model_dir = model_dir;
@@ -128,13 +129,15 @@ Job* EngineActions::evaluate(const QList<qint64>& sae_ids, const QString& datase
       request.max_tokens = 20000;  // enough for stable MSE/L0; the CLI evaluates more on demand
       request.context = std::min<int64_t>(
           128, model::load_gpt2_config(model_dir + "/config.json").n_positions);
-      const std::string workspace = session_->path().toStdString();
-      last = jobs_->run(tr("Reconstruction metrics of %1").arg(QFileInfo(QString::fromStdString(sae_dir)).fileName()),
-                        [request, workspace](jobs::ProgressSink& progress) {
-                          auto ws = store::Workspace::open(workspace);
-                          sae::run_sae_eval(request, ws.get(), progress);
-                        });
+      requests.push_back(std::move(request));
     }
+    // One job: the SAEs share the clean and zero-ablated passes of the model.
+    const std::string workspace = session_->path().toStdString();
+    last = jobs_->run(tr("Reconstruction metrics of %n SAE(s)", nullptr, int(requests.size())),
+                      [requests, workspace](jobs::ProgressSink& progress) {
+                        auto ws = store::Workspace::open(workspace);
+                        sae::run_sae_evals(requests, ws.get(), progress);
+                      });
   }
   return last;
 }

@@ -79,8 +79,9 @@ DemoBuildResult build_demo_workspace(const DemoAssets& assets, const DemoBuildOp
   step_done(!harvested.ran, "feature harvest of " + std::to_string(assets.sae_dirs.size()) +
                                 " SAEs over " + std::to_string(options.harvest_tokens) + " tokens");
 
-  // 3. Reconstruction: MSE, L0, explained variance, CE loss recovered.
-  bool all_reused = true;
+  // 3. Reconstruction: MSE, L0, explained variance, CE loss recovered; the
+  // SAEs share the clean and zero-ablated passes.
+  std::vector<sae::SaeEvalRequest> evals;
   for (const std::string& dir : assets.sae_dirs) {
     sae::SaeEvalRequest eval;
     eval.model_dir = assets.model_dir;
@@ -89,8 +90,11 @@ DemoBuildResult build_demo_workspace(const DemoAssets& assets, const DemoBuildOp
     eval.device = options.device;
     eval.context = context;
     eval.max_tokens = options.eval_tokens;
-    all_reused = sae::run_sae_eval(eval, ws.get(), progress).reused && all_reused;
+    evals.push_back(std::move(eval));
   }
+  const auto evaluated_recon = sae::run_sae_evals(evals, ws.get(), progress);
+  const bool all_reused = std::all_of(evaluated_recon.begin(), evaluated_recon.end(),
+                                      [](const sae::SaeEvalOutcome& o) { return o.reused; });
   step_done(all_reused, "reconstruction metrics over " + std::to_string(options.eval_tokens) + " tokens");
 
   // 4. PS-Eval of every SAE in one pass of the model over the prompts.

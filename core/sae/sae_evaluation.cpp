@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/analysis/window_source.h"
@@ -37,26 +38,43 @@ std::string evaluated_positions(bool include_bos, bool with_ce) {
   return s;
 }
 
-SaeEvaluation evaluate_sae_on_windows(const model::Gpt2& model, const Sae& sae,
-                                      analysis::WindowSource& windows, const SaeEvalOptions& o,
-                                      jobs::ProgressSink* progress, int64_t total_tokens) {
-  const std::string hook = sae.config().meta.hook_name;
-  if (hook.empty()) throw InputError(sae.source() + ": cfg.json names no hook (hook_name)");
-  if (sae.config().meta.hook_head_index)
-    throw InputError(sae.source() + ": SAEs of a single attention head (hook_head_index) are not evaluated yet");
+std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::Gpt2& model,
+                                                    const std::vector<const Sae*>& saes,
+                                                    analysis::WindowSource& windows, const SaeEvalOptions& o,
+                                                    jobs::ProgressSink* progress, int64_t total_tokens) {
+  if (saes.empty()) return {};
   c10::InferenceMode guard;
-  {  // the hook must exist and be as wide as the SAE reads
-    const auto probe = model.run(
-        model::make_token_batch(std::vector<std::vector<int64_t>>(1), model.config()), {{hook}, {}});
-    sae.expect_d_in(per_token_rows(probe.hooks.at(hook), hook).size(-1), hook);
+  std::vector<std::string> hooks;         // distinct, in first-use order
+  std::vector<std::size_t> hook_of;       // per SAE: its index in hooks
+  std::vector<int64_t> hook_width;        // per hook: the hook's per-token width
+  for (const Sae* sae : saes) {
+    const std::string& hook = sae->config().meta.hook_name;
+    if (hook.empty()) throw InputError(sae->source() + ": cfg.json names no hook (hook_name)");
+    if (sae->config().meta.hook_head_index)
+      throw InputError(sae->source() + ": SAEs of a single attention head (hook_head_index) are not evaluated yet");
+    const auto at = std::find(hooks.begin(), hooks.end(), hook);
+    hook_of.push_back(static_cast<std::size_t>(at - hooks.begin()));
+    if (at == hooks.end()) hooks.push_back(hook);
   }
-  ReconstructionMetrics metrics(sae.d_in(), sae.d_sae(), o.dense_threshold, o.histogram_bins);
-  SaeEvaluation out;
-  out.include_bos = o.include_bos;
-  out.has_ce = o.ce_loss;
+  {  // every hook must exist and be as wide as its SAEs read
+    const auto probe = model.run(
+        model::make_token_batch(std::vector<std::vector<int64_t>>(1), model.config()), {hooks, {}});
+    for (const std::string& hook : hooks) hook_width.push_back(per_token_rows(probe.hooks.at(hook), hook).size(-1));
+    for (std::size_t s = 0; s < saes.size(); ++s) saes[s]->expect_d_in(hook_width[hook_of[s]], hooks[hook_of[s]]);
+  }
+  std::vector<ReconstructionMetrics> metrics;
+  std::vector<SaeEvaluation> out(saes.size());
+  for (std::size_t s = 0; s < saes.size(); ++s) {
+    metrics.emplace_back(saes[s]->d_in(), saes[s]->d_sae(), o.dense_threshold, o.histogram_bins);
+    out[s].include_bos = o.include_bos;
+    out[s].has_ce = o.ce_loss;
+  }
   const int64_t first = o.include_bos ? 0 : 1;
-  double nll_clean = 0, nll_sae = 0, nll_zero = 0;
-  if (progress) progress->report({"evaluate", 0, static_cast<double>(total_tokens), "tokens", ""});
+  double nll_clean = 0;
+  std::vector<double> nll_sae(saes.size(), 0.0), nll_zero(hooks.size(), 0.0);
+  int64_t ce_tokens = 0, n_windows = 0, rows_done = 0;
+  const double total = static_cast<double>(total_tokens) * static_cast<double>(saes.size());
+  if (progress) progress->report({"evaluate", 0, total, "tokens", ""});
 
   while (true) {
     const auto batch = windows.next(std::max<int64_t>(1, o.batch_windows));
@@ -68,55 +86,70 @@ SaeEvaluation evaluate_sae_on_windows(const model::Gpt2& model, const Sae& sae,
     at::Tensor evaluated = mask.clone();
     if (first > 0) evaluated.select(1, 0).fill_(false);
     const at::Tensor rows_cpu = evaluated.flatten().nonzero().squeeze(1);
-
-    // Runs the SAE on the evaluated rows of the hook value and splices its
-    // reconstruction in; the metrics see exactly what the model continues with.
-    const model::HookFn splice_sae = [&](const at::Tensor& value, const model::HookPoint&) {
-      const at::Tensor flat = per_token_rows(value, hook).reshape({-1, sae.d_in()});
-      const at::Tensor idx = rows_cpu.to(flat.device());
-      const at::Tensor x = flat.index_select(0, idx);
-      const SaeOutput so = sae.forward(x);
-      metrics.add(x, so.features, so.reconstruction);
-      at::Tensor spliced = flat.clone();
-      spliced.index_copy_(0, idx, so.reconstruction.to(spliced.device(), spliced.scalar_type()));
-      return spliced.view(value.sizes());
-    };
-    const model::HookFn zero = [&](const at::Tensor& value, const model::HookPoint&) {
-      at::Tensor flat = per_token_rows(value, hook).reshape({-1, sae.d_in()}).clone();
-      flat.index_fill_(0, rows_cpu.to(flat.device()), 0);
-      return flat.view(value.sizes());
-    };
-
-    if (!o.ce_loss) {
-      // Up to the hook only: the splice records the metrics; nothing after it runs.
-      model.run(tb, {{hook}, {{hook, splice_sae}}});
-    } else {
-      const int64_t T = tb.ids.size(1);
-      at::Tensor scored = mask.slice(1, 1, T).clone();  // position p predicts token p+1
-      if (first > 0) scored.select(1, 0).fill_(false);
-      out.ce.tokens += scored.sum().item<int64_t>();
+    const int64_t T = tb.ids.size(1);
+    at::Tensor scored = mask.slice(1, 1, T).clone();  // position p predicts token p+1
+    if (first > 0) scored.select(1, 0).fill_(false);
+    if (o.ce_loss) {
+      ce_tokens += scored.sum().item<int64_t>();
+      // Clean and zero-ablated losses do not depend on the SAE: once per batch, once per hook.
       nll_clean += summed_nll(model.run(tb, {{"logits"}, {}}).hooks.at("logits"), tb.ids, scored);
-      nll_sae += summed_nll(model.run(tb, {{"logits"}, {{hook, splice_sae}}}).hooks.at("logits"),
-                            tb.ids, scored);
-      nll_zero += summed_nll(model.run(tb, {{"logits"}, {{hook, zero}}}).hooks.at("logits"),
-                             tb.ids, scored);
+      for (std::size_t h = 0; h < hooks.size(); ++h) {
+        const int64_t width = hook_width[h];
+        const std::string& hook = hooks[h];
+        const model::HookFn zero = [&](const at::Tensor& value, const model::HookPoint&) {
+          at::Tensor flat = per_token_rows(value, hook).reshape({-1, width}).clone();
+          flat.index_fill_(0, rows_cpu.to(flat.device()), 0);
+          return flat.view(value.sizes());
+        };
+        nll_zero[h] += summed_nll(model.run(tb, {{"logits"}, {{hook, zero}}}).hooks.at("logits"), tb.ids, scored);
+      }
     }
-    out.windows += static_cast<int64_t>(batch.size());
-    if (progress) {
-      const ReconstructionReport so_far = metrics.report();
-      progress->report({"evaluate", static_cast<double>(so_far.tokens),
-                        static_cast<double>(total_tokens), "tokens",
-                        "L0 " + std::to_string(so_far.l0)});
+    for (std::size_t s = 0; s < saes.size(); ++s) {
+      const Sae& sae = *saes[s];
+      const std::string& hook = hooks[hook_of[s]];
+      // Runs the SAE on the evaluated rows of the hook value and splices its
+      // reconstruction in; the metrics see exactly what the model continues with.
+      const model::HookFn splice_sae = [&](const at::Tensor& value, const model::HookPoint&) {
+        const at::Tensor flat = per_token_rows(value, hook).reshape({-1, sae.d_in()});
+        const at::Tensor idx = rows_cpu.to(flat.device());
+        const at::Tensor x = flat.index_select(0, idx);
+        const SaeOutput so = sae.forward(x);
+        metrics[s].add(x, so.features, so.reconstruction);
+        at::Tensor spliced = flat.clone();
+        spliced.index_copy_(0, idx, so.reconstruction.to(spliced.device(), spliced.scalar_type()));
+        return spliced.view(value.sizes());
+      };
+      if (!o.ce_loss)  // up to the hook only: the splice records the metrics; nothing after it runs
+        model.run(tb, {{hook}, {{hook, splice_sae}}});
+      else
+        nll_sae[s] += summed_nll(model.run(tb, {{"logits"}, {{hook, splice_sae}}}).hooks.at("logits"),
+                                 tb.ids, scored);
+      rows_done += rows_cpu.size(0);
+      if (progress)
+        progress->report({"evaluate", static_cast<double>(rows_done), total, "tokens",
+                          saes.size() > 1 ? std::to_string(saes.size()) + " SAEs"
+                                          : "L0 " + std::to_string(metrics[s].report().l0)});
     }
+    n_windows += static_cast<int64_t>(batch.size());
   }
-  out.reconstruction = metrics.report();
-  if (out.ce.tokens > 0) {
-    const auto n = static_cast<double>(out.ce.tokens);
-    out.ce.clean = nll_clean / n;
-    out.ce.sae = nll_sae / n;
-    out.ce.zero = nll_zero / n;
+  for (std::size_t s = 0; s < saes.size(); ++s) {
+    out[s].reconstruction = metrics[s].report();
+    out[s].windows = n_windows;
+    if (ce_tokens > 0) {
+      const auto n = static_cast<double>(ce_tokens);
+      out[s].ce.tokens = ce_tokens;
+      out[s].ce.clean = nll_clean / n;
+      out[s].ce.sae = nll_sae[s] / n;
+      out[s].ce.zero = nll_zero[hook_of[s]] / n;
+    }
   }
   return out;
+}
+
+SaeEvaluation evaluate_sae_on_windows(const model::Gpt2& model, const Sae& sae,
+                                      analysis::WindowSource& windows, const SaeEvalOptions& o,
+                                      jobs::ProgressSink* progress, int64_t total_tokens) {
+  return evaluate_saes_on_windows(model, {&sae}, windows, o, progress, total_tokens).front();
 }
 
 nlohmann::json evaluation_json(const SaeEvaluation& e) {

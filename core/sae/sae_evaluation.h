@@ -5,6 +5,8 @@
 // forward passes. Three passes per batch: clean; with the SAE's
 // reconstruction spliced in at its hook (the SAE runs once, inside that
 // pass, and its output feeds the metrics too); with the hook zero-ablated.
+// Several SAEs of one model share the clean pass and, per hook, the
+// zero-ablated one: n SAEs at h hooks cost 1 + h + n passes, not 3n.
 //
 // Positions: with BOS excluded (the default, as SAEBench's
 // exclude_special_tokens_from_reconstruction) the SAE sees and replaces
@@ -16,6 +18,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "core/sae/ce_loss.h"
 #include "core/sae/reconstruction_metrics.h"
@@ -61,6 +64,16 @@ std::string evaluated_positions(bool include_bos, bool with_ce);
 SaeEvaluation evaluate_sae_on_windows(const model::Gpt2& model, const Sae& sae,
                                       analysis::WindowSource& windows, const SaeEvalOptions& options,
                                       jobs::ProgressSink* progress = nullptr, int64_t total_tokens = 0);
+
+// The same for several SAEs over the same windows, one result per SAE in
+// order, each equal to what evaluate_sae_on_windows gives it alone.
+// `total_tokens` is per SAE.
+std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::Gpt2& model,
+                                                    const std::vector<const Sae*>& saes,
+                                                    analysis::WindowSource& windows,
+                                                    const SaeEvalOptions& options,
+                                                    jobs::ProgressSink* progress = nullptr,
+                                                    int64_t total_tokens = 0);
 
 // The metrics as `saescope-cli sae-eval --json` prints them: mse, l0, l1,
 // explained_variance (+ _formula), ce_loss_clean/sae/zero/recovered (null

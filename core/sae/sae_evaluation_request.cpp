@@ -60,68 +60,127 @@ nlohmann::json sae_eval_params(const SaeEvalRequest& r, const std::string& hook,
   return p;
 }
 
-SaeEvalOutcome run_sae_eval(const SaeEvalRequest& r, store::Workspace* ws, jobs::ProgressSink& progress) {
-  if (r.context < 2) throw InputError("--context must be at least 2 (BOS and one token)");
-  if (r.max_tokens < 0) throw InputError("--tokens must not be negative");
-  SaeEvalOutcome out;
-  const SaeConfig cfg = read_sae_config((fs::path(r.sae_dir) / "cfg.json").string());
-  if (assumed(cfg)) out.warnings.push_back(cww_warning(cfg, r.sae_dir));
-  const std::string& hook = cfg.meta.hook_name;
-  if (hook.empty()) throw InputError(r.sae_dir + "/cfg.json: no hook_name: where in the model does this SAE read?");
+namespace {
 
+// What a request needs once its stored result was not found.
+struct PendingEval {
+  std::size_t index = 0;  // in the requests
   int64_t model_id = 0, sae_id = 0, corpus_id = 0;
   nlohmann::json params;
-  if (ws) {
-    model_id = jobs::register_probed(*ws, r.model_dir);
-    sae_id = jobs::register_probed(*ws, r.sae_dir);
-    corpus_id = register_corpus(*ws, r.corpus);
-    const std::string tok_hash = r.tokenizer_dir.empty() ? std::string() : ws->content_hash(r.tokenizer_dir);
-    params = sae_eval_params(r, hook, cfg.center_writing_weights, tok_hash);
-    out.key = store::Workspace::result_key(
-        "reconstruction",
-        {ws->input(model_id)->content_hash, ws->input(sae_id)->content_hash, ws->input(corpus_id)->content_hash},
-        params);
-    if (const auto done = ws->find_result(out.key); done && done->done) {
-      out.reused = true;
-      out.result_id = done->id;
-      out.metrics = done->metrics;
-      return out;
+  bool center_writing_weights = false;
+};
+
+// Requests that can share one model and one pass over the windows.
+std::string group_key(const SaeEvalRequest& r, bool center_writing_weights) {
+  return nlohmann::json{{"m", r.model_dir},          {"c", r.corpus},
+                        {"t", r.tokenizer_dir},      {"d", r.device},
+                        {"x", r.context},            {"n", r.max_tokens},
+                        {"b", r.options.batch_windows}, {"bos", r.options.include_bos},
+                        {"ce", r.options.ce_loss},   {"dt", r.options.dense_threshold},
+                        {"hb", r.options.histogram_bins}, {"cww", center_writing_weights}}
+      .dump();
+}
+
+}  // namespace
+
+std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& requests, store::Workspace* ws,
+                                          jobs::ProgressSink& progress) {
+  std::vector<SaeEvalOutcome> outs(requests.size());
+  std::vector<PendingEval> pending;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const SaeEvalRequest& r = requests[i];
+    SaeEvalOutcome& out = outs[i];
+    if (r.context < 2) throw InputError("--context must be at least 2 (BOS and one token)");
+    if (r.max_tokens < 0) throw InputError("--tokens must not be negative");
+    const SaeConfig cfg = read_sae_config((fs::path(r.sae_dir) / "cfg.json").string());
+    if (assumed(cfg)) out.warnings.push_back(cww_warning(cfg, r.sae_dir));
+    const std::string& hook = cfg.meta.hook_name;
+    if (hook.empty()) throw InputError(r.sae_dir + "/cfg.json: no hook_name: where in the model does this SAE read?");
+    PendingEval p;
+    p.index = i;
+    p.center_writing_weights = cfg.center_writing_weights;
+    if (ws) {
+      p.model_id = jobs::register_probed(*ws, r.model_dir);
+      p.sae_id = jobs::register_probed(*ws, r.sae_dir);
+      p.corpus_id = register_corpus(*ws, r.corpus);
+      const std::string tok_hash = r.tokenizer_dir.empty() ? std::string() : ws->content_hash(r.tokenizer_dir);
+      p.params = sae_eval_params(r, hook, cfg.center_writing_weights, tok_hash);
+      out.key = store::Workspace::result_key("reconstruction",
+                                             {ws->input(p.model_id)->content_hash, ws->input(p.sae_id)->content_hash,
+                                              ws->input(p.corpus_id)->content_hash},
+                                             p.params);
+      if (const auto done = ws->find_result(out.key); done && done->done) {
+        out.reused = true;
+        out.result_id = done->id;
+        out.metrics = done->metrics;
+        continue;
+      }
+    }
+    pending.push_back(std::move(p));
+  }
+
+  // One model load, one tokenisation and one pass over the windows per group.
+  std::vector<bool> grouped(pending.size(), false);
+  for (std::size_t g = 0; g < pending.size(); ++g) {
+    if (grouped[g]) continue;
+    const SaeEvalRequest& r = requests[pending[g].index];
+    const std::string key = group_key(r, pending[g].center_writing_weights);
+    std::vector<const PendingEval*> members;
+    for (std::size_t j = g; j < pending.size(); ++j)
+      if (!grouped[j] && group_key(requests[pending[j].index], pending[j].center_writing_weights) == key) {
+        grouped[j] = true;
+        members.push_back(&pending[j]);
+      }
+
+    model::ModelOptions mo;
+    mo.device = model::parse_device(r.device);
+    mo.center_writing_weights = pending[g].center_writing_weights;
+    std::vector<Sae> saes;
+    for (const PendingEval* m : members) {
+      saes.push_back(load_sae(requests[m->index].sae_dir));
+      saes.back().to_device(mo.device);
+    }
+    const auto gpt2 = model::Gpt2::load(r.model_dir, mo);
+    if (r.context > gpt2->config().n_positions)
+      throw InputError("--context " + std::to_string(r.context) + " is longer than the model's " +
+                       std::to_string(gpt2->config().n_positions) + " positions (" + r.model_dir +
+                       "/config.json n_positions)");
+    const tokenizer::BpeTokenizer tok =
+        tokenizer::load_tokenizer(r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir);
+    analysis::CorpusOptions co;
+    co.context = r.context;
+    co.max_tokens = r.max_tokens;
+    co.bos_token = static_cast<int32_t>(gpt2->config().bos_token_id);
+    co.eos_token = static_cast<int32_t>(gpt2->config().eos_token_id);
+    analysis::CorpusWindows windows(r.corpus, tok, co);
+    const analysis::WindowCount count = windows.count();
+    const std::string bad = windows.problems_summary();
+
+    std::vector<const Sae*> sae_ptrs;
+    for (const Sae& sae : saes) sae_ptrs.push_back(&sae);
+    const int64_t rows = count.tokens - (r.options.include_bos ? 0 : count.windows);
+    const std::vector<SaeEvaluation> evals = evaluate_saes_on_windows(*gpt2, sae_ptrs, windows, r.options, &progress, rows);
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      const PendingEval& m = *members[k];
+      SaeEvalOutcome& out = outs[m.index];
+      const Sae& sae = saes[k];
+      if (!bad.empty()) out.warnings.push_back("warning: " + bad);
+      out.metrics = evaluation_json(evals[k]);
+      out.metrics["hook"] = sae.config().meta.hook_name;
+      out.metrics["context"] = r.context;
+      out.metrics["center_writing_weights"] = sae.config().center_writing_weights;
+      out.metrics["center_writing_weights_source"] = sae.config().center_writing_weights_source;
+      if (ws) {
+        out.result_id = ws->begin_result(out.key, "reconstruction", m.model_id, m.sae_id, m.corpus_id, m.params);
+        ws->finish_result(out.result_id, out.metrics);
+      }
     }
   }
+  return outs;
+}
 
-  Sae sae = load_sae(r.sae_dir);
-  model::ModelOptions mo;
-  mo.device = model::parse_device(r.device);
-  mo.center_writing_weights = sae.config().center_writing_weights;
-  const auto gpt2 = model::Gpt2::load(r.model_dir, mo);
-  if (r.context > gpt2->config().n_positions)
-    throw InputError("--context " + std::to_string(r.context) + " is longer than the model's " +
-                     std::to_string(gpt2->config().n_positions) + " positions (" + r.model_dir +
-                     "/config.json n_positions)");
-  sae.to_device(mo.device);
-  const tokenizer::BpeTokenizer tok =
-      tokenizer::load_tokenizer(r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir);
-  analysis::CorpusOptions co;
-  co.context = r.context;
-  co.max_tokens = r.max_tokens;
-  co.bos_token = static_cast<int32_t>(gpt2->config().bos_token_id);
-  co.eos_token = static_cast<int32_t>(gpt2->config().eos_token_id);
-  analysis::CorpusWindows windows(r.corpus, tok, co);
-  const analysis::WindowCount count = windows.count();
-  if (const std::string bad = windows.problems_summary(); !bad.empty()) out.warnings.push_back("warning: " + bad);
-
-  const int64_t rows = count.tokens - (r.options.include_bos ? 0 : count.windows);
-  const SaeEvaluation e = evaluate_sae_on_windows(*gpt2, sae, windows, r.options, &progress, rows);
-  out.metrics = evaluation_json(e);
-  out.metrics["hook"] = hook;
-  out.metrics["context"] = r.context;
-  out.metrics["center_writing_weights"] = sae.config().center_writing_weights;
-  out.metrics["center_writing_weights_source"] = sae.config().center_writing_weights_source;
-  if (ws) {
-    out.result_id = ws->begin_result(out.key, "reconstruction", model_id, sae_id, corpus_id, params);
-    ws->finish_result(out.result_id, out.metrics);
-  }
-  return out;
+SaeEvalOutcome run_sae_eval(const SaeEvalRequest& r, store::Workspace* ws, jobs::ProgressSink& progress) {
+  return run_sae_evals({r}, ws, progress).front();
 }
 
 SaeEvalOutcome run_sae_eval_on_cache(const std::string& sae_dir, const std::string& cache_path,

@@ -46,6 +46,13 @@ nlohmann::json sae_eval_params(const SaeEvalRequest& request, const std::string&
 SaeEvalOutcome run_sae_eval(const SaeEvalRequest& request, store::Workspace* workspace,
                             jobs::ProgressSink& progress);
 
+// Several at once, one outcome per request in order: requests that differ
+// only in their SAE share one model load and one pass over the corpus
+// (evaluate_saes_on_windows), each with its own stored result, equal to the
+// one run_sae_eval stores for it alone.
+std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& requests,
+                                          store::Workspace* workspace, jobs::ProgressSink& progress);
+
 // Activation-side metrics only (no CE: a cache holds no tokens) on the
 // held-out tail of an activation cache: the last `holdout_fraction` of its
 // windows (1: all of it), at most `max_tokens` rows (0: all). InputError
