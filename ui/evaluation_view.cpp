@@ -219,6 +219,17 @@ void EvaluationView::replot() {
   layers_->xAxis->setTicker(integers);
   layers_->xAxis->setLabel(tr("layer"));
   layers_->yAxis->setLabel(scoreName);
+  if (layers_->plotLayout()->rowCount() < 3) {
+    // The legend in rows below the axes: inside them it hides points.
+    auto* legendRow = new QCPLayoutGrid;
+    layers_->plotLayout()->addElement(2, 0, legendRow);
+    layers_->axisRect()->insetLayout()->take(layers_->legend);
+    legendRow->addElement(0, 0, layers_->legend);
+    layers_->legend->setWrap(2);  // two entries a row
+    layers_->legend->setFillOrder(QCPLegend::foColumnsFirst, /*rearrange=*/true);
+    layers_->legend->setBorderPen(Qt::NoPen);
+    layers_->plotLayout()->setRowStretchFactor(2, 0.001);
+  }
   layers_->legend->setVisible(series > 0);
   layers_->legend->setBrush(layers_->palette().color(QPalette::Base));
   layers_->legend->setTextColor(layers_->palette().color(QPalette::WindowText));
