@@ -7,7 +7,8 @@
 //   reference  the reference procedure: for each SAE, for each pair, for each
 //              of its two prompts, tokenise and run the model alone, encode
 //              every position, take the argmax at the target; MSE/L0 on
-//              prompt 1. Timed twice:
+//              prompt 1 (both sides skip MSE/L0 with --mse off: PS-Eval alone).
+//              Timed twice:
 //                to-hook  the forward pass stops at the SAE's hook (this
 //                         engine's early exit): the strictest baseline;
 //                full     the forward pass runs to the logits, as the
@@ -24,7 +25,7 @@
 // /usr/share/wordnet (Debian wordnet-base), else synthetic pairs.
 //
 // Usage: bench_pseval_sweep [--pairs 1000] [--ref-pairs 24] [--batch 32]
-//                           [--d-sae 6144] [--threads N] [--wordnet DIR]
+//                           [--d-sae 6144] [--threads N] [--wordnet DIR] [--mse on|off]
 #include <ATen/ATen.h>
 
 #include <chrono>
@@ -103,7 +104,7 @@ std::vector<WordPair> synthetic_pairs(std::size_t n) {
 // The reference procedure on `pairs`, appending each pair's outcome.
 void reference(const model::Gpt2& gpt2, const tokenizer::BpeTokenizer& tok, const std::vector<sae::Sae>& saes,
                const std::vector<WordPair>& pairs, const PromptPlan& plan, std::size_t from, std::size_t to,
-               bool to_logits, std::vector<std::vector<PairOutcome>>& outcomes) {
+               bool to_logits, bool with_mse, std::vector<std::vector<PairOutcome>>& outcomes) {
   for (std::size_t s = 0; s < saes.size(); ++s) {
     const std::string& hook = saes[s].config().meta.hook_name;
     for (std::size_t i = from; i < to; ++i) {
@@ -125,7 +126,7 @@ void reference(const model::Gpt2& gpt2, const tokenizer::BpeTokenizer& tok, cons
         const model::RunResult r = gpt2.run(model::make_token_batch({ids}, gpt2.config()), {asked, {}});
         const at::Tensor x = r.hooks.at(hook)[0];
         const sae::SaeOutput out = saes[s].forward(x);  // every position, as the script encodes
-        if (k == 0) {  // MSE and L0 of prompt 1 (kept for realism; the numbers are not compared)
+        if (k == 0 && with_mse) {  // MSE and L0 of prompt 1 (kept for realism; the numbers are not compared)
           volatile double mse = (out.reconstruction - x).pow(2).sum(1).mean().item<double>();
           volatile double l0 = out.features.gt(0).sum(1).to(at::kDouble).mean().item<double>();
           (void)mse, (void)l0;
@@ -148,6 +149,7 @@ int main(int argc, char** argv) {
   int64_t batch = 32, d_sae = 6144;
   int threads = 0;
   std::string wordnet = "/usr/share/wordnet";
+  bool with_mse = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--pairs") n_pairs = std::stoul(v);
@@ -156,6 +158,7 @@ int main(int argc, char** argv) {
     else if (a == "--d-sae") d_sae = std::stoll(v);
     else if (a == "--threads") threads = std::stoi(v);
     else if (a == "--wordnet") wordnet = v;
+    else if (a == "--mse") with_mse = v != "off";
     else { std::fprintf(stderr, "unknown option %s\n", a.c_str()); return 2; }
   }
   set_engine_threads(threads);
@@ -199,7 +202,7 @@ int main(int argc, char** argv) {
       std::vector<std::vector<PairOutcome>> scratch(saes.size(), std::vector<PairOutcome>(ref_pairs));
       const auto t0 = Clock::now();
       const double c0 = cpu_seconds();
-      reference(gpt2, tok, saes, pairs, plan, from, to, full == 1, full ? scratch : ref_outcomes);
+      reference(gpt2, tok, saes, pairs, plan, from, to, full == 1, with_mse, full ? scratch : ref_outcomes);
       ref_seconds[full] += since(t0);
       ref_cpu[full] += cpu_seconds() - c0;
     }
@@ -209,6 +212,7 @@ int main(int argc, char** argv) {
   PsEvalOptions options;
   options.batch_size = batch;
   options.baseline = true;
+  options.reconstruction = with_mse;
   const auto t0 = Clock::now();
   const double c0 = cpu_seconds();
   const PsEvalRun run = run_pseval(gpt2, tok, run_saes, pairs, {}, options);
@@ -227,9 +231,9 @@ int main(int argc, char** argv) {
 
   const double scale = static_cast<double>(n_pairs) / static_cast<double>(ref_pairs);
   const PsEvalStats& st = run.stats;
-  std::printf("runner:    %.1f s wall, %.1f s CPU, for %zu pairs x 12 SAEs (+ 12 baselines, MSE, L0): %zu "
+  std::printf("runner:    %.1f s wall, %.1f s CPU, for %zu pairs x 12 SAEs (+ 12 baselines%s): %zu "
               "distinct prompts of %zu asked for, %lld batches of %lld, %lld tokens (%lld with padding)\n",
-              runner_seconds, runner_cpu, n_pairs, st.prompts, st.prompt_uses, static_cast<long long>(st.batches),
+              runner_seconds, runner_cpu, n_pairs, with_mse ? ", MSE, L0" : "", st.prompts, st.prompt_uses, static_cast<long long>(st.batches),
               static_cast<long long>(batch), static_cast<long long>(st.tokens), static_cast<long long>(st.padded_tokens));
   for (int full = 0; full < 2; ++full) {
     std::printf("reference, forward %s: %.1f s wall, %.1f s CPU measured on %zu pairs x 12 SAEs (%zu unbatched "

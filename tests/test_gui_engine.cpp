@@ -6,6 +6,7 @@
 #include "tiny_engine.h"
 
 #include <QApplication>
+#include <QFileInfo>
 #include <QListWidget>
 #include <QSignalSpy>
 #include <QTableView>
@@ -202,6 +203,17 @@ class TestGuiEngine : public QObject {
     QVERIFY(allJobsFinished(again.jobsPanel(), 60000));
     auto ws = saescope::store::Workspace::open(window.session()->path().toStdString());
     QCOMPARE(ws->results("pseval").size(), std::size_t(2));
+
+    // A later start of the app (no workspace named) reopens the demo, its SAE
+    // and feature selected, since the demo was the last workspace.
+    QCOMPARE(MainWindow::lastWorkspace(), QFileInfo(MainWindow::demoWorkspacePath()).absoluteFilePath());
+    MainWindow later;
+    QVERIFY(later.openAtStart(false));
+    QCOMPARE(later.session()->path(), again.session()->path());
+    QVERIFY(later.modelPanel()->currentSae().has_value());
+    QCOMPARE(later.modelPanel()->currentSae()->input.id, again.modelPanel()->currentSae()->input.id);
+    QVERIFY(!later.featuresView()->table()->selectionModel()->selectedRows().isEmpty());
+    QVERIFY(allJobsFinished(later.jobsPanel(), 60000));
 
     // A demo folder that is not one: an error, not a crash.
     qputenv("SAESCOPE_DEMO_DIR", QByteArray::fromStdString(kDir + "/nowhere"));

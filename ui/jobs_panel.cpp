@@ -25,6 +25,10 @@ JobsPanel::JobsPanel(QWidget* parent) : QWidget(parent) {
   log_view_->setPlaceholderText(tr("Select a job to see its log"));
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 2);
+  // Stretch factors only share out extra space: without sizes the empty job
+  // list starts at its tiny size hint and a job's row is squeezed unreadable.
+  scroll->setMinimumWidth(420);
+  split->setSizes({600, 400});
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(split);

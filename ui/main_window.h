@@ -42,6 +42,13 @@ class MainWindow : public QMainWindow {
   bool selectDemoDefaults();
   // The most recently opened workspace that still exists, or "".
   static QString lastWorkspace();
+  // Where openDemo keeps the demo's workspace (the user's data folder).
+  static QString demoWorkspacePath();
+  // What a start without a workspace argument opens: the demo the first time,
+  // when asked, or when it was the last workspace (so its SAE and feature are
+  // selected again and a build that was cut short completes); otherwise the
+  // last workspace. False when that failed (the error is shown).
+  bool openAtStart(bool demo_asked);
 
   WorkspaceSession* session() const { return session_; }
   FeaturesView* featuresView() const { return features_; }

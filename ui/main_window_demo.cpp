@@ -24,6 +24,19 @@ QString MainWindow::lastWorkspace() {
   return {};
 }
 
+QString MainWindow::demoWorkspacePath() {
+  return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
+         QStringLiteral("/demo/demo.saescope");
+}
+
+bool MainWindow::openAtStart(bool demo_asked) {
+  const QString last = lastWorkspace();
+  if (demo_asked || last.isEmpty() ||
+      QFileInfo(last).absoluteFilePath() == QFileInfo(demoWorkspacePath()).absoluteFilePath())
+    return openDemo();  // a missing demo is reported in the window; the app still opens
+  return openWorkspace(last);
+}
+
 bool MainWindow::openDemo() {
   demo::DemoAssets assets;
   try {
@@ -32,13 +45,12 @@ bool MainWindow::openDemo() {
     emit errorShown(QString::fromStdString(e.what()));
     return false;
   }
-  const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
-                      QStringLiteral("/demo");
+  const QString path = demoWorkspacePath();
+  const QString dir = QFileInfo(path).absolutePath();
   if (!QDir().mkpath(dir)) {
     emit errorShown(tr("%1: cannot create the folder").arg(dir));
     return false;
   }
-  const QString path = dir + QStringLiteral("/demo.saescope");
   if (!openWorkspace(path)) return false;
   const bool ready = selectDemoDefaults();
 

@@ -89,14 +89,11 @@ int main(int argc, char** argv) {
   saescope::ui::MainWindow window;
   if (cli.isSet(exportReport)) return exportReportAndQuit(window, cli, cli.value(exportReport));
   window.show();
-  const QString lastWorkspace = saescope::ui::MainWindow::lastWorkspace();
   if (!cli.positionalArguments().isEmpty()) {
     if (!window.openWorkspace(cli.positionalArguments().first()))
       return cli.isSet(ready) || cli.isSet(shot) ? 2 : app.exec();
-  } else if (cli.isSet(demo) || lastWorkspace.isEmpty()) {
-    window.openDemo();  // a missing demo is reported in the window; the app still opens
   } else {
-    window.openWorkspace(lastWorkspace);
+    window.openAtStart(cli.isSet(demo));
   }
   if (cli.isSet(sae)) window.modelPanel()->selectSae(cli.value(sae).toLongLong());
   if (cli.isSet(feature)) window.featuresView()->selectFeature(cli.value(feature).toLongLong());
