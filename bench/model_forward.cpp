@@ -38,6 +38,8 @@ using namespace saescope;
 using namespace saescope::model;
 using Clock = std::chrono::steady_clock;
 
+SAESCOPE_PASSIVE_OPENMP_AT_LOAD
+
 namespace {
 
 template <typename F>

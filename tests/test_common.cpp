@@ -31,8 +31,7 @@ class TestCommon : public QObject {
   }
 
   void cliRunsWithPassiveOpenMpWaits() {
-    // Without the variable the CLI re-executes itself with it; a user's own
-    // setting is kept.
+    // Without the variable the CLI runs with it; a user's own setting is kept.
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.remove(QStringLiteral("OMP_WAIT_POLICY"));

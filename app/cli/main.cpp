@@ -8,6 +8,8 @@
 #include "core/common/process_setup.h"
 #include "core/common/runtime_info.h"
 
+SAESCOPE_PASSIVE_OPENMP_AT_LOAD
+
 namespace saescope::cli {
 namespace {
 struct Registered {

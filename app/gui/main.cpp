@@ -22,6 +22,8 @@
 #include "ui/senses_view.h"
 #include "ui/settings_dialog.h"
 
+SAESCOPE_PASSIVE_OPENMP_AT_LOAD
+
 namespace {
 
 // `saescope --export-report DIR WORKSPACE`: what `saescope-cli demo` calls to
