@@ -12,6 +12,8 @@
 #include <QPushButton>
 #include <QtTest>
 #include <thread>
+#include <filesystem>
+#include <fstream>
 
 #include "fixture_workspace.h"
 #include "ui/evaluation_view.h"
@@ -29,6 +31,8 @@
 #include <QTextBrowser>
 #include "ui/token_context_view.h"
 #include "ui/workspace_session.h"
+#include "core/store/workspace.h"
+#include "core/store/sqlite.h"
 
 using namespace saescope::ui;
 
@@ -258,6 +262,59 @@ class TestGuiShell : public QObject {
     QVERIFY(!window.session()->isOpen());
   }
 
+  void damagedPagesFoundInTheBackgroundOfferRecovery() {
+    // Sound header, damaged pages: the workspace opens at once, the full check
+    // runs as a job and finds the damage, and the recovery offered on open is
+    // offered then (answered Yes here: the damaged file is kept beside it).
+    const std::string dir = outPath(QStringLiteral("damaged_pages")).toStdString();
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string path = dir + "/w.saescope";
+    {
+      auto ws = saescope::store::Workspace::open(path);
+      ws->set_note("abc", 7, "river bank", "fires on water");
+      saescope::store::Transaction tx(ws->db());
+      ws->db().exec("INSERT INTO results (id, key, kind, status) VALUES (1, 'k', 'harvest', 'running')");
+      saescope::store::Statement ins = ws->db().prepare(
+          "INSERT INTO features (result_id, feature, fire_count, density, max_act, mean_act) "
+          "VALUES (1, ?, 1, 0.5, 2.0, 1.0)");
+      for (int f = 0; f < 20000; ++f) ins.bind(1, f).run();
+      tx.commit();
+      ws->db().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    {
+      std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(path) / 2));
+      const std::string junk(8192, '\x5a');
+      f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    }
+    MainWindow window;
+    QSignalSpy errors(&window, &MainWindow::errorShown);
+    QTimer answer;
+    bool answered = false;
+    connect(&answer, &QTimer::timeout, [&] {
+      for (QWidget* w : QApplication::topLevelWidgets())
+        if (auto* box = qobject_cast<QMessageBox*>(w); box && box->isVisible() && !answered) {
+          answered = true;
+          box->button(QMessageBox::Yes)->click();
+        }
+    });
+    answer.start(50);
+    QVERIFY(window.openWorkspace(QString::fromStdString(path)));
+    QTRY_VERIFY_WITH_TIMEOUT(answered, 30000);
+    QVERIFY(errors.count() >= 1);
+    QVERIFY(errors.at(0).at(0).toString().contains(QString::fromStdString(path)));
+    QTRY_VERIFY_WITH_TIMEOUT(window.session()->isOpen(), 10000);  // recovered and reopened
+    QVERIFY(window.session()->workspace()->note("abc", 7).has_value());  // user data carried over
+    int damaged_copies = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      damaged_copies += e.path().filename().string().find(".damaged-") != std::string::npos &&
+                        e.path().string().find("-wal") == std::string::npos &&
+                        e.path().string().find("-shm") == std::string::npos;
+    QCOMPARE(damaged_copies, 1);
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobsPanel()->runningCount(), 0, 10000);
+  }
+
   void droppingInputs() {
     const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_drop")).toStdString());
     MainWindow window;
@@ -284,6 +341,8 @@ class TestGuiShell : public QObject {
     c.write("The river bank was steep.\n\nThe bank raised its rates.\n");
     c.close();
     const int before = static_cast<int>(window.session()->workspace()->inputs(saescope::store::InputKind::Corpus).size());
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobsPanel()->runningCount(), 0, 10000);  // the integrity check
+    const auto jobsBefore = window.jobsPanel()->jobs().size();
     QMimeData mime;
     mime.setUrls({QUrl::fromLocalFile(corpus)});
     QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
@@ -291,9 +350,9 @@ class TestGuiShell : public QObject {
     QVERIFY(enter.isAccepted());
     QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(&window, &drop);
-    QCOMPARE(window.jobsPanel()->jobs().size(), 1);
+    QCOMPARE(window.jobsPanel()->jobs().size(), jobsBefore + 1);
     QTRY_COMPARE_WITH_TIMEOUT(window.jobsPanel()->runningCount(), 0, 10000);
-    QCOMPARE(window.jobsPanel()->jobs()[0]->error(), QString());
+    QCOMPARE(window.jobsPanel()->jobs().last()->error(), QString());
     QCOMPARE(static_cast<int>(window.session()->workspace()->inputs(saescope::store::InputKind::Corpus).size()), before + 1);
     QCOMPARE(errors.count(), 2);
   }

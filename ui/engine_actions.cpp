@@ -66,7 +66,7 @@ Job* EngineActions::harvest(const SaeEntry& sae, const QString& corpus, qint64 m
   const std::string workspace = session_->path().toStdString();
   return jobs_->run(tr("Harvest %1").arg(sae.displayName()),
                     [workspace, request](jobs::ProgressSink& progress) {
-                      auto ws = store::Workspace::open(workspace);
+                      auto ws = store::Workspace::open(workspace, store::IntegrityCheck::Skip);
                       analysis::run_harvest(*ws, request, progress);
                     });
 }
@@ -135,7 +135,7 @@ Job* EngineActions::evaluate(const QList<qint64>& sae_ids, const QString& datase
     const std::string workspace = session_->path().toStdString();
     last = jobs_->run(tr("Reconstruction metrics of %n SAE(s)", nullptr, int(requests.size())),
                       [requests, workspace](jobs::ProgressSink& progress) {
-                        auto ws = store::Workspace::open(workspace);
+                        auto ws = store::Workspace::open(workspace, store::IntegrityCheck::Skip);
                         sae::run_sae_evals(requests, ws.get(), progress);
                       });
   }
@@ -162,7 +162,7 @@ Job* EngineActions::buildWordNetSet(const QString& out_dir, QString* error) {
                                        std::to_string(built.counts.words) + " words, " +
                                            std::to_string(set.pairs.size()) + " pairs"});
                       if (!workspace.empty()) {
-                        auto ws = store::Workspace::open(workspace);
+                        auto ws = store::Workspace::open(workspace, store::IntegrityCheck::Skip);
                         jobs::register_probed(*ws, occurrences);
                         jobs::register_probed(*ws, pairs);
                       }
@@ -200,7 +200,7 @@ Job* EngineActions::train(sae::SaeTrainRequest request, QString* error) {
                              QString::fromStdString(request.hook)),
                     [request, workspace](jobs::ProgressSink& progress) {
                       sae::train_sae_from_corpus(request, progress.callback(), progress.cancel_flag());
-                      auto ws = store::Workspace::open(workspace);
+                      auto ws = store::Workspace::open(workspace, store::IntegrityCheck::Skip);
                       jobs::register_probed(*ws, request.out);
                     });
 }

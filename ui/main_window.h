@@ -77,6 +77,9 @@ class MainWindow : public QMainWindow {
   void buildWordNetSet();
   void trainSae();
   void rememberRecent(const QString& path);
+  // Reports the damage (errorShown), asks whether to recover, and if so
+  // recovers and reopens; false when the workspace stays closed.
+  bool offerRecovery(const QString& path, const QString& message);
   void rebuildRecentMenu();
   void showAbout();
 

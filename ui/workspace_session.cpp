@@ -20,7 +20,9 @@ WorkspaceSession::WorkspaceSession(QObject* parent) : QObject(parent) {}
 WorkspaceSession::~WorkspaceSession() = default;
 
 void WorkspaceSession::open(const QString& path) {
-  auto ws = store::Workspace::open(path.toStdString());  // throws before we drop the old one
+  // Throws before we drop the old one. The full integrity check runs in the
+  // background (MainWindow::openWorkspace): it reads every page.
+  auto ws = store::Workspace::open(path.toStdString(), store::IntegrityCheck::Skip);
   workspace_ = std::move(ws);
   emit opened();
 }

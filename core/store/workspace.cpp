@@ -45,7 +45,7 @@ std::string integrity_problem(Database& db) {
 std::string damaged_message(const std::string& path, const std::string& problem) {
   return path + ": the workspace file is damaged (" + problem +
          "). Every result in it can be recomputed: recover it with `saescope-cli workspace "
-         "recover " + path + "` (or File > Recover in the app), which keeps the damaged file "
+         "recover " + path + "` (or answer Yes when the app offers it), which keeps the damaged file "
          "beside it and carries over your inputs and notes.";
 }
 
@@ -76,11 +76,21 @@ InputKind input_kind_from_string(const std::string& s) {
 
 Workspace::Workspace(const std::string& path) : db_(path, /*create=*/true) {}
 
-std::unique_ptr<Workspace> Workspace::open(const std::string& path) {
+std::string Workspace::check_integrity(const std::string& path) {
+  try {
+    Database db(path, /*create=*/false);
+    const std::string problem = integrity_problem(db);
+    return problem.empty() ? std::string() : damaged_message(path, problem);
+  } catch (const InputError& e) {
+    return damaged_message(path, e.what());
+  }
+}
+
+std::unique_ptr<Workspace> Workspace::open(const std::string& path, IntegrityCheck check) {
   std::unique_ptr<Workspace> ws(new Workspace(path));
   Database& db = ws->db_;
   try {
-    const std::string problem = integrity_problem(db);
+    const std::string problem = check == IntegrityCheck::Full ? integrity_problem(db) : std::string();
     if (!problem.empty()) throw WorkspaceDamaged(damaged_message(path, problem));
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
