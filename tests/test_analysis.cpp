@@ -489,14 +489,29 @@ class TestAnalysis : public QObject {
   }
 
   // ---- the harvest against brute force ------------------------------------
+  void harvestEqualsBruteForce_data() {
+    QTest::addColumn<int>("spill_kind");
+    QTest::newRow("auto: features kept") << int(SpillKind::Auto);
+    QTest::newRow("activations kept, SAEs rerun") << int(SpillKind::Activations);
+  }
   void harvestEqualsBruteForce() {
-    const std::string path = fresh("brute");
+    QFETCH(int, spill_kind);
+    const auto kind = static_cast<SpillKind>(spill_kind);
+    const std::string path = fresh(kind == SpillKind::Auto ? "brute" : "brute_activations");
     auto ws = store::Workspace::open(path);
     jobs::ProgressSink sink;
-    const HarvestOutcome out = run_harvest(*ws, request({sae_a_, sae_b_}), sink);
+    HarvestRequest req = request({sae_a_, sae_b_});
+    req.options.spill_kind = kind;
+    const HarvestOutcome out = run_harvest(*ws, req, sink);
     QVERIFY(out.ran);
     QCOMPARE(out.saes.size(), size_t(2));
     QVERIFY(out.report.spilled);
+    QVERIFY(out.report.spill_bytes > 0);
+    // Auto keeps these sparse SAEs' features (L0 well under d_in).
+    const std::string kept = kind == SpillKind::Auto ? "keeps its features" : "keeps its hook's activations";
+    int notes = 0;
+    for (const std::string& n : out.report.notes) notes += n.find(kept) != std::string::npos;
+    QCOMPARE(notes, 2);
     const sae::Sae a = sae::load_sae(sae_a_), b = sae::load_sae(sae_b_);
     for (size_t i = 0; i < 2; ++i) {
       const sae::Sae& s = i == 0 ? a : b;
@@ -531,11 +546,12 @@ class TestAnalysis : public QObject {
     QVERIFY2(page->summary.top_tokens.find(first) != std::string::npos, page->summary.top_tokens.c_str());
 
     // The same request again reuses the finished results.
-    const HarvestOutcome again = run_harvest(*ws, request({sae_a_, sae_b_}), sink);
+    const HarvestOutcome again = run_harvest(*ws, req, sink);
     QVERIFY(!again.ran);
     QVERIFY(again.saes[0].reused && again.saes[0].result_id == out.saes[0].result_id);
 
     // Without the spill file, passes 2 and 3 rerun the model: the same rows.
+    if (kind != SpillKind::Auto) return;
     const std::string path2 = fresh("nospill");
     auto ws2 = store::Workspace::open(path2);
     HarvestRequest r2 = request({sae_a_, sae_b_});
@@ -576,13 +592,17 @@ class TestAnalysis : public QObject {
   void resumeAfterKillEqualsUninterrupted_data() {
     QTest::addColumn<int>("kill_in_pass");
     QTest::addColumn<bool>("lose_spill");
-    QTest::newRow("killed in pass 1") << 1 << false;
-    QTest::newRow("killed in pass 2") << 2 << false;
-    QTest::newRow("killed in pass 2, activation file lost") << 2 << true;
+    QTest::addColumn<QString>("spill");
+    QTest::newRow("killed in pass 1") << 1 << false << "auto";
+    QTest::newRow("killed in pass 2") << 2 << false << "auto";
+    QTest::newRow("killed in pass 2, features file lost") << 2 << true << "auto";
+    QTest::newRow("activations kept, killed in pass 1") << 1 << false << "activations";
+    QTest::newRow("activations kept, killed in pass 2, file lost") << 2 << true << "activations";
   }
   void resumeAfterKillEqualsUninterrupted() {
     QFETCH(int, kill_in_pass);
     QFETCH(bool, lose_spill);
+    QFETCH(QString, spill);
     const std::string ref = kOut + "/kill_ref/ws.saescope";
     if (!fs::exists(ref)) {
       fresh("kill_ref");
@@ -591,10 +611,11 @@ class TestAnalysis : public QObject {
     }
     const int64_t ref_id = store::Workspace::open(ref)->results("harvest").at(0).id;
 
-    const std::string path = fresh("kill_" + std::to_string(kill_in_pass) + (lose_spill ? "_lost" : ""));
+    const std::string path = fresh("kill_" + std::to_string(kill_in_pass) + (lose_spill ? "_lost_" : "_") +
+                                   spill.toStdString());
     QProcess p;
     p.setProcessEnvironment(cli_env());
-    p.start(SAESCOPE_CLI_PATH, harvest_args(path, {sae_a_}) << "--commit-every" << "1");
+    p.start(SAESCOPE_CLI_PATH, harvest_args(path, {sae_a_}) << "--commit-every" << "1" << "--spill" << spill);
     QVERIFY(p.waitForStarted());
     bool killed = false;
     json progress;
@@ -627,6 +648,8 @@ class TestAnalysis : public QObject {
       QCOMPARE(count_rows(ws->db(), "features", rs[0].id), int64_t(0));
     }
     QVERIFY(!files_beside(path).empty());  // state (and spill) wait for the resume
+    QCOMPARE(QString::fromStdString(progress["spill_kind"].get<std::string>()),
+             spill == "auto" ? QString("features") : spill);
     if (lose_spill) QVERIFY(fs::remove(progress["spill_file"].get<std::string>()));
     const Cli r1 = run_cli(harvest_args(path, {sae_a_}) << "--json");
     QVERIFY2(r1.code == 0, r1.err.c_str());
@@ -636,8 +659,10 @@ class TestAnalysis : public QObject {
     auto a = store::Workspace::open(ref);
     auto b = store::Workspace::open(path);
     QVERIFY(b->result(id)->done);
-    // The model recomputes what the file held: equal up to float rounding.
-    const std::string diff = compare_harvests(a->db(), ref_id, b->db(), id, lose_spill ? 1e-4 : 0.0);
+    // The model recomputes what the file held, and the SAE re-encodes kept
+    // activations in other batches: equal up to float rounding.
+    const std::string diff =
+        compare_harvests(a->db(), ref_id, b->db(), id, lose_spill || spill == "activations" ? 1e-4 : 0.0);
     QVERIFY2(diff.empty(), diff.c_str());
     QVERIFY(files_beside(path).empty());
   }
@@ -678,8 +703,9 @@ class TestAnalysis : public QObject {
     QVERIFY(fs::remove(rs[0].progress["state_file"].get<std::string>()));
     const HarvestOutcome resumed = run_harvest(*ws, request({sae_a_}), plain);
     QCOMPARE(resumed.saes[0].result_id, rs[0].id);
-    QCOMPARE(resumed.report.notes.size(), size_t(1));
+    QCOMPARE(resumed.report.notes.size(), size_t(2));  // starting over, then the spill it chose
     QVERIFY2(resumed.report.notes[0].find("starting over") != std::string::npos, resumed.report.notes[0].c_str());
+    QVERIFY2(resumed.report.notes[1].find("keeps its features") != std::string::npos, resumed.report.notes[1].c_str());
     const std::string diff = compare_harvests(ws_ref->db(), full.saes[0].result_id, ws->db(), rs[0].id, 0.0);
     QVERIFY2(diff.empty(), diff.c_str());
   }

@@ -19,6 +19,7 @@ struct HarvestArgs {
   analysis::HarvestRequest request;
   bool as_json = false;
   bool no_spill = false;
+  std::string spill = "auto";
 };
 
 jobs::CancelFlag* g_cancel = nullptr;
@@ -29,6 +30,9 @@ extern "C" void on_interrupt(int) {
 
 int run_harvest_command(HarvestArgs& a) {
   a.request.options.spill = !a.no_spill;
+  a.request.options.spill_kind = a.spill == "features"      ? analysis::SpillKind::Features
+                                 : a.spill == "activations" ? analysis::SpillKind::Activations
+                                                            : analysis::SpillKind::Auto;
   auto ws = store::Workspace::open(a.workspace);
   jobs::CancelFlag cancel;
   g_cancel = &cancel;
@@ -85,7 +89,13 @@ const bool registered = register_command(
                       "Commit resume state every N batches (default: every 60 s)");
       sub->add_option("--seed", r.options.seed, "Seed of the interval sampling")->capture_default_str();
       sub->add_flag("--no-spill", a->no_spill,
-                    "Do not keep activations on disk between passes (passes 2 and 3 rerun the model)");
+                    "Keep nothing on disk between passes (passes 2 and 3 rerun the model)");
+      sub->add_option("--spill", a->spill,
+                      "What pass 1 keeps for passes 2-3: features (sparse, ~8 bytes per non-zero), "
+                      "activations (4 bytes x d_in per token; the SAE runs again), or auto "
+                      "(features when L0 <= d_in)")
+          ->check(CLI::IsMember({"auto", "features", "activations"}))
+          ->capture_default_str();
       sub->add_flag("--json", a->as_json, "Print the result ids as JSON");
       return [a] { return run_harvest_command(*a); };
     });

@@ -71,6 +71,11 @@ at::Tensor ActivationSpill::read(int64_t first, int64_t n) const {
   return out;
 }
 
+int64_t ActivationSpill::bytes() const {
+  struct stat st {};
+  return fd_ >= 0 && ::fstat(fd_, &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+}
+
 void ActivationSpill::remove() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;

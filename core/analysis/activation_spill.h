@@ -30,6 +30,7 @@ class ActivationSpill {
   void sync();  // to disk before a commit records the windows as kept
   // [n, context, width] float32 on the CPU.
   at::Tensor read(int64_t first, int64_t n) const;
+  int64_t bytes() const;  // the file's size
   void remove();
 
  private:

@@ -38,6 +38,8 @@ bool resume(LiveTarget& t, const nlohmann::json& p, const WindowCount& count, in
     t.commit_seq = p.at("commit").get<int64_t>();
     t.state_file = state_file;
     t.spill_file = p.value("spill_file", t.spill_file);
+    // Runs from before feature files kept activations; "" is a run without a spill.
+    t.spill_kind = p.value("spill_kind", std::string("activations"));
     notes.push_back(who + ": resumed in pass " + std::to_string(t.pass) + " at window " +
                     std::to_string(t.next_window));
     return true;

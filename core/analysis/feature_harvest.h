@@ -6,10 +6,12 @@
 //
 // Three passes over the windows, each resumable:
 //   1. model + SAEs: density, max, mean, streaming top-k (feature_stats.h);
-//      the hook activations go to a spill file (activation_spill.h);
-//   2. SAEs only (from the spill): histograms, interval counts and samples,
-//      which need each feature's max from pass 1: exact, not re-binned;
-//   3. SAEs only, over just the windows that hold an example: each example's
+//      each SAE's features go to a spill file, sparse (code_spill.h), or,
+//      for an SAE whose L0 exceeds its d_in, the hook activations do
+//      (activation_spill.h);
+//   2. from the spill: histograms, interval counts and samples, which need
+//      each feature's max from pass 1: exact, not re-binned;
+//   3. over just the windows that hold an example: each example's
 //      per-token activations. Then the rows of every feature, the interval
 //      examples and the logit effects are written in one transaction with
 //      finish_result.
@@ -46,6 +48,13 @@ class ProgressSink;
 
 namespace saescope::analysis {
 
+// What pass 1 keeps on disk for passes 2-3.
+enum class SpillKind {
+  Auto,         // Features where L0 <= d_in (at most 2x the activations' bytes), else Activations
+  Features,     // each SAE's non-zero features: passes 2-3 read them (no model, no SAE)
+  Activations,  // the hook activations: passes 2-3 run the SAE again
+};
+
 struct HarvestOptions {
   int64_t top_k = 20;
   int64_t batch_windows = 8;     // windows per forward pass (a resumed run keeps its own)
@@ -57,7 +66,8 @@ struct HarvestOptions {
   double histogram_decades = 3;
   int64_t logit_effects = 10;    // promoted and suppressed tokens per feature; 0: none
   uint64_t seed = 0;
-  bool spill = true;             // keep hook activations on disk for passes 2-3
+  bool spill = true;             // keep pass 1's results on disk; false: passes 2-3 rerun the model
+  SpillKind spill_kind = SpillKind::Auto;
 };
 
 // One SAE of a harvest. The SAE must already be on the model's device.
@@ -85,7 +95,8 @@ struct HarvestReport {
   double write_seconds = 0;         // the final rows (in pass 3's time)
   int64_t examples = 0;             // example rows written
   int64_t peak_rss_bytes = 0;
-  bool spilled = false;             // passes 2-3 read the spill file
+  bool spilled = false;             // passes 2-3 read the spill files
+  int64_t spill_bytes = 0;          // their size on disk after pass 1
 };
 
 // Runs (or resumes) the harvest of every target; they must share one model

@@ -1,7 +1,6 @@
 #include "core/analysis/feature_stats.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -78,37 +77,32 @@ FeatureStats::FeatureStats(const StatsShape& s) : shape_(s) {
   sample_value = at::zeros({d, s.intervals, s.interval_samples}, kF32);
 }
 
-void FeatureStats::add_pass1(const at::Tensor& feats, const std::vector<int64_t>& windows) {
-  const int64_t B = feats.size(0), T = feats.size(1), d = shape_.d_sae;
-  // One fused read of the [B·T, d_sae] matrix: fire count, sum, max and each
-  // window's best activation and position. (As separate tensor ops — gt/sum,
-  // sum, amax, max over positions — it took 10x longer: each op allocates
-  // and page-faults a matrix-sized temporary.)
+void FeatureStats::add_pass1(const SparseCodes& codes, const std::vector<int64_t>& windows) {
+  const int64_t B = codes.windows, T = codes.positions, d = shape_.d_sae;
+  // Each feature's activations in token order: fire count, sum, max and each
+  // window's best activation and position.
   at::Tensor win_max = at::zeros({d, B}, kF32);
   at::Tensor win_pos = at::zeros({d, B}, kI64);
-  const float* F = feats.data_ptr<float>();
   int64_t* fire = fire_count.data_ptr<int64_t>();
   double* sum = act_sum.data_ptr<double>();
   float* mx = act_max.data_ptr<float>();
   float* wm = win_max.data_ptr<float>();
   int64_t* wp = win_pos.data_ptr<int64_t>();
-  at::parallel_for(0, d, 256, [&](int64_t f0, int64_t f1) {
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < T; ++t) {
-        const float* row = F + (b * T + t) * d;
-        for (int64_t f = f0; f < f1; ++f) {
-          const float a = row[f];
-          if (!(a > 0.0f)) continue;
-          ++fire[f];
-          sum[f] += a;
-          if (a > mx[f]) mx[f] = a;
-          if (a > wm[f * B + b]) {
-            wm[f * B + b] = a;
-            wp[f * B + b] = t;
-          }
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const size_t r = static_cast<size_t>(b * T + t);
+      for (int64_t i = codes.row_start[r]; i < codes.row_start[r + 1]; ++i) {
+        const int64_t f = codes.feature[static_cast<size_t>(i)];
+        const float a = codes.value[static_cast<size_t>(i)];
+        ++fire[f];
+        sum[f] += a;
+        if (a > mx[f]) mx[f] = a;
+        if (a > wm[f * B + b]) {
+          wm[f * B + b] = a;
+          wp[f * B + b] = t;
         }
       }
-  });
+    }
   // The running top-k merged with this batch's windows: [d_sae, k + B] -> topk -> [d_sae, k].
   const at::Tensor window_ids = at::tensor(windows, kI64).unsqueeze(0).expand({d, B});
   auto kept = at::cat({top_value, win_max}, 1).topk(shape_.top_k, 1, /*largest=*/true, /*sorted=*/true);
@@ -127,21 +121,11 @@ void FeatureStats::begin_pass2() {
   }
 }
 
-void FeatureStats::add_pass2(const at::Tensor& feats, const std::vector<int64_t>& windows) {
-  const int64_t B = feats.size(0), T = feats.size(1), d = shape_.d_sae, N = B * T;
+void FeatureStats::add_pass2(const SparseCodes& codes, const std::vector<int64_t>& windows) {
+  const int64_t B = codes.windows, T = codes.positions;
   const int I = shape_.intervals, S = shape_.interval_samples, bins = shape_.histogram_bins;
-  std::vector<uint64_t> row_hash(static_cast<size_t>(N));
-  std::vector<int64_t> row_token(static_cast<size_t>(N));
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t) {
-      const int64_t token = windows[static_cast<size_t>(b)] * shape_.context + t;
-      row_token[static_cast<size_t>(b * T + t)] = token;
-      row_hash[static_cast<size_t>(b * T + t)] = token_hash(token, shape_.seed);
-    }
-  std::vector<uint64_t> salt(static_cast<size_t>(d));
-  for (int64_t f = 0; f < d; ++f) salt[static_cast<size_t>(f)] = feature_salt(f, shape_.seed);
-
-  const float* F = feats.data_ptr<float>();
+  if (salt_.empty())
+    for (int64_t f = 0; f < shape_.d_sae; ++f) salt_.push_back(feature_salt(f, shape_.seed));
   const float* mx = act_max.data_ptr<float>();
   const float* edges = hist_edges.data_ptr<float>();
   int64_t* hc = hist_counts.data_ptr<int64_t>();
@@ -150,20 +134,20 @@ void FeatureStats::add_pass2(const at::Tensor& feats, const std::vector<int64_t>
   int64_t* sw = sample_window.data_ptr<int64_t>();
   int64_t* sp = sample_pos.data_ptr<int64_t>();
   float* sv = sample_value.data_ptr<float>();
-  const int64_t ctx = shape_.context;
-
-  // Threads own disjoint feature ranges, so no two write the same counters;
-  // every row is read as a contiguous slice [f0, f1).
-  at::parallel_for(0, d, 256, [&](int64_t f0, int64_t f1) {
-    for (int64_t n = 0; n < N; ++n) {
-      const float* row = F + n * d;
-      for (int64_t f = f0; f < f1; ++f) {
-        const float a = row[f];
-        if (!(a > 0.0f)) continue;
+  // Rows in token order, so each feature sees its tokens in order (the
+  // samples do not depend on it, but ties in the lists stay reproducible).
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const size_t r = static_cast<size_t>(b * T + t);
+      const int64_t token = windows[static_cast<size_t>(b)] * shape_.context + t;
+      const uint64_t token_h = token_hash(token, shape_.seed);
+      for (int64_t i = codes.row_start[r]; i < codes.row_start[r + 1]; ++i) {
+        const int64_t f = codes.feature[static_cast<size_t>(i)];
+        const float a = codes.value[static_cast<size_t>(i)];
         const int j = interval_of(a, mx[f], I);
         ++ic[f * I + j];
         ++hc[f * bins + histogram_bin(a, edges + f * (bins + 1), bins)];
-        const uint64_t p = combine(row_hash[static_cast<size_t>(n)], salt[static_cast<size_t>(f)]);
+        const uint64_t p = combine(token_h, salt_[static_cast<size_t>(f)]);
         const int64_t slot0 = (f * I + j) * S;
         if (p >= prio[slot0 + S - 1]) continue;
         int s = S - 1;  // insertion into the ascending list of S priorities
@@ -174,14 +158,12 @@ void FeatureStats::add_pass2(const at::Tensor& feats, const std::vector<int64_t>
           sv[slot0 + s] = sv[slot0 + s - 1];
           --s;
         }
-        const int64_t token = row_token[static_cast<size_t>(n)];
         prio[slot0 + s] = p;
-        sw[slot0 + s] = token / ctx;
-        sp[slot0 + s] = token % ctx;
+        sw[slot0 + s] = token / shape_.context;
+        sp[slot0 + s] = token % shape_.context;
         sv[slot0 + s] = a;
       }
     }
-  });
 }
 
 std::map<std::string, at::Tensor> FeatureStats::state() const {

@@ -4,7 +4,7 @@
 //
 //  pass 1: fire count, sum and max of each feature's activations, and its
 //          top-k windows by the window's largest activation (one example per
-//          window): one fused parallel read of the batch gives the sums and
+//          window): one read of the batch's non-zeros gives the sums and
 //          each window's max → [d_sae, windows], which is concatenated with
 //          the running [d_sae, k] and cut back with at::topk.
 //  pass 2: with each feature's max known, a histogram of its non-zero
@@ -13,8 +13,8 @@
 //          samples per interval: the 5 activations of smallest priority
 //          sample_priority(), i.e. a uniform sample without replacement that
 //          depends only on which tokens are in the interval, never on batch
-//          order (bottom-k sampling). One fused parallel pass over the
-//          [tokens, d_sae] matrix, each thread owning a range of features.
+//          order (bottom-k sampling).
+// Both passes read the batch's non-zeros only (SparseCodes), in token order.
 //
 // Only activations > 0 count as firing. Callers zero the positions that must
 // not count (BOS at position 0, padding) before adding a batch.
@@ -24,6 +24,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include "core/analysis/sparse_codes.h"
 
 namespace saescope::analysis {
 
@@ -60,11 +62,11 @@ class FeatureStats {
 
   const StatsShape& shape() const { return shape_; }
 
-  // feats: [windows, T, d_sae] float32 on the CPU, contiguous; `windows`
-  // holds the window index of each row.
-  void add_pass1(const at::Tensor& feats, const std::vector<int64_t>& windows);
+  // A batch's features (sparse_codes.h); `windows` holds the window index
+  // of each of its windows.
+  void add_pass1(const SparseCodes& codes, const std::vector<int64_t>& windows);
   void begin_pass2();  // fixes the histogram edges from the maxima
-  void add_pass2(const at::Tensor& feats, const std::vector<int64_t>& windows);
+  void add_pass2(const SparseCodes& codes, const std::vector<int64_t>& windows);
 
   // Everything above as named CPU tensors, for the resume file, and back.
   std::map<std::string, at::Tensor> state() const;
@@ -88,6 +90,7 @@ class FeatureStats {
 
  private:
   StatsShape shape_;
+  std::vector<uint64_t> salt_;  // feature_salt of each feature, made on first use
 };
 
 }  // namespace saescope::analysis

@@ -1,6 +1,7 @@
-// Pass 3 of a harvest and its rows: the examples' per-token activations (the
-// SAEs run again over just the windows that hold an example), then every
-// feature's rows, written with finish_result in one transaction.
+// Pass 3 of a harvest and its rows: the examples' per-token activations (read
+// from the feature files, or the SAEs run again over just the windows that
+// hold an example), then every feature's rows, written with finish_result in
+// one transaction.
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -181,26 +182,38 @@ void HarvestGroup::finish() {
     const std::vector<int64_t> idx(order.begin() + static_cast<std::ptrdiff_t>(start),
                                    order.begin() + static_cast<std::ptrdiff_t>(
                                        std::min(order.size(), start + static_cast<size_t>(B))));
-    const auto values = hook_values(idx);
+    std::map<std::string, at::Tensor> values;  // read or run only for members without features
     for (size_t i = 0; i < members_.size(); ++i) {
       const LiveTarget& m = *members_[i];
-      at::Tensor F;  // encoded only when this SAE has an example here
+      std::optional<SparseCodes> codes;  // read only when this SAE has an example here
       for (size_t b = 0; b < idx.size(); ++b) {
         std::vector<const ExampleRef*> refs;
         for (const ExampleRef& r : needed[idx[b]])
           if (r.member == i) refs.push_back(&r);
         if (refs.empty()) continue;
-        if (!F.defined()) F = features(m, values.at(m.target.hook), idx);
+        if (!codes) codes = codes_of(i, idx, values);
         const int64_t len = window_length(idx[b]);
-        std::vector<int64_t> feats;
-        for (const ExampleRef* r : refs) feats.push_back(r->feature);
-        const at::Tensor cols = F[static_cast<int64_t>(b)]
-                                    .narrow(0, 0, len)
-                                    .index_select(1, at::tensor(feats, at::kLong))
-                                    .t()
-                                    .contiguous();  // [refs, len]
+        // Each ref's per-token activations [refs, len], from the window's
+        // non-zeros: refs sorted by feature, found by binary search.
+        std::vector<size_t> by_feature(refs.size());
+        for (size_t r = 0; r < refs.size(); ++r) by_feature[r] = r;
+        std::sort(by_feature.begin(), by_feature.end(),
+                  [&](size_t x, size_t y) { return refs[x]->feature < refs[y]->feature; });
+        std::vector<int64_t> sorted_features;
+        for (size_t r : by_feature) sorted_features.push_back(refs[r]->feature);
+        std::vector<float> cols(refs.size() * static_cast<size_t>(len), 0.0f);
+        for (int64_t t = 0; t < std::min(len, codes->positions); ++t) {
+          const size_t row = static_cast<size_t>(static_cast<int64_t>(b) * codes->positions + t);
+          for (int64_t e = codes->row_start[row]; e < codes->row_start[row + 1]; ++e) {
+            const int64_t f = codes->feature[static_cast<size_t>(e)];
+            auto lo = std::lower_bound(sorted_features.begin(), sorted_features.end(), f);
+            for (; lo != sorted_features.end() && *lo == f; ++lo)
+              cols[by_feature[static_cast<size_t>(lo - sorted_features.begin())] * static_cast<size_t>(len) +
+                   static_cast<size_t>(t)] = codes->value[static_cast<size_t>(e)];
+          }
+        }
         const std::vector<int32_t> tokens = stored_tokens(idx[b]);
-        const float* c = cols.data_ptr<float>();
+        const float* c = cols.data();
         for (size_t r = 0; r < refs.size(); ++r) {
           const ExampleRef& ref = *refs[r];
           buffers[i].add(ref, idx[b], c + static_cast<int64_t>(r) * len, len);
@@ -318,6 +331,8 @@ void HarvestGroup::finish() {
       if (e.path().filename().string().rfind(prefix, 0) == 0) stdfs::remove(e.path(), ec);
   }
   for (auto& [hook, spill] : spills_) spill->remove();
+  for (auto& c : codes_)
+    if (c) c->remove();
 }
 
 }  // namespace saescope::analysis

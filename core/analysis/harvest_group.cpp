@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/common/error.h"
@@ -40,32 +41,75 @@ void HarvestGroup::run() {
     timed(report_.pass_seconds[0], [&] { pass1(); });
   }
   open_spills();
-  report_.spilled = !spills_.empty();
+  report_.spilled = !spills_.empty() ||
+                    std::any_of(codes_.begin(), codes_.end(), [](const auto& c) { return c != nullptr; });
+  for (const auto& c : codes_)
+    if (c) report_.spill_bytes += c->bytes();
+  for (const auto& [hook, s] : spills_) report_.spill_bytes += s->bytes();
   if (pass <= 2) timed(report_.pass_seconds[1], [&] { pass2(); });
   timed(report_.pass_seconds[2], [&] { finish(); });
 }
 
 void HarvestGroup::open_spills() {
   spills_.clear();
+  codes_.clear();
+  codes_.resize(members_.size());
   if (!options_.spill) return;
   const LiveTarget& lead = *members_.front();
   const int64_t keep = lead.pass <= 1 ? lead.next_window : count_.windows;
-  for (const std::string& hook : hooks_) {
-    auto it = std::find_if(members_.begin(), members_.end(),
-                           [&](const LiveTarget* m) { return m->target.hook == hook; });
-    auto spill = std::make_unique<ActivationSpill>((*it)->spill_file, in_.context, (*it)->width);
-    if (!spill->open(keep)) {
-      // Lost or short (a resumed run whose file went missing): every later
-      // pass runs the model instead, which gives the same values.
-      report_.notes.push_back("activation file " + spill->path() +
-                              " is missing or short: recomputing activations with the model");
-      spill->remove();
-      for (auto& [h, s] : spills_) s->remove();
-      spills_.clear();
-      return;
+  auto lost = [&](const std::string& file) {
+    // Lost or short (a resumed run whose file went missing): every later
+    // pass runs the model instead, which gives the same values.
+    report_.notes.push_back("harvest file " + file +
+                            " is missing or short: recomputing activations with the model");
+    for (auto& [h, s] : spills_) s->remove();
+    for (auto& c : codes_)
+      if (c) c->remove();
+    for (LiveTarget* m : members_) {
+      std::error_code ec;
+      std::filesystem::remove(m->spill_file, ec);
+      std::filesystem::remove(m->spill_file + ".index", ec);
     }
-    spills_[hook] = std::move(spill);
+    spills_.clear();
+    codes_.clear();
+    codes_.resize(members_.size());
+  };
+  for (size_t i = 0; i < members_.size(); ++i) {
+    LiveTarget& m = *members_[i];
+    if (m.spill_kind == "features") {
+      auto c = std::make_unique<CodeSpill>(m.spill_file, in_.context);
+      if (!c->open(keep)) return lost(c->path());
+      codes_[i] = std::move(c);
+    } else if (m.spill_kind == "activations" && !spills_.count(m.target.hook)) {
+      auto spill = std::make_unique<ActivationSpill>(m.spill_file, in_.context, m.width);
+      if (!spill->open(keep)) return lost(spill->path());
+      spills_[m.target.hook] = std::move(spill);
+    }
   }
+}
+
+void HarvestGroup::choose_spill_kinds(const std::vector<SparseCodes>& codes) {
+  for (size_t i = 0; i < members_.size(); ++i) {
+    LiveTarget& m = *members_[i];
+    if (!m.spill_kind.empty()) continue;
+    bool features = options_.spill_kind == SpillKind::Features;
+    const double l0 = double(codes[i].nnz()) / double(std::max<int64_t>(1, codes[i].rows()));
+    char why[96];
+    if (options_.spill_kind == SpillKind::Auto) {
+      features = l0 <= double(m.width);
+      std::snprintf(why, sizeof why, "L0 %.1f in the first batch %s d_in %lld", l0, features ? "<=" : ">",
+                    static_cast<long long>(m.width));
+    } else {
+      std::snprintf(why, sizeof why, "as asked");
+    }
+    m.spill_kind = features ? "features" : "activations";
+    report_.notes.push_back("result " + std::to_string(m.target.result_id) + ": pass 1 " +
+                            (features ? "keeps its features" : "keeps its hook's activations") +
+                            " for passes 2-3 (" + why + ")");
+    const std::string prefix = harvest_file_prefix(ws_.path(), m.target.key);
+    m.spill_file = features ? prefix + ".features" : prefix + "." + m.target.hook + ".f32";
+  }
+  open_spills();
 }
 
 int64_t HarvestGroup::window_length(int64_t w) const {
@@ -94,6 +138,14 @@ std::map<std::string, at::Tensor> HarvestGroup::run_model(
     out[h] = v;
   }
   return out;
+}
+
+SparseCodes HarvestGroup::codes_of(size_t i, const std::vector<int64_t>& windows,
+                                   std::map<std::string, at::Tensor>& values) {
+  if (i < codes_.size() && codes_[i]) return codes_[i]->read(windows);
+  if (values.empty()) values = hook_values(windows);
+  const LiveTarget& m = *members_[i];
+  return SparseCodes::from_dense(features(m, values.at(m.target.hook), windows));
 }
 
 std::map<std::string, at::Tensor> HarvestGroup::hook_values(const std::vector<int64_t>& windows) {
@@ -165,6 +217,8 @@ void HarvestGroup::commit(int pass, int64_t next_window) {
     m->next_window = next_window;
   }
   for (auto& [hook, spill] : spills_) spill->sync();
+  for (auto& c : codes_)
+    if (c) c->sync();
   {
     store::Transaction tx(ws_.db());
     store::FeatureStore fs(ws_.db());
@@ -179,7 +233,8 @@ void HarvestGroup::commit(int pass, int64_t next_window) {
                         {"batch_windows", m->batch_windows},
                         {"commit", m->commit_seq},
                         {"state_file", m->state_file},
-                        {"spill_file", m->spill_file}});
+                        {"spill_file", m->spill_file},
+                        {"spill_kind", m->spill_kind}});
     }
     tx.commit();
   }
@@ -210,9 +265,17 @@ void HarvestGroup::pass1() {
       done += static_cast<double>(w.tokens.size());
     }
     const auto values = run_model(tokens);
-    for (auto& [hook, spill] : spills_) spill->write(idx.front(), values.at(hook));
+    std::vector<SparseCodes> codes;
     for (LiveTarget* m : members_)
-      m->stats.add_pass1(features(*m, values.at(m->target.hook), idx), idx);
+      codes.push_back(SparseCodes::from_dense(features(*m, values.at(m->target.hook), idx)));
+    if (options_.spill && std::any_of(members_.begin(), members_.end(),
+                                      [](const LiveTarget* m) { return m->spill_kind.empty(); }))
+      choose_spill_kinds(codes);
+    for (auto& [hook, spill] : spills_) spill->write(idx.front(), values.at(hook));
+    for (size_t i = 0; i < members_.size(); ++i) {
+      if (codes_[i]) codes_[i]->write(idx.front(), codes[i]);
+      members_[i]->stats.add_pass1(codes[i], idx);
+    }
     for (const TokenWindow& w : batch) pending_windows_.emplace_back(w.index, w.tokens);
     next = idx.back() + 1;
     ++batches_since_commit_;
@@ -238,9 +301,8 @@ void HarvestGroup::pass2() {
     std::vector<int64_t> idx;
     double done = 0;
     for (int64_t i = 0; i < n; ++i) idx.push_back(w + i);
-    const auto values = hook_values(idx);
-    for (LiveTarget* m : members_)
-      m->stats.add_pass2(features(*m, values.at(m->target.hook), idx), idx);
+    std::map<std::string, at::Tensor> values;  // read or run only for members without features
+    for (size_t i = 0; i < members_.size(); ++i) members_[i]->stats.add_pass2(codes_of(i, idx, values), idx);
     ++batches_since_commit_;
     done = static_cast<double>(count_.tokens + std::min((w + n) * in_.context, count_.tokens));
     try {

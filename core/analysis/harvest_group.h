@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/analysis/activation_spill.h"
+#include "core/analysis/code_spill.h"
 #include "core/analysis/feature_harvest.h"
 #include "core/analysis/feature_stats.h"
 
@@ -23,7 +24,8 @@ struct LiveTarget {
   int64_t batch_windows = 8;
   int64_t commit_seq = 0;
   std::string state_file;    // of the last commit ("" before the first)
-  std::string spill_file;    // of its hook
+  std::string spill_file;    // its features (CodeSpill) or its hook's activations
+  std::string spill_kind;    // "features", "activations", or "" until pass 1's first batch
   int64_t width = 0;         // the SAE's d_in
 };
 
@@ -39,6 +41,10 @@ class HarvestGroup {
   void pass2();
   void finish();  // pass 3 + rows (harvest_finish.cpp)
   void open_spills();
+  // Pass 1's first batch: each SAE keeps its features when they take at
+  // most twice the bytes of its hook's activations (L0 <= d_in), else the
+  // activations, re-encoded in passes 2-3.
+  void choose_spill_kinds(const std::vector<SparseCodes>& codes);
   void commit(int pass, int64_t next_window);
   bool commit_due();
   void report(int pass, double done, double total, const std::string& detail);
@@ -49,6 +55,10 @@ class HarvestGroup {
   // The target's features [n, T, d_sae] on the CPU, zero at BOS and padding.
   at::Tensor features(const LiveTarget& t, const at::Tensor& values,
                       const std::vector<int64_t>& windows) const;
+  // Member i's features for these windows: from its feature file, or
+  // encoded from `values` (filled once per batch from hook_values).
+  SparseCodes codes_of(size_t i, const std::vector<int64_t>& windows,
+                       std::map<std::string, at::Tensor>& values);
   int64_t window_length(int64_t w) const;
   std::vector<int32_t> stored_tokens(int64_t w);
 
@@ -60,7 +70,8 @@ class HarvestGroup {
   jobs::ProgressSink& progress_;
   HarvestReport& report_;
   std::vector<std::string> hooks_;
-  std::map<std::string, std::unique_ptr<ActivationSpill>> spills_;  // by hook; empty: no spill
+  std::map<std::string, std::unique_ptr<ActivationSpill>> spills_;  // by hook, for "activations" members
+  std::vector<std::unique_ptr<CodeSpill>> codes_;  // by member; null: not "features" or no spill
   std::vector<std::pair<int64_t, std::vector<int32_t>>> pending_windows_;  // to store at commit
   int64_t batches_since_commit_ = 0;
   std::chrono::steady_clock::time_point last_commit_;
