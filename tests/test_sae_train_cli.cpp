@@ -11,9 +11,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/jobs/input_probe.h"
 #include "core/sae/activation_cache.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_folder.h"
+#include "core/store/evaluation_table.h"
+#include "core/store/workspace.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -163,6 +166,16 @@ class TestSaeTrainCli : public QObject {
     qInfo("gated: held-out EV %.3f, L0 %.2f", gj["explained_variance"].get<double>(), gj["l0"].get<double>());
     QVERIFY2(gj["explained_variance"].get<double>() > 0.2, g.out.c_str());
     QVERIFY(gj["l0"].get<double>() > 0);
+
+    // The evaluation table names each one's sparsity setting.
+    fs::create_directories(kOut + "/ws_arch");
+    auto ws = store::Workspace::open(kOut + "/ws_arch/ws.saescope");
+    jobs::register_probed(*ws, jr);
+    jobs::register_probed(*ws, gd);
+    std::map<std::string, std::string> sparsity;
+    for (const auto& row : store::evaluation_table(*ws)) sparsity[row.architecture] = row.sparsity;
+    QCOMPARE(QString::fromStdString(sparsity["jumprelu"]), QString("l0=0.01"));
+    QCOMPARE(QString::fromStdString(sparsity["gated"]), QString("l1=0.1"));
   }
 
   void badInputExitsTwoNamingTheProblem() {

@@ -27,17 +27,17 @@ ProbedInput probe_model(const std::string& dir) {
 }
 
 ProbedInput probe_sae(const std::string& dir) {
-  const sae::SaeConfig c = sae::read_sae_config((fs::path(dir) / "cfg.json").string());
+  const std::string cfg_path = (fs::path(dir) / "cfg.json").string();
+  const sae::SaeConfig c = sae::read_sae_config(cfg_path);
+  nlohmann::json raw;
+  try {
+    std::ifstream in(cfg_path);
+    raw = nlohmann::json::parse(in);
+  } catch (const std::exception&) {  // read_sae_config already accepted it
+  }
   ProbedInput p;
   p.kind = store::InputKind::Sae;
-  p.config = {{"architecture", sae::to_string(c.architecture)}, {"d_in", c.d_in},
-              {"d_sae", c.d_sae}, {"hook_name", c.meta.hook_name},
-              {"model_name", c.meta.model_name},
-              {"center_writing_weights", c.center_writing_weights}};
-  if (c.k > 0) p.config["k"] = c.k;
-  if (c.meta.hook_layer) p.config["layer"] = *c.meta.hook_layer;
-  // SAELens keeps the training L1 coefficient beside the architecture keys.
-  if (c.meta.extra.contains("l1_coefficient")) p.config["l1_coefficient"] = c.meta.extra["l1_coefficient"];
+  p.config = sae_input_config(c, raw);
   p.description = "SAE " + sae::to_string(c.architecture) + " at " + c.meta.hook_name + ", " +
                   std::to_string(c.d_sae) + " features";
   return p;
@@ -58,6 +58,25 @@ bool looks_like_corpus(const std::string& path) {
 }
 
 }  // namespace
+
+nlohmann::json sae_input_config(const sae::SaeConfig& c, const nlohmann::json& raw_cfg) {
+  nlohmann::json j = {{"architecture", sae::to_string(c.architecture)}, {"d_in", c.d_in},
+                      {"d_sae", c.d_sae}, {"hook_name", c.meta.hook_name},
+                      {"model_name", c.meta.model_name},
+                      {"center_writing_weights", c.center_writing_weights}};
+  if (c.k > 0) j["k"] = c.k;
+  if (c.meta.hook_layer) j["layer"] = *c.meta.hook_layer;
+  // SAELens keeps the training coefficients beside the architecture keys
+  // (older configs) or in metadata (v6).
+  for (const char* key : {"l1_coefficient", "l0_coefficient"}) {
+    for (const nlohmann::json* where :
+         {&raw_cfg, raw_cfg.is_object() && raw_cfg.contains("metadata") ? &raw_cfg["metadata"] : nullptr})
+      if (where && where->is_object() && where->contains(key) && (*where)[key].is_number()) j[key] = (*where)[key];
+    if (!j.contains(key) && c.meta.extra.is_object() && c.meta.extra.contains(key) && c.meta.extra[key].is_number())
+      j[key] = c.meta.extra[key];
+  }
+  return j;
+}
 
 ProbedInput probe_input(const std::string& path) {
   std::error_code ec;

@@ -7,6 +7,10 @@
 
 #include "core/store/workspace.h"
 
+namespace saescope::sae {
+struct SaeConfig;
+}
+
 namespace saescope::jobs {
 
 struct ProbedInput {
@@ -14,6 +18,13 @@ struct ProbedInput {
   nlohmann::json config;  // model: n_layer, n_embd, ...; sae: hook_name, architecture, d_sae, ...
   std::string description;  // one line for people
 };
+
+// What the workspace keeps about an SAE: hook_name, architecture, d_in, d_sae,
+// model_name, center_writing_weights, layer, and its sparsity setting — k
+// (topk, batchtopk), l1_coefficient (standard, gated) or l0_coefficient
+// (jumprelu), from cfg.json's top level or its metadata block as written
+// (`raw_cfg`), since SaeConfig keeps only what running the SAE needs.
+nlohmann::json sae_input_config(const sae::SaeConfig& c, const nlohmann::json& raw_cfg);
 
 // Throws InputError naming the path and why it is none of the four kinds.
 ProbedInput probe_input(const std::string& path);

@@ -9,6 +9,7 @@
 
 #include "core/polysemy/corpus_occurrences.h"
 #include "core/common/error.h"
+#include "core/jobs/input_probe.h"
 #include "core/model/gpt2.h"
 #include "core/polysemy/occurrence_reader.h"
 #include "core/polysemy/pair_dataset.h"
@@ -38,18 +39,8 @@ nlohmann::json read_raw_cfg(const std::string& dir) {
 
 // What the GUI's evaluation table shows for an SAE input.
 nlohmann::json sae_input_config(const LoadedSae& s) {
-  const sae::SaeConfig& c = s.sae.config();
-  nlohmann::json j = {{"hook_name", c.meta.hook_name},
-                      {"architecture", sae::to_string(c.architecture)},
-                      {"d_in", c.d_in},
-                      {"d_sae", c.d_sae},
-                      {"model_name", c.meta.model_name},
-                      {"center_writing_weights", s.centred}};
-  if (c.architecture == sae::Architecture::TopK) j["k"] = c.k;
-  for (const nlohmann::json* where : {&s.raw_cfg, s.raw_cfg.is_object() && s.raw_cfg.contains("metadata")
-                                                      ? &s.raw_cfg["metadata"] : nullptr})
-    if (where && where->is_object() && where->contains("l1_coefficient") && (*where)["l1_coefficient"].is_number())
-      j["l1_coefficient"] = (*where)["l1_coefficient"];
+  nlohmann::json j = jobs::sae_input_config(s.sae.config(), s.raw_cfg);
+  j["center_writing_weights"] = s.centred;  // as this run resolved it
   return j;
 }
 

@@ -62,6 +62,8 @@ std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
       r.sparsity = "k=" + std::to_string(c["k"].get<long long>());
     } else if (c.contains("l1_coefficient") && c["l1_coefficient"].is_number()) {
       r.sparsity = "l1=" + number(c["l1_coefficient"].get<double>());
+    } else if (c.contains("l0_coefficient") && c["l0_coefficient"].is_number()) {
+      r.sparsity = "l0=" + number(c["l0_coefficient"].get<double>());  // jumprelu
     }
     r.family = r.hook_kind + " " + r.architecture + " " + std::to_string(r.d_sae) +
                (r.sparsity.empty() ? "" : " " + r.sparsity);
