@@ -7,6 +7,7 @@
 
 #include "core/common/error.h"
 #include "core/common/sha256.h"
+#include "core/model/gpt2_config.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 namespace saescope::analysis {
@@ -24,6 +25,20 @@ bool is_blank(const std::string& line) {
 }
 
 }  // namespace
+
+CorpusOptions corpus_options_for(const model::Gpt2Config& config, const std::string& model_dir,
+                                 int64_t context, int64_t max_tokens) {
+  if (context > config.n_positions)
+    throw InputError("--context " + std::to_string(context) + " is longer than the model's " +
+                     std::to_string(config.n_positions) + " positions (" + model_dir +
+                     "/config.json n_positions)");
+  CorpusOptions co;
+  co.context = context;
+  co.max_tokens = max_tokens;
+  co.bos_token = static_cast<int32_t>(config.bos_token_id);
+  co.eos_token = static_cast<int32_t>(config.eos_token_id);
+  return co;
+}
 
 // ---- documents ---------------------------------------------------------------
 

@@ -30,6 +30,10 @@ namespace saescope::tokenizer {
 class BpeTokenizer;
 }
 
+namespace saescope::model {
+struct Gpt2Config;
+}
+
 namespace saescope::analysis {
 
 struct CorpusProblem {
@@ -43,6 +47,12 @@ struct CorpusOptions {
   int32_t bos_token = 50256;
   int32_t eos_token = 50256;  // between documents
 };
+
+// Windows of `context` tokens (BOS included) joined with the model's BOS and
+// EOS ids; InputError naming `model_dir`/config.json when `context` exceeds
+// the model's n_positions.
+CorpusOptions corpus_options_for(const model::Gpt2Config& config, const std::string& model_dir,
+                                 int64_t context, int64_t max_tokens);
 
 // Reads documents one at a time from a corpus file.
 class CorpusDocuments {

@@ -77,12 +77,7 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
   }
   for (auto& s : saes) s.to_device(mo.device);
 
-  CorpusOptions co;
-  co.context = r.context;
-  co.max_tokens = r.max_tokens;
-  co.bos_token = static_cast<int32_t>(gpt2->config().bos_token_id);
-  co.eos_token = static_cast<int32_t>(gpt2->config().eos_token_id);
-  CorpusWindows windows(r.corpus, tok, co);
+  CorpusWindows windows(r.corpus, tok, corpus_options_for(gpt2->config(), r.model_dir, r.context, r.max_tokens));
   const WindowCount count = windows.count();
   out.corpus_problems = windows.problems_summary();
 

@@ -30,10 +30,8 @@ CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& p
   mo.center_writing_weights = r.center_writing_weights;
   const auto gpt2 = model::Gpt2::load(r.model_dir, mo);
   model::parse_hook_point(r.hook, gpt2->config().n_layer);  // InputError listing the valid names
-  if (r.context > gpt2->config().n_positions)
-    throw InputError("--context " + std::to_string(r.context) + " is longer than the model's " +
-                     std::to_string(gpt2->config().n_positions) + " positions (" + r.model_dir +
-                     "/config.json n_positions)");
+  const analysis::CorpusOptions co =
+      analysis::corpus_options_for(gpt2->config(), r.model_dir, r.context, r.max_tokens);
   const std::string tok_dir = r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir;
   const tokenizer::BpeTokenizer tok = tokenizer::load_tokenizer(tok_dir);
 
@@ -45,11 +43,6 @@ CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& p
     width = per_token_rows(probe.hooks.at(r.hook), r.hook).size(-1);
   }
 
-  analysis::CorpusOptions co;
-  co.context = r.context;
-  co.max_tokens = r.max_tokens;
-  co.bos_token = static_cast<int32_t>(gpt2->config().bos_token_id);
-  co.eos_token = static_cast<int32_t>(gpt2->config().eos_token_id);
   analysis::CorpusWindows windows(r.corpus, tok, co);
   const analysis::WindowCount count = windows.count();
 

@@ -141,17 +141,10 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
       saes.back().to_device(mo.device);
     }
     const auto gpt2 = model::Gpt2::load(r.model_dir, mo);
-    if (r.context > gpt2->config().n_positions)
-      throw InputError("--context " + std::to_string(r.context) + " is longer than the model's " +
-                       std::to_string(gpt2->config().n_positions) + " positions (" + r.model_dir +
-                       "/config.json n_positions)");
+    const analysis::CorpusOptions co =
+        analysis::corpus_options_for(gpt2->config(), r.model_dir, r.context, r.max_tokens);
     const tokenizer::BpeTokenizer tok =
         tokenizer::load_tokenizer(r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir);
-    analysis::CorpusOptions co;
-    co.context = r.context;
-    co.max_tokens = r.max_tokens;
-    co.bos_token = static_cast<int32_t>(gpt2->config().bos_token_id);
-    co.eos_token = static_cast<int32_t>(gpt2->config().eos_token_id);
     analysis::CorpusWindows windows(r.corpus, tok, co);
     const analysis::WindowCount count = windows.count();
     const std::string bad = windows.problems_summary();
