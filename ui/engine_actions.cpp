@@ -153,7 +153,7 @@ Job* EngineActions::buildWordNetSet(const QString& out_dir, QString* error) {
   return jobs_->run(tr("Build the WordNet sense dataset"),
                     [=](jobs::ProgressSink& progress) {
                       progress.report({"read WordNet", 0, 3, "stages", ""});
-                      const auto built = polysemy::build_wordnet_occurrences("/usr/share/wordnet");
+                      const auto built = polysemy::build_wordnet_occurrences(polysemy::default_wordnet_dir());
                       progress.report({"form pairs", 1, 3, "stages", ""});
                       const auto set = polysemy::make_sense_pairs(built.occurrences, {});
                       polysemy::write_occurrences_jsonl(occurrences, built.occurrences);

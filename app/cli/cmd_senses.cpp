@@ -21,7 +21,7 @@ namespace {
 using namespace saescope::polysemy;
 
 struct WordNetArgs {
-  std::string wordnet_dir = "/usr/share/wordnet";
+  std::string wordnet_dir = default_wordnet_dir();
   std::uint64_t seed = 0;
   double dev_fraction = 0.2;
   bool no_balance = false;

@@ -19,11 +19,6 @@
 namespace saescope::demo {
 namespace fs = std::filesystem;
 
-std::string default_wordnet_dir() {
-  const char* env = std::getenv("WNSEARCHDIR");
-  return env && *env ? env : "/usr/share/wordnet";
-}
-
 DemoBuildResult build_demo_workspace(const DemoAssets& assets, const DemoBuildOptions& options,
                                      jobs::ProgressSink& progress) {
   if (options.workspace_path.empty()) throw InputError("demo: no workspace path given");

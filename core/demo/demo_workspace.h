@@ -1,6 +1,6 @@
 #pragma once
 // Builds the demo workspace from the embedded demo: registers the model, its
-// SAEs and the corpus; builds the WordNet sense set (from /usr/share/wordnet)
+// SAEs and the corpus; builds the WordNet sense set (from $WNSEARCHDIR or /usr/share/wordnet)
 // beside the workspace; harvests every SAE's features; evaluates each SAE's
 // reconstruction on the corpus and PS-Eval on the WordNet set. Every step is a
 // workspace result keyed by content hashes, so a second run reuses all of it
@@ -11,17 +11,14 @@
 
 #include "core/demo/demo_assets.h"
 #include "core/jobs/progress.h"
+#include "core/polysemy/wordnet_occurrences.h"
 
 namespace saescope::demo {
-
-// $WNSEARCHDIR (WordNet's own variable for its database folder) when set,
-// else Debian's /usr/share/wordnet.
-std::string default_wordnet_dir();
 
 struct DemoBuildOptions {
   std::string workspace_path;               // the .saescope file (created when missing)
   std::string dataset_dir;                  // "": <workspace folder>/wordnet-senses
-  std::string wordnet_dir = default_wordnet_dir();
+  std::string wordnet_dir = polysemy::default_wordnet_dir();
   std::string device = "cpu";
   int64_t harvest_tokens = 32768;           // corpus tokens read by the harvest
   int64_t eval_tokens = 16384;              // corpus tokens for MSE / L0 / CE

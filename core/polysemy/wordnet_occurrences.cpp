@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -25,6 +26,11 @@ int pos_rank(const std::string& pos) {
 }
 
 }  // namespace
+
+std::string default_wordnet_dir() {
+  const char* env = std::getenv("WNSEARCHDIR");
+  return env && *env ? env : "/usr/share/wordnet";
+}
 
 const char* wic_pos_letter(char ss_type) {
   switch (ss_type) {

@@ -36,6 +36,10 @@ struct WordNetOccurrences {
   WordNetBuildCounts counts;
 };
 
+// $WNSEARCHDIR (WordNet's own variable for its database folder) when set,
+// else Debian's /usr/share/wordnet.
+std::string default_wordnet_dir();
+
 // Reads data.{noun,verb,adj,adv} and *.exc from `wordnet_dir`
 // (/usr/share/wordnet on Debian's wordnet-base). `progress` gets one line per
 // stage. Missing or malformed files are InputErrors naming the file.
