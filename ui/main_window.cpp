@@ -143,7 +143,9 @@ bool MainWindow::openWorkspace(const QString& path) {
   Job* check = jobs_->run(tr("Check %1").arg(QFileInfo(path).fileName()),
                           [opened, problem](jobs::ProgressSink& progress) {
                             progress.report({"integrity check", 0, 1, "files", opened});
-                            *problem = store::Workspace::check_integrity(opened);
+                            // Interruptible, so quitting does not wait for it.
+                            *problem = store::Workspace::check_integrity(
+                                opened, [&progress] { return progress.cancelled(); });
                           });
   connect(check, &Job::ended, this, [this, opened, problem](Job::State state) {
     if (state != Job::State::Finished || problem->empty()) return;

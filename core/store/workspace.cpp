@@ -3,9 +3,11 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <thread>
 
 #include "core/common/sha256.h"
 #include "core/store/schema.h"
@@ -76,10 +78,34 @@ InputKind input_kind_from_string(const std::string& s) {
 
 Workspace::Workspace(const std::string& path) : db_(path, /*create=*/true) {}
 
-std::string Workspace::check_integrity(const std::string& path) {
+std::string Workspace::check_integrity(const std::string& path, const std::function<bool()>& cancelled) {
+  if (cancelled && cancelled()) throw Cancelled();
   try {
     Database db(path, /*create=*/false);
-    const std::string problem = integrity_problem(db);
+    // PRAGMA integrity_check is one long VM step, so a progress handler is
+    // not called inside it; sqlite3_interrupt (thread-safe) is, by the page
+    // walk. A watcher polls `cancelled` and interrupts.
+    std::atomic<bool> done{false};
+    std::thread watcher;
+    if (cancelled)
+      watcher = std::thread([&] {
+        // Repeated: an interrupt before the statement starts is lost.
+        while (!done.load()) {
+          if (cancelled()) sqlite3_interrupt(db.handle());
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      });
+    std::string problem;
+    std::exception_ptr failed;
+    try {
+      problem = integrity_problem(db);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    done = true;
+    if (watcher.joinable()) watcher.join();
+    if (cancelled && cancelled()) throw Cancelled();  // interrupted (or finished as asked to stop)
+    if (failed) std::rethrow_exception(failed);
     return problem.empty() ? std::string() : damaged_message(path, problem);
   } catch (const InputError& e) {
     return damaged_message(path, e.what());

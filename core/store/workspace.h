@@ -5,6 +5,7 @@
 // parameters that produced them, so a changed file or parameter never returns a
 // stale result and an identical request never recomputes.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -67,7 +68,10 @@ class Workspace {
                                          IntegrityCheck check = IntegrityCheck::Full);
   // The full check alone, on a separate connection (safe while the file is
   // open elsewhere): "" when sound, else the same message WorkspaceDamaged has.
-  static std::string check_integrity(const std::string& path);
+  // `cancelled` is polled (every 20 ms) while SQLite reads the pages; when it
+  // returns true the check is interrupted and throws Cancelled.
+  static std::string check_integrity(const std::string& path,
+                                     const std::function<bool()>& cancelled = {});
   // Moves a damaged workspace aside, creates a fresh one at `path` and carries
   // over what the user entered (inputs, notes); results are recomputable.
   static RecoveryReport recover(const std::string& path);
