@@ -5,10 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
+#include "core/analysis/spill_io.h"
 #include "core/common/error.h"
 
 namespace saescope::analysis {
@@ -38,18 +37,7 @@ void ActivationSpill::write(int64_t first, const at::Tensor& values) {
   const int64_t n = values.size(0), T = values.size(1);
   at::Tensor rec = values.to(at::kCPU, at::kFloat).contiguous();
   if (T < context_) rec = at::constant_pad_nd(rec, {0, 0, 0, context_ - T}).contiguous();
-  const auto* p = static_cast<const char*>(rec.data_ptr());
-  size_t left = static_cast<size_t>(n * record_bytes());
-  off_t at = static_cast<off_t>(first * record_bytes());
-  while (left > 0) {
-    const ssize_t w = ::pwrite(fd_, p, left, at);
-    if (w <= 0)
-      throw InputError(path_ + ": cannot write harvest activations (" + std::strerror(errno) +
-                       "); is the disk full?");
-    p += w;
-    at += w;
-    left -= static_cast<size_t>(w);
-  }
+  write_all(fd_, rec.data_ptr(), static_cast<size_t>(n * record_bytes()), first * record_bytes(), path_);
 }
 
 void ActivationSpill::sync() {
@@ -58,16 +46,8 @@ void ActivationSpill::sync() {
 
 at::Tensor ActivationSpill::read(int64_t first, int64_t n) const {
   at::Tensor out = at::empty({n, context_, width_}, at::kFloat);
-  auto* p = static_cast<char*>(out.data_ptr());
-  size_t left = static_cast<size_t>(n * record_bytes());
-  off_t at = static_cast<off_t>(first * record_bytes());
-  while (left > 0) {
-    const ssize_t r = ::pread(fd_, p, left, at);
-    if (r <= 0) throw InternalError(path_ + ": cannot read harvest activations back");
-    p += r;
-    at += r;
-    left -= static_cast<size_t>(r);
-  }
+  if (!read_all(fd_, out.data_ptr(), static_cast<size_t>(n * record_bytes()), first * record_bytes()))
+    throw InternalError(path_ + ": cannot read harvest activations back");
   return out;
 }
 
