@@ -62,13 +62,10 @@ void HarvestGroup::open_spills() {
     // pass runs the model instead, which gives the same values.
     report_.notes.push_back("harvest file " + file +
                             " is missing or short: recomputing activations with the model");
-    for (auto& [h, s] : spills_) s->remove();
-    for (auto& c : codes_)
-      if (c) c->remove();
-    for (LiveTarget* m : members_) {
-      std::error_code ec;
-      std::filesystem::remove(m->spill_file, ec);
-      std::filesystem::remove(m->spill_file + ".index", ec);
+    // Every member's files, also those not opened yet (and the one that failed).
+    for (const LiveTarget* m : members_) {
+      if (m->spill_kind == "features") CodeSpill(m->spill_file, in_.context).remove();
+      if (m->spill_kind == "activations") ActivationSpill(m->spill_file, in_.context, m->width).remove();
     }
     spills_.clear();
     codes_.clear();

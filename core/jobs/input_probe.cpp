@@ -27,17 +27,10 @@ ProbedInput probe_model(const std::string& dir) {
 }
 
 ProbedInput probe_sae(const std::string& dir) {
-  const std::string cfg_path = (fs::path(dir) / "cfg.json").string();
-  const sae::SaeConfig c = sae::read_sae_config(cfg_path);
-  nlohmann::json raw;
-  try {
-    std::ifstream in(cfg_path);
-    raw = nlohmann::json::parse(in);
-  } catch (const std::exception&) {  // read_sae_config already accepted it
-  }
+  const sae::SaeConfig c = sae::read_sae_config((fs::path(dir) / "cfg.json").string());
   ProbedInput p;
   p.kind = store::InputKind::Sae;
-  p.config = sae_input_config(c, raw);
+  p.config = sae_input_config(c, read_raw_sae_cfg(dir));
   p.description = "SAE " + sae::to_string(c.architecture) + " at " + c.meta.hook_name + ", " +
                   std::to_string(c.d_sae) + " features";
   return p;
@@ -76,6 +69,11 @@ nlohmann::json sae_input_config(const sae::SaeConfig& c, const nlohmann::json& r
       j[key] = c.meta.extra[key];
   }
   return j;
+}
+
+nlohmann::json read_raw_sae_cfg(const std::string& sae_dir) {
+  std::ifstream in(fs::path(sae_dir) / "cfg.json");
+  return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
 ProbedInput probe_input(const std::string& path) {

@@ -32,11 +32,6 @@ struct LoadedSae {
   nlohmann::json params;
 };
 
-nlohmann::json read_raw_cfg(const std::string& dir) {
-  std::ifstream in(fs::path(dir) / "cfg.json");
-  return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-}
-
 // What the GUI's evaluation table shows for an SAE input.
 nlohmann::json sae_input_config(const LoadedSae& s) {
   nlohmann::json j = jobs::sae_input_config(s.sae.config(), s.raw_cfg);
@@ -95,7 +90,7 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
 
   std::vector<LoadedSae> saes;
   for (const std::string& dir : job.sae_dirs) {
-    LoadedSae s{dir, sae::load_sae(dir), read_raw_cfg(dir), true, {}, {}, {}};
+    LoadedSae s{dir, sae::load_sae(dir), jobs::read_raw_sae_cfg(dir), true, {}, {}, {}};
     s.centred = job.centering == Centering::from_sae ? s.sae.config().center_writing_weights
                                                      : job.centering == Centering::on;
     s.params = pseval_params(job.options, job.split, s.centred, model::dtype_name(dtype));
