@@ -150,6 +150,25 @@ class TestSaeTrainCli : public QObject {
     QVERIFY(ja["l0"].get<double>() > 0);
     QVERIFY(a.err.find("l0 penalty") != std::string::npos);
 
+    // Anthropic's set-up: tanh penalty and pre-act loss, named as SAELens names them.
+    const std::string jt = kOut + "/jumprelu-tanh";
+    const Cli t = run_cli(base(jt, "jumprelu") << "--expansion" << "2" << "--l0-coefficient" << "0.01"
+                                               << "--jumprelu-sparsity" << "tanh"
+                                               << "--jumprelu-tanh-scale" << "2" << "--pre-act-loss"
+                                               << "0.001" << "--json");
+    QVERIFY2(t.code == 0, t.err.c_str());
+    QCOMPARE(sae::load_sae(jt).config().architecture, sae::Architecture::JumpReLU);
+    const json tm = read_json(jt + "/cfg.json")["metadata"];
+    QCOMPARE(tm["jumprelu_sparsity_loss_mode"].get<std::string>(), std::string("tanh"));
+    QCOMPARE(tm["jumprelu_tanh_scale"].get<double>(), 2.0);
+    QCOMPARE(tm["pre_act_loss_coefficient"].get<double>(), 0.001);
+    QCOMPARE(jm["metadata"]["jumprelu_sparsity_loss_mode"].get<std::string>(), std::string("step"));
+    QVERIFY(!jm["metadata"].contains("pre_act_loss_coefficient"));
+    const json tj = json::parse(t.out);
+    qInfo("jumprelu tanh: held-out EV %.3f, L0 %.2f", tj["explained_variance"].get<double>(),
+          tj["l0"].get<double>());
+    QVERIFY2(tj["explained_variance"].get<double>() > 0.2, t.out.c_str());
+
     const std::string gd = kOut + "/gated";
     const Cli g = run_cli(base(gd, "gated") << "--d-sae" << "48" << "--l1" << "0.1" << "--json");
     QVERIFY2(g.code == 0, g.err.c_str());
@@ -196,6 +215,11 @@ class TestSaeTrainCli : public QObject {
         {base(out, "standard") << "--l0-coefficient" << "0.1" << "--expansion" << "2", "--l0-coefficient"},
         {base(out, "topk") << "--k" << "4" << "--jumprelu-bandwidth" << "0.1" << "--expansion" << "2",
          "--jumprelu-bandwidth"},
+        {base(out, "topk") << "--k" << "4" << "--jumprelu-sparsity" << "tanh" << "--expansion" << "2",
+         "--jumprelu-sparsity"},
+        {base(out, "jumprelu") << "--jumprelu-sparsity" << "cubic" << "--expansion" << "2", "cubic"},
+        {base(out, "jumprelu") << "--jumprelu-tanh-scale" << "2" << "--expansion" << "2",
+         "--jumprelu-tanh-scale"},
     };
     for (const Case& c : cases) {
       const Cli r = run_cli(c.args);

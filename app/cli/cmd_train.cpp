@@ -87,6 +87,13 @@ const bool registered = register_command(
                       "Bandwidth of the threshold's straight-through estimator (jumprelu; default 0.05)");
       sub->add_option("--jumprelu-init-threshold", r.jumprelu_init_threshold,
                       "Initial threshold of every feature (jumprelu; default 0.01)");
+      sub->add_option("--jumprelu-sparsity", r.jumprelu_sparsity,
+                      "L0 penalty: step (count of active features) or tanh (Anthropic's "
+                      "tanh(c * f * |W_dec|); jumprelu; default step, as SAELens)");
+      sub->add_option("--jumprelu-tanh-scale", r.jumprelu_tanh_scale, "c of the tanh penalty (default 4)");
+      sub->add_option("--pre-act-loss", r.pre_act_loss,
+                      "Coefficient of the pre-act loss that pulls dead features' pre-activations up "
+                      "to their threshold (jumprelu; default off)");
       sub->add_option("--lr", r.lr, "Adam learning rate (default 3e-4)");
       sub->add_option("--tokens", r.tokens, "Training tokens (default: one pass over the corpus)");
       sub->add_option("--batch", r.batch, "Tokens per step")->capture_default_str();

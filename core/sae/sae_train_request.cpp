@@ -58,8 +58,16 @@ void validate(const SaeTrainRequest& r) {
   if (!jump && r.l0 >= 0)
     throw InputError("--l0-coefficient: only for --arch jumprelu (" + r.architecture + " is sparse by " +
                      sparse_by + ")");
-  if (!jump && (r.jumprelu_bandwidth >= 0 || r.jumprelu_init_threshold >= 0))
-    throw InputError("--jumprelu-bandwidth / --jumprelu-init-threshold: only for --arch jumprelu");
+  if (!jump && (r.jumprelu_bandwidth >= 0 || r.jumprelu_init_threshold >= 0 ||
+                !r.jumprelu_sparsity.empty() || r.jumprelu_tanh_scale >= 0 || r.pre_act_loss >= 0))
+    throw InputError(
+        "--jumprelu-bandwidth / --jumprelu-init-threshold / --jumprelu-sparsity / --jumprelu-tanh-scale / "
+        "--pre-act-loss: only for --arch jumprelu");
+  if (!r.jumprelu_sparsity.empty() && r.jumprelu_sparsity != "step" && r.jumprelu_sparsity != "tanh")
+    throw InputError("--jumprelu-sparsity " + r.jumprelu_sparsity + ": expected step or tanh");
+  if (r.jumprelu_tanh_scale >= 0 && r.jumprelu_sparsity != "tanh")
+    throw InputError("--jumprelu-tanh-scale: only with --jumprelu-sparsity tanh");
+  if (jump && r.jumprelu_tanh_scale == 0) throw InputError("--jumprelu-tanh-scale: must be positive");
   if (jump && r.jumprelu_bandwidth == 0)
     throw InputError("--jumprelu-bandwidth: must be positive");
   if (jump && r.jumprelu_init_threshold == 0)
@@ -195,6 +203,9 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   if (r.l0 >= 0) t.l0_coefficient = r.l0;
   if (r.jumprelu_bandwidth > 0) t.jumprelu_bandwidth = r.jumprelu_bandwidth;
   if (r.jumprelu_init_threshold > 0) t.jumprelu_init_threshold = r.jumprelu_init_threshold;
+  if (r.jumprelu_sparsity == "tanh") t.jumprelu_sparsity = JumpReluSparsity::Tanh;
+  if (r.jumprelu_tanh_scale > 0) t.jumprelu_tanh_scale = r.jumprelu_tanh_scale;
+  if (r.pre_act_loss > 0) t.pre_act_loss_coefficient = r.pre_act_loss;
   if (r.lr > 0) t.lr = r.lr;
   t.batch_size = r.batch;
   t.total_tokens = r.tokens > 0 ? r.tokens : o.train_rows;
@@ -228,6 +239,10 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
     m.extra["l0_coefficient"] = t.l0_coefficient;
     m.extra["jumprelu_bandwidth"] = t.jumprelu_bandwidth;
     m.extra["jumprelu_init_threshold"] = t.jumprelu_init_threshold;
+    const bool tanh_mode = t.jumprelu_sparsity == JumpReluSparsity::Tanh;
+    m.extra["jumprelu_sparsity_loss_mode"] = tanh_mode ? "tanh" : "step";
+    if (tanh_mode) m.extra["jumprelu_tanh_scale"] = t.jumprelu_tanh_scale;
+    if (t.pre_act_loss_coefficient > 0) m.extra["pre_act_loss_coefficient"] = t.pre_act_loss_coefficient;
   }
   m.extra["training_tokens"] = t.total_tokens;
 

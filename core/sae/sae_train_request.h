@@ -33,6 +33,9 @@ struct SaeTrainRequest {
   double l0 = -1;          // < 0: the trainer's default (jumprelu only: the L0 coefficient)
   double jumprelu_bandwidth = -1;       // < 0: the trainer's default (SAELens 6: 0.05)
   double jumprelu_init_threshold = -1;  // < 0: the trainer's default (SAELens 6: 0.01)
+  std::string jumprelu_sparsity;        // "" | "step" | "tanh" (SAELens's jumprelu_sparsity_loss_mode)
+  double jumprelu_tanh_scale = -1;      // < 0: the trainer's default (SAELens: 4)
+  double pre_act_loss = -1;             // < 0: off (SAELens: pre_act_loss_coefficient None)
   double lr = -1;          // < 0: the trainer's default
   int64_t tokens = 0;      // training tokens; 0: one pass over the cache
   int64_t batch = 4096;

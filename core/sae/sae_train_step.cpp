@@ -142,6 +142,7 @@ StepResult sae_loss_and_grads(const TrainParams& p, const at::Tensor& x, const S
 
   r.l1 = at::zeros({}, x.options());
   r.aux = at::zeros({}, x.options());
+  at::Tensor pre_act_dpre;  // jumprelu's pre-act loss acts on pre itself, not through f
   if (s.architecture == TrainArchitecture::Standard && s.l1_coefficient != 0) {
     // λ·mean_n Σ_j f_j‖W_dec[j]‖ (f ≥ 0): d/df = λ‖W_dec[j]‖/n,
     // d/dW_dec[j] = λ (Σ_n f_j / n) · W_dec[j]/‖W_dec[j]‖.
@@ -154,21 +155,51 @@ StepResult sae_loss_and_grads(const TrainParams& p, const at::Tensor& x, const S
   }
 
   if (jump) {
-    // The straight-through estimates to θ, from f (through df) and from the
-    // L0 penalty: dL/dθ = −(1/ε)·Σ_n rect((pre − θ)/ε)·(θ·df + λ₀/n);
+    const at::Tensor norms = p.W_dec.norm(2, {1});
+    const bool tanh_mode = s.jumprelu_sparsity == JumpReluSparsity::Tanh;
+    if (tanh_mode && s.l0_coefficient != 0) {
+      // λ₀·mean_n Σ_j tanh(c·f·‖W_dec[j]‖): d/df = λ₀·c·‖W_dec[j]‖·sech²/n at
+      // every (token, feature), so θ's estimate below sees it where f = 0 too;
+      // d/dW_dec[j] = λ₀·c·(Σ_n f·sech²)/n · W_dec[j]/‖W_dec[j]‖.
+      const double c = s.jumprelu_tanh_scale;
+      const at::Tensor t = (f * norms.unsqueeze(0)).mul_(c).tanh_();
+      r.l1 = t.sum().mul_(s.l0_coefficient * inv_n);
+      const at::Tensor sech2 = 1 - t.square();
+      df.add_(sech2 * norms.unsqueeze(0), s.l0_coefficient * c * inv_n);
+      gW_dec.add_(p.W_dec * ((f * sech2).sum({0}) / norms.clamp_min(1e-12)).unsqueeze(1) *
+                  (s.l0_coefficient * c * inv_n));
+    }
+    // The straight-through estimates to θ, from f (through df) and, in step
+    // mode, from the L0 penalty: dL/dθ = −(1/ε)·Σ_n rect((pre − θ)/ε)·(θ·df + λ₀/n);
     // dL/dlog θ = θ·dL/dθ. Computed before df turns into dpre below.
     const double eps = s.jumprelu_bandwidth;
     const at::Tensor u = (pre - theta).div_(eps);
     const at::Tensor rect = u.gt(-0.5).logical_and_(u.lt(0.5)).to(pre.scalar_type());
     at::Tensor g_theta = (rect * df).sum({0}).mul_(theta);
-    if (s.l0_coefficient != 0) g_theta.add_(rect.sum({0}), s.l0_coefficient * inv_n);
-    r.grad.log_threshold = g_theta.mul_(theta).mul_(-1.0 / eps);
-    r.l1 = f.gt(0).sum().to(x.scalar_type()).mul_(s.l0_coefficient * inv_n);
+    if (!tanh_mode && s.l0_coefficient != 0) g_theta.add_(rect.sum({0}), s.l0_coefficient * inv_n);
+    g_theta.mul_(-1.0 / eps);
+    if (!tanh_mode) r.l1 = f.gt(0).sum().to(x.scalar_type()).mul_(s.l0_coefficient * inv_n);
+    if (s.pre_act_loss_coefficient != 0 && s.dead_mask.defined() && s.dead_mask.any().item<bool>()) {
+      // λ_p·mean_n Σ_j dead·ReLU(θ − pre)·‖W_dec[j]‖: θ and pre get it directly
+      // (no estimator), ±λ_p·dead·‖W_dec[j]‖/n where θ > pre; W_dec[j] gets
+      // λ_p·dead·(Σ_n ReLU(θ − pre))/n · W_dec[j]/‖W_dec[j]‖.
+      const double lp = s.pre_act_loss_coefficient * inv_n;
+      const at::Tensor w = norms * s.dead_mask.to(norms.scalar_type());
+      const at::Tensor gap = (theta - pre).relu_();
+      r.aux = (gap * w.unsqueeze(0)).sum().mul_(lp);
+      const at::Tensor below = gap.gt(0).to(pre.scalar_type()).mul_(w.unsqueeze(0));
+      g_theta.add_(below.sum({0}), lp);
+      pre_act_dpre = below.mul_(-lp);
+      gW_dec.add_(p.W_dec * (s.dead_mask.to(norms.scalar_type()) * gap.sum({0}) /
+                             norms.clamp_min(1e-12)).unsqueeze(1) * lp);
+    }
+    r.grad.log_threshold = g_theta.mul_(theta);
   }
 
   // Features are piecewise linear in pre where they are positive, zero elsewhere:
   // dpre = df·[f > 0], in place, one pass.
   at::Tensor dpre = at::threshold_backward_out(df, df, f, 0);
+  if (pre_act_dpre.defined()) dpre.add_(pre_act_dpre);
 
   const bool topk_like =
       s.architecture == TrainArchitecture::TopK || s.architecture == TrainArchitecture::BatchTopK;

@@ -15,6 +15,14 @@
 //                   gradient to pre; to θ it has the straight-through estimate
 //                   ∂H/∂θ ≈ −(1/ε)·rect((pre − θ)/ε), and ∂f/∂θ ≈ −(θ/ε)·rect(...),
 //                   rect(u) = [−½ < u < ½], ε the bandwidth; ∂f/∂pre = H(pre − θ).
+//                 sparsity mode "tanh" (Anthropic, Jan 2025; SAELens 6.11): the
+//                   penalty is λ₀ · Σ_j tanh(c·f_j·‖W_dec[j]‖), averaged over
+//                   tokens, c the tanh scale; its gradient reaches θ through f's
+//                   straight-through estimate, also where f = 0.
+//                 pre-act loss (optional, either mode): + λ_p · Σ_j dead_j ·
+//                   ReLU(θ_j − pre_j) · ‖W_dec[j]‖, averaged over tokens, only for
+//                   dead features (as SAELens): pulls their pre-activations up
+//                   to the threshold. Reported in aux.
 //   gated (GatedTrainingSAE): π_gate = x'W_enc + b_gate,
 //                   π_mag = x'(W_enc ⊙ exp(r_mag)) + b_mag,
 //                   f = [π_gate > 0]·ReLU(π_mag) (no gradient through the gate);
@@ -31,6 +39,7 @@
 namespace saescope::sae {
 
 enum class TrainArchitecture { Standard, TopK, BatchTopK, JumpReLU, Gated };
+enum class JumpReluSparsity { Step, Tanh };  // SAELens's jumprelu_sparsity_loss_mode
 
 struct TrainParams {
   at::Tensor W_enc;  // [d_in, d_sae]
@@ -53,16 +62,20 @@ struct StepSettings {
   double l1_coefficient = 0;      // standard, gated
   double l0_coefficient = 0;      // jumprelu
   double jumprelu_bandwidth = 0.05;  // jumprelu: ε of the rectangle kernel
+  JumpReluSparsity jumprelu_sparsity = JumpReluSparsity::Step;
+  double jumprelu_tanh_scale = 4.0;     // c of the tanh mode (SAELens default)
+  double pre_act_loss_coefficient = 0;  // jumprelu, λ_p; 0: off (needs dead_mask)
   int64_t k = 0;               // topk: per token; batchtopk: mean per token
-  at::Tensor dead_mask;        // [d_sae] bool, or undefined: no AuxK (topk / batchtopk only)
+  // [d_sae] bool, or undefined: no AuxK (topk / batchtopk) / no pre-act loss (jumprelu)
+  at::Tensor dead_mask;
   double aux_coefficient = 1;  // topk / batchtopk
   bool bf16_matmul = false;    // CUDA: GEMMs in bfloat16, everything else float32
 };
 
 struct StepResult {
   // 0-dim float tensors on the device (no sync). l1 is the sparsity penalty
-  // (L1 for standard and gated, L0 for jumprelu); aux is AuxK (topk,
-  // batchtopk) or gated's auxiliary reconstruction loss.
+  // (L1 for standard and gated, L0 or tanh for jumprelu); aux is AuxK (topk,
+  // batchtopk), jumprelu's pre-act loss or gated's auxiliary reconstruction loss.
   at::Tensor loss, mse, l1, aux;
   at::Tensor features;            // [n, d_sae]
   TrainParams grad;               // gradients, same shapes as the (defined) parameters

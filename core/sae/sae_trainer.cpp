@@ -37,6 +37,10 @@ void validate(const TrainOptions& o, int64_t d_in) {
       bad("the JumpReLU bandwidth must be positive");
     if (!(o.jumprelu_init_threshold > 0) || !std::isfinite(o.jumprelu_init_threshold))
       bad("the JumpReLU initial threshold must be positive");
+    if (!(o.jumprelu_tanh_scale > 0) || !std::isfinite(o.jumprelu_tanh_scale))
+      bad("the JumpReLU tanh scale must be positive");
+    if (!(o.pre_act_loss_coefficient >= 0) || !std::isfinite(o.pre_act_loss_coefficient))
+      bad("the pre-act loss coefficient must not be negative");
   }
   if (o.dead_feature_window <= 0 || o.feature_sampling_window <= 0)
     bad("dead-feature and sampling windows must be positive");
@@ -241,10 +245,15 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     else
       ss.l1_coefficient = sparsity;
     ss.jumprelu_bandwidth = o.jumprelu_bandwidth;
+    ss.jumprelu_sparsity = o.jumprelu_sparsity;
+    ss.jumprelu_tanh_scale = o.jumprelu_tanh_scale;
+    ss.pre_act_loss_coefficient =
+        o.architecture == TrainArchitecture::JumpReLU ? o.pre_act_loss_coefficient : 0.0;
     ss.k = o.k;
     ss.aux_coefficient = o.aux_k_coefficient;
     ss.bf16_matmul = o.autocast_bf16;
-    if (topk) ss.dead_mask = st.since_fired.gt(o.dead_feature_window);
+    if (topk || ss.pre_act_loss_coefficient != 0)
+      ss.dead_mask = st.since_fired.gt(o.dead_feature_window);
     StepResult r = sae_loss_and_grads(st.p, x, ss);
 
     const double loss = r.loss.item<double>();

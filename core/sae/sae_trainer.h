@@ -3,7 +3,8 @@
 // does: Adam (hand-written, clip-grad-norm 1.0), linear LR warm-up and final
 // decay, sparsity coefficient warm-up (the L1 of standard and gated, the L0 of
 // jumprelu), L1 weighted by decoder row norm, AuxK for topk/batchtopk,
-// JumpReLU's learned log-threshold (straight-through estimator), gated's
+// JumpReLU's learned log-threshold (straight-through estimator; L0 penalty
+// in "step" or "tanh" mode, optional pre-act loss on dead features), gated's
 // auxiliary reconstruction loss, dead-feature tracking over a window of steps,
 // b_dec at the data's geometric median (Weiszfeld) or mean, unit-norm decoder
 // rows at init (and after every step for topk/batchtopk). A fixed seed gives
@@ -44,6 +45,9 @@ struct TrainOptions {
   int64_t l1_warm_up_steps = 0;  // the sparsity coefficient (L1 or L0) rises linearly from 0
   double jumprelu_bandwidth = 0.05;       // ε of the STE's rectangle kernel (SAELens 6 default)
   double jumprelu_init_threshold = 0.01;  // log_threshold starts at log of this (SAELens 6)
+  JumpReluSparsity jumprelu_sparsity = JumpReluSparsity::Step;  // SAELens's default mode
+  double jumprelu_tanh_scale = 4.0;     // tanh mode's scale (SAELens default)
+  double pre_act_loss_coefficient = 0;  // jumprelu; 0: off (SAELens: None)
   double aux_k_coefficient = 1.0;
   double topk_threshold_lr = 0.01;         // batchtopk's running threshold
   int64_t dead_feature_window = 1000;      // steps without firing before a feature is dead
@@ -75,8 +79,9 @@ struct TrainProgress {
   int64_t total_tokens = 0;
   double tokens_per_s = 0;
   double elapsed_s = 0;
-  // l1: the sparsity penalty (L1 for standard and gated, L0 for jumprelu);
-  // aux: AuxK (topk, batchtopk) or gated's auxiliary reconstruction loss.
+  // l1: the sparsity penalty (L1 for standard and gated, L0 or tanh for jumprelu);
+  // aux: AuxK (topk, batchtopk), jumprelu's pre-act loss or gated's
+  // auxiliary reconstruction loss.
   double loss = 0, mse = 0, l1 = 0, aux = 0;
   double l0 = 0;
   double dead_fraction = 0;  // features not fired within dead_feature_window steps
