@@ -14,6 +14,7 @@
 #include "core/demo/demo_report.h"
 #include "core/demo/demo_workspace.h"
 #include "core/store/evaluation_table.h"
+#include "core/store/feature_store.h"
 #include "core/store/workspace.h"
 
 using namespace saescope;
@@ -90,6 +91,16 @@ class TestDemo : public QObject {
     qunsetenv("SAESCOPE_DEMO_DIR");
   }
 
+  void topTokensAreWords() {
+    QVERIFY(demo::top_tokens_are_words(" to ·  may ·  will"));
+    QVERIFY(!demo::top_tokens_are_words("\n\n"));
+    QVERIFY(!demo::top_tokens_are_words("ool · Bot · Chem"));      // word pieces, not words
+    QVERIFY(!demo::top_tokens_are_words(" the ·  (·  very"));      // punctuation
+    QVERIFY(!demo::top_tokens_are_words(" the ·  a"));             // two tokens
+    QVERIFY(!demo::top_tokens_are_words(" the ·  a ·  an ·  it"));  // four
+    QVERIFY(!demo::top_tokens_are_words(""));
+  }
+
   void buildsOnceThenReusesEverything() {
     const std::string dir = out_dir("build");
     const demo::DemoAssets assets = demo::find_demo_assets(write_demo(dir + "/demo"));
@@ -117,6 +128,19 @@ class TestDemo : public QObject {
     const demo::DemoSelection pick = demo::demo_selection(*ws);
     QCOMPARE(QString::fromStdString(pick.hook), QStringLiteral("blocks.1.hook_resid_post"));
     QCOMPARE(pick.sae_id, rows[1].sae_id);
+    // ...on a feature that fires on whole words, when one fires on 0.1–5% of tokens.
+    QVERIFY(pick.feature >= 0);
+    bool words_in_band = false;
+    std::string picked_tokens;
+    for (const auto& r : ws->results("harvest")) {
+      if (r.sae_id != pick.sae_id) continue;
+      for (const auto& f : store::FeatureStore(ws->db()).list(r.id, store::FeatureSort::Id, false)) {
+        if (f.feature == pick.feature) picked_tokens = f.top_tokens;
+        words_in_band |= f.density >= 0.001 && f.density <= 0.05 && demo::top_tokens_are_words(f.top_tokens);
+      }
+    }
+    qInfo("opens on feature %lld: %s", static_cast<long long>(pick.feature), picked_tokens.c_str());
+    QCOMPARE(demo::top_tokens_are_words(picked_tokens), words_in_band);
     ws.reset();
 
     // Second run: every step is found in the workspace, nothing recomputed.

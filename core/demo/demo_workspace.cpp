@@ -1,6 +1,7 @@
 #include "core/demo/demo_workspace.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -142,17 +143,36 @@ DemoSelection demo_selection(store::Workspace& ws) {
   for (const auto& r : ws.results("harvest")) {
     if (!r.done || r.sae_id != pick.sae_id) continue;
     store::FeatureStore features(ws.db());
-    int64_t strongest_firing = -1;  // fallback: no feature in the density band
+    int64_t in_band = -1, strongest_firing = -1;  // the fallbacks, in order
     for (const auto& f : features.list(r.id, store::FeatureSort::MaxActivation, true)) {
       if (f.density >= 0.001 && f.density <= 0.05) {
-        pick.feature = f.feature;
-        break;
+        if (top_tokens_are_words(f.top_tokens)) {
+          pick.feature = f.feature;
+          break;
+        }
+        if (in_band < 0) in_band = f.feature;
       }
       if (strongest_firing < 0 && f.fire_count > 0) strongest_firing = f.feature;
     }
-    if (pick.feature < 0) pick.feature = strongest_firing;
+    if (pick.feature < 0) pick.feature = in_band >= 0 ? in_band : strongest_firing;
   }
   return pick;
+}
+
+bool top_tokens_are_words(const std::string& top_tokens) {
+  static const std::string kSep = " · ";  // as harvest_finish's top_tokens_text joins them
+  int words = 0;
+  for (size_t start = 0; start <= top_tokens.size();) {
+    size_t end = top_tokens.find(kSep, start);
+    if (end == std::string::npos) end = top_tokens.size();
+    const std::string t = top_tokens.substr(start, end - start);
+    if (t.size() < 3 || t[0] != ' ') return false;
+    for (size_t i = 1; i < t.size(); ++i)
+      if (!std::isalpha(static_cast<unsigned char>(t[i]))) return false;
+    ++words;
+    start = end + kSep.size();
+  }
+  return words == 3;
 }
 
 }  // namespace saescope::demo
