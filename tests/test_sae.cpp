@@ -30,7 +30,8 @@ const std::string kOut = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/sae";
 std::vector<std::string> fixture_names() {
   std::ifstream in(kFixtures + "/index.json");
   std::vector<std::string> names;
-  for (auto& [k, v] : json::parse(in).items()) names.push_back(k);
+  const json index = json::parse(in);  // items() is a view: the json must outlive the loop
+  for (auto& [k, v] : index.items()) names.push_back(k);
   return names;
 }
 

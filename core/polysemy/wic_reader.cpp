@@ -122,7 +122,8 @@ std::vector<WordPair> read_wic_split(const std::string& data_path, const std::st
       report_issue(report, options, data_path, line, "empty target word or sentence");
       continue;
     }
-    const auto indices = split_on(trimmed(fields[2]), '-');
+    const std::string index_field = trimmed(fields[2]);  // indices view into it: keep it alive
+    const auto indices = split_on(index_field, '-');
     const auto i1 = indices.size() == 2 ? parse_index(indices[0]) : std::nullopt;
     const auto i2 = indices.size() == 2 ? parse_index(indices[1]) : std::nullopt;
     if (!i1 || !i2) {
