@@ -10,6 +10,13 @@
 namespace saescope::sae {
 namespace {
 
+// Every penalty weighted by ‖W_dec[j]‖ reaches W_dec the same way:
+// d‖W_dec[j]‖/dW_dec[j] = W_dec[j]/‖W_dec[j]‖, times dL/d‖W_dec[j]‖ = g_norm[j]·scale.
+void add_row_norm_grad(at::Tensor& gW_dec, const at::Tensor& W_dec, const at::Tensor& norms,
+                       const at::Tensor& g_norm, double scale) {
+  gW_dec.add_(W_dec * (g_norm / norms.clamp_min(1e-12)).unsqueeze(1) * scale);
+}
+
 // a·b, in bfloat16 when asked (our hand-written autocast), result in float32.
 at::Tensor mm(const at::Tensor& a, const at::Tensor& b, bool bf16) {
   if (!bf16) return at::mm(a, b);
@@ -79,7 +86,7 @@ StepResult gated_loss_and_grads(const TrainParams& p, const at::Tensor& x, const
 
   at::Tensor gW_dec = mm(f.t(), g, bf).add_(mm(a.t(), ga, bf));
   if (lambda != 0)
-    gW_dec.add_(p.W_dec * (a_sum / norms.clamp_min(1e-12)).unsqueeze(1) * (lambda * inv_n));
+    add_row_norm_grad(gW_dec, p.W_dec, norms, a_sum, lambda * inv_n);
   const at::Tensor gb_dec = g.sum({0}).add_(ga.sum({0}));
 
   // Magnitude path: f = [π_gate > 0]·ReLU(π_mag), so dπ_mag = df·[f > 0].
@@ -150,13 +157,16 @@ StepResult sae_loss_and_grads(const TrainParams& p, const at::Tensor& x, const S
     const at::Tensor f_sum = f.sum({0});
     r.l1 = (f_sum * norms).sum().mul_(s.l1_coefficient * inv_n);
     df.add_(norms.unsqueeze(0) * (s.l1_coefficient * inv_n));
-    gW_dec.add_(p.W_dec * (f_sum / norms.clamp_min(1e-12)).unsqueeze(1) *
-                (s.l1_coefficient * inv_n));
+    add_row_norm_grad(gW_dec, p.W_dec, norms, f_sum, s.l1_coefficient * inv_n);
   }
 
   if (jump) {
-    const at::Tensor norms = p.W_dec.norm(2, {1});
     const bool tanh_mode = s.jumprelu_sparsity == JumpReluSparsity::Tanh;
+    const bool pre_act = s.pre_act_loss_coefficient != 0 && s.dead_mask.defined() &&
+                         s.dead_mask.any().item<bool>();
+    // Only the tanh penalty and the pre-act loss weigh by ‖W_dec[j]‖ (step mode does not).
+    const bool by_norm = (tanh_mode && s.l0_coefficient != 0) || pre_act;
+    const at::Tensor norms = by_norm ? p.W_dec.norm(2, {1}) : at::Tensor();
     if (tanh_mode && s.l0_coefficient != 0) {
       // λ₀·mean_n Σ_j tanh(c·f·‖W_dec[j]‖): d/df = λ₀·c·‖W_dec[j]‖·sech²/n at
       // every (token, feature), so θ's estimate below sees it where f = 0 too;
@@ -166,8 +176,7 @@ StepResult sae_loss_and_grads(const TrainParams& p, const at::Tensor& x, const S
       r.l1 = t.sum().mul_(s.l0_coefficient * inv_n);
       const at::Tensor sech2 = 1 - t.square();
       df.add_(sech2 * norms.unsqueeze(0), s.l0_coefficient * c * inv_n);
-      gW_dec.add_(p.W_dec * ((f * sech2).sum({0}) / norms.clamp_min(1e-12)).unsqueeze(1) *
-                  (s.l0_coefficient * c * inv_n));
+      add_row_norm_grad(gW_dec, p.W_dec, norms, (f * sech2).sum({0}), s.l0_coefficient * c * inv_n);
     }
     // The straight-through estimates to θ, from f (through df) and, in step
     // mode, from the L0 penalty: dL/dθ = −(1/ε)·Σ_n rect((pre − θ)/ε)·(θ·df + λ₀/n);
@@ -179,19 +188,19 @@ StepResult sae_loss_and_grads(const TrainParams& p, const at::Tensor& x, const S
     if (!tanh_mode && s.l0_coefficient != 0) g_theta.add_(rect.sum({0}), s.l0_coefficient * inv_n);
     g_theta.mul_(-1.0 / eps);
     if (!tanh_mode) r.l1 = f.gt(0).sum().to(x.scalar_type()).mul_(s.l0_coefficient * inv_n);
-    if (s.pre_act_loss_coefficient != 0 && s.dead_mask.defined() && s.dead_mask.any().item<bool>()) {
+    if (pre_act) {
       // λ_p·mean_n Σ_j dead·ReLU(θ − pre)·‖W_dec[j]‖: θ and pre get it directly
       // (no estimator), ±λ_p·dead·‖W_dec[j]‖/n where θ > pre; W_dec[j] gets
       // λ_p·dead·(Σ_n ReLU(θ − pre))/n · W_dec[j]/‖W_dec[j]‖.
       const double lp = s.pre_act_loss_coefficient * inv_n;
-      const at::Tensor w = norms * s.dead_mask.to(norms.scalar_type());
+      const at::Tensor dead = s.dead_mask.to(norms.scalar_type());
+      const at::Tensor w = norms * dead;
       const at::Tensor gap = (theta - pre).relu_();
       r.aux = (gap * w.unsqueeze(0)).sum().mul_(lp);
       const at::Tensor below = gap.gt(0).to(pre.scalar_type()).mul_(w.unsqueeze(0));
       g_theta.add_(below.sum({0}), lp);
       pre_act_dpre = below.mul_(-lp);
-      gW_dec.add_(p.W_dec * (s.dead_mask.to(norms.scalar_type()) * gap.sum({0}) /
-                             norms.clamp_min(1e-12)).unsqueeze(1) * lp);
+      add_row_norm_grad(gW_dec, p.W_dec, norms, dead * gap.sum({0}), lp);
     }
     r.grad.log_threshold = g_theta.mul_(theta);
   }
