@@ -27,7 +27,7 @@
 #include "core/analysis/window_source.h"
 #include "core/common/runtime_info.h"
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 #include "core/sae/activation_cache_writer.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_evaluation.h"
@@ -54,7 +54,7 @@ std::vector<std::vector<int32_t>> random_windows(int64_t n, uint32_t seed) {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-double bare_forward(const model::Gpt2& m, const std::vector<std::vector<int32_t>>& windows,
+double bare_forward(const model::LanguageModel& m, const std::vector<std::vector<int32_t>>& windows,
                     const std::string& until, int passes) {
   c10::InferenceMode guard;
   const auto t0 = Clock::now();
@@ -62,7 +62,7 @@ double bare_forward(const model::Gpt2& m, const std::vector<std::vector<int32_t>
     std::vector<std::vector<int64_t>> seqs;
     for (size_t j = i; j < std::min(windows.size(), i + kBatch); ++j)
       seqs.emplace_back(windows[j].begin(), windows[j].end());
-    const auto tb = model::make_token_batch(seqs, m.config(), false);
+    const auto tb = model::make_token_batch(seqs, m.info(), false);
     for (int p = 0; p < passes; ++p) {
       const at::Tensor v = m.run(tb, {{until}, {}}).hooks.at(until);
       (void)v.sum().item<float>();  // the work is done, not deferred
@@ -73,8 +73,8 @@ double bare_forward(const model::Gpt2& m, const std::vector<std::vector<int32_t>
 
 // Random, but about as sparse as a trained SAE: each feature's threshold is
 // 2.5 standard deviations of its pre-activation over calibration tokens.
-sae::Sae random_sae(const model::Gpt2& m, const std::vector<int32_t>& calib) {
-  const int64_t d = m.config().d_model;
+sae::Sae random_sae(const model::LanguageModel& m, const std::vector<int32_t>& calib) {
+  const int64_t d = m.info().d_model;
   at::manual_seed(3);
   sae::SaeConfig cfg;
   cfg.architecture = sae::Architecture::Standard;
@@ -89,7 +89,7 @@ sae::Sae random_sae(const model::Gpt2& m, const std::vector<int32_t>& calib) {
   w.b_dec = at::zeros({d});
   c10::InferenceMode guard;
   const std::vector<int64_t> ids(calib.begin(), calib.end());
-  const at::Tensor x = m.run(model::make_token_batch({ids}, m.config(), false), {{kHook}, {}}).hooks.at(kHook)[0];
+  const at::Tensor x = m.run(model::make_token_batch({ids}, m.info(), false), {{kHook}, {}}).hooks.at(kHook)[0];
   w.b_enc = (-2.5 * at::matmul(x.slice(0, 1), w.W_enc).std(0)).contiguous();
   return sae::Sae(cfg, w, "bench");
 }

@@ -39,7 +39,7 @@
 #include "core/analysis/process_memory.h"
 #include "core/common/runtime_info.h"
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 #include "core/sae/sae.h"
 #include "core/store/workspace.h"
 
@@ -75,10 +75,10 @@ std::vector<std::vector<int32_t>> random_windows(int64_t n, uint32_t seed) {
 }
 
 // A random SAE as sparse as a trained one (see the header comment).
-sae::Sae sparse_random_sae(const model::Gpt2& m, const std::vector<std::vector<int32_t>>& calib) {
+sae::Sae sparse_random_sae(const model::LanguageModel& m, const std::vector<std::vector<int32_t>>& calib) {
   c10::InferenceMode guard;
   at::manual_seed(3);
-  const int64_t d = m.config().d_model;
+  const int64_t d = m.info().d_model;
   sae::SaeConfig cfg;
   cfg.architecture = sae::Architecture::Standard;
   cfg.d_in = d;
@@ -91,7 +91,7 @@ sae::Sae sparse_random_sae(const model::Gpt2& m, const std::vector<std::vector<i
   w.b_dec = at::zeros({d});
   std::vector<std::vector<int64_t>> seqs;
   for (const auto& c : calib) seqs.emplace_back(c.begin(), c.end());
-  const auto batch = model::make_token_batch(seqs, m.config(), false);
+  const auto batch = model::make_token_batch(seqs, m.info(), false);
   const at::Tensor x = m.run(batch, {{cfg.meta.hook_name}, {}})
                            .hooks.at(cfg.meta.hook_name)
                            .narrow(1, 1, kContext - 1)  // BOS aside
@@ -108,7 +108,7 @@ struct Measured {
   int64_t peak_rss = 0;
 };
 
-Measured harvest(const model::Gpt2& m, const sae::Sae& s, int64_t tokens, const std::string& dir,
+Measured harvest(const model::LanguageModel& m, const sae::Sae& s, int64_t tokens, const std::string& dir,
                  bool logit_effects) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);

@@ -32,7 +32,7 @@
 #include "core/common/runtime_info.h"
 #include "core/io/safetensors.h"
 #include "core/common/process_setup.h"
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 
 using namespace saescope;
 using namespace saescope::model;
@@ -85,7 +85,7 @@ int child_load(const std::string& dir) {
   const auto model = Gpt2::load(dir);
   const double load_s = std::chrono::duration<double>(Clock::now() - t0).count();
   const int64_t loaded = vm_hwm_kb();
-  model->run(make_token_batch({std::vector<int64_t>(15, 464)}, model->config()), {{"logits"}, {}});
+  model->run(make_token_batch({std::vector<int64_t>(15, 464)}, model->info()), {{"logits"}, {}});
   std::cout << "hwm_before_kb " << before << "\nhwm_loaded_kb " << loaded << "\nhwm_forward_kb "
             << vm_hwm_kb() << "\nload_s " << load_s << "\n";
   return 0;

@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "core/common/runtime_info.h"
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 #include "core/polysemy/pair_scoring.h"
 #include "core/polysemy/pseval_collector.h"
 #include "core/polysemy/pseval_plan.h"
@@ -102,7 +102,7 @@ std::vector<WordPair> synthetic_pairs(std::size_t n) {
 }
 
 // The reference procedure on `pairs`, appending each pair's outcome.
-void reference(const model::Gpt2& gpt2, const tokenizer::BpeTokenizer& tok, const std::vector<sae::Sae>& saes,
+void reference(const model::LanguageModel& gpt2, const tokenizer::BpeTokenizer& tok, const std::vector<sae::Sae>& saes,
                const std::vector<WordPair>& pairs, const PromptPlan& plan, std::size_t from, std::size_t to,
                bool to_logits, bool with_mse, std::vector<std::vector<PairOutcome>>& outcomes) {
   for (std::size_t s = 0; s < saes.size(); ++s) {
@@ -123,7 +123,7 @@ void reference(const model::Gpt2& gpt2, const tokenizer::BpeTokenizer& tok, cons
         const std::vector<int64_t> ids(ids32.begin(), ids32.end());
         std::vector<std::string> asked = {hook};
         if (to_logits) asked.push_back("logits");
-        const model::RunResult r = gpt2.run(model::make_token_batch({ids}, gpt2.config()), {asked, {}});
+        const model::RunResult r = gpt2.run(model::make_token_batch({ids}, gpt2.info()), {asked, {}});
         const at::Tensor x = r.hooks.at(hook)[0];
         const sae::SaeOutput out = saes[s].forward(x);  // every position, as the script encodes
         if (k == 0 && with_mse) {  // MSE and L0 of prompt 1 (kept for realism; the numbers are not compared)
@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
   std::printf("data: %zu %s; 12 SAEs x %lld features at blocks.0-11.hook_resid_post; random GPT-2 small\n",
               n_pairs, source.c_str(), static_cast<long long>(d_sae));
 
-  const PromptPlan plan = plan_prompts(tok, config, pairs, {}, PlanOptions{kDefaultPromptTemplate, TargetRule::template_word, false});
+  const PromptPlan plan = plan_prompts(tok, gpt2.info(), pairs, {}, PlanOptions{kDefaultPromptTemplate, TargetRule::template_word, false});
   std::vector<std::vector<PairOutcome>> ref_outcomes(saes.size(), std::vector<PairOutcome>(ref_pairs));
   const std::size_t half = ref_pairs / 2;
 

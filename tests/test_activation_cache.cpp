@@ -19,7 +19,7 @@
 #include "core/common/sha256.h"
 #include "core/io/safetensors.h"
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 #include "core/sae/activation_cache.h"
 #include "core/sae/activation_cache_request.h"
 #include "core/sae/activation_cache_source.h"
@@ -197,7 +197,7 @@ class TestActivationCache : public QObject {
     c10::InferenceMode guard;
     for (const auto& w : windows.next(1 << 20)) {
       const std::vector<int64_t> ids(w.tokens.begin(), w.tokens.end());
-      const at::Tensor v = m->run(model::make_token_batch({ids}, m->config(), false),
+      const at::Tensor v = m->run(model::make_token_batch({ids}, m->info(), false),
                                   {{r.hook}, {}}).hooks.at(r.hook)[0];
       rows.push_back(v.slice(0, bos ? 0 : 1));
     }

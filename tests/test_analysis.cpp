@@ -25,7 +25,7 @@
 #include "core/common/sha256.h"
 #include "core/io/safetensors.h"
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 #include "core/sae/sae_folder.h"
 #include "core/store/feature_store.h"
 #include "core/store/workspace.h"
@@ -129,7 +129,7 @@ Dense brute_force(const model::Gpt2& m, const sae::Sae& s, const std::string& co
     if (batch.empty()) break;
     std::vector<std::vector<int64_t>> seqs;
     for (const auto& w : batch) seqs.emplace_back(w.tokens.begin(), w.tokens.end());
-    const auto tb = model::make_token_batch(seqs, m.config(), false);
+    const auto tb = model::make_token_batch(seqs, m.info(), false);
     const std::string hook = s.config().meta.hook_name;
     const at::Tensor v = m.run(tb, {{hook}, {}}).hooks.at(hook);
     const at::Tensor f = s.encode(v.reshape({-1, v.size(-1)})).view({v.size(0), v.size(1), -1});
@@ -571,7 +571,7 @@ class TestAnalysis : public QObject {
     c10::InferenceMode guard;
     std::vector<int64_t> ids;
     for (int32_t id : tok_->encode_ids(text)) ids.push_back(id);
-    const auto tb = model::make_token_batch({ids}, model_->config());
+    const auto tb = model::make_token_batch({ids}, model_->info());
     const at::Tensor f = s.encode(model_->run(tb, {{"blocks.1.hook_resid_pre"}, {}}).hooks.begin()->second[0]);
     QCOMPARE(got.size(), ids.size() + 1);
     QVERIFY(got[0].is_bos && !got[1].is_bos);

@@ -15,7 +15,7 @@
 #include "core/common/error.h"
 #include "core/common/runtime_info.h"
 #include "core/io/safetensors.h"
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 using namespace saescope;
@@ -80,7 +80,7 @@ std::string write_model(const std::string& name,
 
 RunResult run_ids(const Gpt2& model, const std::vector<std::vector<int64_t>>& seqs,
                   const std::vector<std::string>& hooks, bool bos = true) {
-  return model.run(make_token_batch(seqs, model.config(), bos), {hooks, {}});
+  return model.run(make_token_batch(seqs, model.info(), bos), {hooks, {}});
 }
 
 // The largest |difference| to the reference over the hooks the reference holds.
@@ -102,6 +102,15 @@ QString input_error_of(F&& f) {
   return {};
 }
 
+// The hooks the numpy reference holds (every TransformerLens-named one).
+std::vector<std::string> reference_names(const LanguageModel& model) {
+  const auto ref = expected();
+  std::vector<std::string> out;
+  for (const auto& name : model.hook_schema().names())
+    if (ref->has(name)) out.push_back(name);
+  return out;
+}
+
 }  // namespace
 
 class TestModel : public QObject {
@@ -112,7 +121,7 @@ class TestModel : public QObject {
   void everyHookMatchesTheNumpyReference() {
     const auto model = Gpt2::load(kTinyDir);
     QCOMPARE(model->config().bos_token_id, 511);  // from config.json, not 50256
-    const auto names = hook_point_names(model->config().n_layer);
+    const auto names = reference_names(*model);
     QCOMPARE(static_cast<int>(names.size()), 46);
     const RunResult r = run_ids(*model, {fixture_ids()}, names);
     QCOMPARE(r.hooks.size(), names.size());
@@ -142,7 +151,7 @@ class TestModel : public QObject {
     const std::vector<std::vector<int64_t>> seqs = {{a.begin(), a.begin() + 4}, a, {a.rbegin(), a.rbegin() + 11}};
     const std::vector<std::string> hooks = {"hook_pos_embed", "blocks.0.attn.hook_pattern", "blocks.1.attn.hook_q",
                                             "blocks.2.hook_resid_post", "logits"};
-    const TokenBatch batch = make_token_batch(seqs, model->config());
+    const TokenBatch batch = make_token_batch(seqs, model->info());
     QCOMPARE(batch.ids.sizes(), (at::IntArrayRef{3, 20}));
     QCOMPARE(batch.mask().sum().item<int64_t>(), int64_t(5 + 20 + 12));
     const RunResult together = model->run(batch, {hooks, {}});
@@ -170,7 +179,7 @@ class TestModel : public QObject {
     const auto model = Gpt2::load(kTinyDir);
     std::vector<int64_t> ids = fixture_ids(), changed = ids;
     changed[10] = (changed[10] + 7) % 500;  // run position 11 (BOS is 0)
-    const auto names = hook_point_names(model->config().n_layer);
+    const auto names = model->hook_schema().names();
     const RunResult a = run_ids(*model, {ids}, names), b = run_ids(*model, {changed}, names);
     for (const auto& name : names) {
       at::Tensor x = a.hooks.at(name)[0], y = b.hooks.at(name)[0];
@@ -221,7 +230,7 @@ class TestModel : public QObject {
   void replacedHooksChangeWhatFollows() {
     const auto model = Gpt2::load(kTinyDir);
     const std::vector<int64_t> ids = fixture_ids();
-    const TokenBatch batch = make_token_batch({ids}, model->config());
+    const TokenBatch batch = make_token_batch({ids}, model->info());
     const std::vector<std::string> hooks = {"blocks.0.hook_resid_post", "blocks.0.hook_resid_mid",
                                             "blocks.0.hook_mlp_out", "blocks.1.hook_resid_pre",
                                             "logits"};
@@ -324,7 +333,7 @@ class TestModel : public QObject {
   }
 
   void readsHalfAndBfloat16Checkpoints() {
-    const auto names = hook_point_names(3);
+    const auto names = Gpt2::load(kTinyDir)->hook_schema().names();
     for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) {
       std::vector<std::pair<std::string, at::Tensor>> stored, rounded;
       for (const auto& [n, t] : tiny_weights()) {
@@ -560,16 +569,16 @@ class TestModel : public QObject {
     msg = input_error_of([&] { run_ids(*model, {{1}}, {"blocks.3.hook_resid_pre"}); });
     QVERIFY2(msg.contains("layer 3") && msg.contains("0..2"), qPrintable(msg));
     for (const char* bad : {"blocks.01.hook_resid_pre", "blocks..hook_resid_pre", "resid_pre", ""})
-      QVERIFY2(!input_error_of([&] { parse_hook_point(bad, 3); }).isEmpty(), bad);
-    msg = input_error_of([&] { model->run(make_token_batch({{1}}, model->config()), {{}, {{"hook_foo", {}}}}); });
+      QVERIFY2(!input_error_of([&] { model->hook_schema().resolve(bad); }).isEmpty(), bad);
+    msg = input_error_of([&] { model->run(make_token_batch({{1}}, model->info()), {{}, {{"hook_foo", {}}}}); });
     QVERIFY2(msg.contains("hook_foo"), qPrintable(msg));
     // Every listed name parses back to itself.
-    for (const auto& name : hook_point_names(3)) QCOMPARE(parse_hook_point(name, 3).name(), name);
+    for (const auto& name : model->hook_schema().names()) QCOMPARE(model->hook_schema().resolve(name).name, name);
   }
 
   void badTokensAreRefused() {
     const auto model = Gpt2::load(kTinyDir);
-    const Gpt2Config& c = model->config();
+    const ModelInfo& c = model->info();
     QVERIFY(input_error_of([&] { make_token_batch({std::vector<int64_t>(63, 1)}, c); }).isEmpty());
     QString msg = input_error_of([&] { make_token_batch({{1}, std::vector<int64_t>(64, 1)}, c); });
     QVERIFY2(msg.contains("65") && msg.contains("64") && msg.contains("sequence 1"), qPrintable(msg));
@@ -581,7 +590,7 @@ class TestModel : public QObject {
     QVERIFY(!input_error_of([&] { model->forward(at::zeros({65}, at::kLong), {{"logits"}, {}}); }).isEmpty());
     Gpt2Weights two_blocks = model->weights();
     two_blocks.blocks.pop_back();
-    QVERIFY_THROWS_EXCEPTION(InternalError, Gpt2(c, two_blocks));
+    QVERIFY_THROWS_EXCEPTION(InternalError, Gpt2(model->config(), two_blocks));
     // BOS is prepended unless told not to.
     QCOMPARE(make_token_batch({{7}}, c).ids[0][0].item<int64_t>(), int64_t(511));
     QCOMPARE(make_token_batch({{7}}, c, false).ids.size(1), int64_t(1));

@@ -19,7 +19,7 @@
 #include "core/common/error.h"
 #include "core/common/runtime_info.h"
 #include "core/io/safetensors.h"
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 #include "core/polysemy/dataset_writers.h"
 #include "core/polysemy/pseval_collector.h"
 #include "core/polysemy/pseval_job.h"
@@ -266,7 +266,7 @@ class TestPsEval : public QObject {
   }
 
   void planFindsTargetsAndSkipsByReason() {
-    const PromptPlan plan = plan_prompts(tok(), position_config(), clean_pairs(), {},
+    const PromptPlan plan = plan_prompts(tok(), model::gpt2_info(position_config()), clean_pairs(), {},
                                          PlanOptions{kDefaultPromptTemplate, TargetRule::template_word, false});
     QCOMPARE(plan.pairs.size(), std::size_t(10));
     const auto& p0 = plan.prompts[static_cast<std::size_t>(plan.pairs[0].prompt_1)];
@@ -292,7 +292,7 @@ class TestPsEval : public QObject {
     WordPair c = pair("bank", "a bank", "b bank", true);  // no spans
     WordPair d = pair("bank", "a bank", "b bank", true);
     d.span_1 = d.span_2 = CharSpan{2, 6};
-    const PromptPlan plan = plan_prompts(tok(), position_config(), {a, b, c, d}, {},
+    const PromptPlan plan = plan_prompts(tok(), model::gpt2_info(position_config()), {a, b, c, d}, {},
                                          PlanOptions{kDefaultPromptTemplate, TargetRule::char_span, false});
     QCOMPARE(plan.pairs[0].skip, std::optional<SkipReason>(SkipReason::token_mismatch));
     QCOMPARE(plan.pairs[1].skip, std::optional<SkipReason>(SkipReason::multi_token));
@@ -300,7 +300,7 @@ class TestPsEval : public QObject {
     QVERIFY(!plan.pairs[3].skip);
     QCOMPARE(plan.prompts[static_cast<std::size_t>(plan.pairs[3].prompt_1)].target, int64_t(2));  // the context's word
     // The template-word rule on the same pair reads the template's word.
-    const PromptPlan tw = plan_prompts(tok(), position_config(), {d}, {},
+    const PromptPlan tw = plan_prompts(tok(), model::gpt2_info(position_config()), {d}, {},
                                        PlanOptions{kDefaultPromptTemplate, TargetRule::template_word, false});
     QCOMPARE(tw.prompts[static_cast<std::size_t>(tw.pairs[0].prompt_1)].target, int64_t(4));
   }
@@ -511,7 +511,7 @@ class TestPsEval : public QObject {
     }
 
     // And against the plain procedure: one prompt, one SAE, one forward.
-    const PromptPlan plan = plan_prompts(tok(), c, pairs, wn.occurrences,
+    const PromptPlan plan = plan_prompts(tok(), gpt2.info(), pairs, wn.occurrences,
                                          PlanOptions{kDefaultPromptTemplate, TargetRule::template_word, false});
     std::vector<SaeAtHook> at_hooks;
     for (const auto& s : saes) at_hooks.push_back({s.sae, s.sae->config().meta.hook_name});
@@ -520,7 +520,7 @@ class TestPsEval : public QObject {
       const std::string hook = at_hooks[i].hook;
       for (std::size_t p = 0; p < plan.prompts.size(); ++p) {
         const PlannedPrompt& prompt = plan.prompts[p];
-        const model::RunResult one = gpt2.run(model::make_token_batch({prompt.ids}, c, false), {{hook}, {}});
+        const model::RunResult one = gpt2.run(model::make_token_batch({prompt.ids}, gpt2.info(), false), {{hook}, {}});
         const at::Tensor value = position_major(one.hooks.at(hook))[0];
         const FeaturePick want = argmax_picks(saes[i].sae->encode(value.slice(0, prompt.target, prompt.target + 1)))[0];
         QCOMPARE(col.sae_picks[i][p].feature, want.feature);

@@ -20,7 +20,7 @@
 #include "core/common/error.h"
 #include "core/io/safetensors.h"
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 #include "core/sae/activation_cache_writer.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_evaluation.h"
@@ -161,7 +161,7 @@ Direct direct_ce(const model::Gpt2& m, analysis::WindowSource& windows, int64_t 
                                out[0].slice(0, first).copy_(replace(v[0].slice(0, first)));
                                return out;
                              }});
-    const at::Tensor lp = at::log_softmax(m.run(model::make_token_batch({ids}, m.config(), false), req)
+    const at::Tensor lp = at::log_softmax(m.run(model::make_token_batch({ids}, m.info(), false), req)
                                               .hooks.at("logits")[0].to(at::kDouble), -1);
     const auto L = static_cast<int64_t>(ids.size());
     for (int64_t p = first; p + 1 < L; ++p) {
@@ -395,7 +395,7 @@ class TestSaeEval : public QObject {
       int64_t n = 0;
       for (const auto& w : windows.next(1000)) {
         const std::vector<int64_t> ids(w.tokens.begin(), w.tokens.end());
-        const at::Tensor x = m->run(model::make_token_batch({ids}, m->config(), false), {{kHook}, {}})
+        const at::Tensor x = m->run(model::make_token_batch({ids}, m->info(), false), {{kHook}, {}})
                                  .hooks.at(kHook)[0].slice(0, 1);
         sum += x.abs().sum().item<double>();
         n += x.size(0);

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "core/io/safetensors.h"
-#include "core/model/gpt2_config.h"
-#include "core/model/gpt2_weights.h"
+#include "core/model/gpt2/gpt2_config.h"
+#include "core/model/gpt2/gpt2_weights.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_folder.h"
 

@@ -6,7 +6,7 @@
 
 #include "core/analysis/harvest_request.h"
 #include "core/jobs/input_probe.h"
-#include "core/model/gpt2_config.h"
+#include "core/model/model_registry.h"
 #include "core/polysemy/dataset_writers.h"
 #include "core/polysemy/pseval_job.h"
 #include "core/polysemy/sense_pairs.h"
@@ -57,7 +57,7 @@ Job* EngineActions::harvest(const SaeEntry& sae, const QString& corpus, qint64 m
   request.max_tokens = max_tokens;
   try {  // windows of 128 tokens, or the model's whole context when shorter
     request.context = std::min<int64_t>(
-        128, model::load_gpt2_config(model_dir + "/config.json").n_positions);
+        128, model::read_model_info(model_dir).n_positions);
   } catch (const std::exception& e) {
     *error = QString::fromStdString(e.what());
     return nullptr;
@@ -128,7 +128,7 @@ Job* EngineActions::evaluate(const QList<qint64>& sae_ids, const QString& datase
       request.device = EngineSettings::load().device.toStdString();
       request.max_tokens = 20000;  // enough for stable MSE/L0; the CLI evaluates more on demand
       request.context = std::min<int64_t>(
-          128, model::load_gpt2_config(model_dir + "/config.json").n_positions);
+          128, model::read_model_info(model_dir).n_positions);
       requests.push_back(std::move(request));
     }
     // One job: the SAEs share the clean and zero-ablated passes of the model.

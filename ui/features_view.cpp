@@ -17,7 +17,7 @@
 #include <QTreeWidget>
 
 #include "core/analysis/prompt_features.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/sae/sae.h"
 #include "ui/feature_page.h"
 #include "ui/jobs_panel.h"

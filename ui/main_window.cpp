@@ -26,7 +26,7 @@
 #include "ui/senses_view.h"
 #include "ui/settings_dialog.h"
 #include "ui/train_dialog.h"
-#include "core/model/gpt2_config.h"
+#include "core/model/model_registry.h"
 #include "core/model/hook_point.h"
 #include "ui/workspace_session.h"
 
@@ -242,8 +242,11 @@ void MainWindow::trainSae() {
   if (models.empty()) return showError(tr("Train SAE"), tr("Add a model folder to the workspace first."));
   const auto& model = models.back();
   QStringList hooks;
-  for (const auto& h : model::hook_point_names(model.config.value("n_layer", 0)))
-    hooks << QString::fromStdString(h);
+  try {
+    for (const auto& h : model::read_hook_schema(model.path).names()) hooks << QString::fromStdString(h);
+  } catch (const std::exception& e) {
+    return showError(tr("Train SAE"), QString::fromStdString(e.what()));
+  }
   QString hook = model_panel_->currentHook();
   if (hook.isEmpty())
     hook = QStringLiteral("blocks.%1.hook_resid_post").arg(model.config.value("n_layer", 1) / 2);
@@ -308,7 +311,7 @@ void MainWindow::rebuildRecentMenu() {
 
 void MainWindow::showAbout() {
   QMessageBox::about(this, tr("About SAEScope"),
-                     tr("<b>SAEScope %1</b><p>Sparse autoencoders on GPT-2-family "
+                     tr("<b>SAEScope %1</b><p>Sparse autoencoders on language-model "
                         "activations, with polysemy evaluation (PS-Eval).</p><p>%2</p>")
                          .arg(QStringLiteral(SAESCOPE_VERSION), runtimeSummary()));
 }

@@ -7,7 +7,7 @@
 #include <QListWidget>
 #include <QVBoxLayout>
 
-#include "core/model/hook_point.h"
+#include "core/model/model_registry.h"
 #include "ui/settings_dialog.h"
 
 namespace saescope::ui {
@@ -50,9 +50,15 @@ void ModelPanel::reload() {
   std::vector<SaeEntry> all = session_->saes();
   QStringList hookNames;
   if (ws)
-    for (const auto& m : ws->inputs(store::InputKind::Model))
-      for (const auto& h : model::hook_point_names(m.config.value("n_layer", 0)))
+    for (const auto& m : ws->inputs(store::InputKind::Model)) {
+      std::vector<std::string> names;
+      try {  // the folder may be gone (a workspace from another machine): SAEs' hooks still list
+        names = model::read_hook_schema(m.path).names();
+      } catch (const std::exception&) {
+      }
+      for (const auto& h : names)
         if (!hookNames.contains(QString::fromStdString(h))) hookNames << QString::fromStdString(h);
+    }
   for (const auto& e : all) {
     const QString h = QString::fromStdString(e.input.config.value("hook_name", std::string()));
     if (!h.isEmpty() && !hookNames.contains(h)) hookNames << h;

@@ -12,7 +12,7 @@
 #include "app/cli/command.h"
 #include "core/common/error.h"
 #include "core/io/safetensors.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 namespace saescope::cli {
@@ -64,7 +64,7 @@ int run_activations(const ActivationsArgs& a) {
   options.device = model::parse_device(a.device);
   options.dtype = model::parse_dtype(a.dtype);
   options.center_writing_weights = a.center_writing_weights;
-  const auto gpt2 = model::Gpt2::load(a.model_dir, options);
+  const auto gpt2 = model::load_language_model(a.model_dir, options);
 
   std::vector<int64_t> ids;
   if (a.has_text) {
@@ -73,7 +73,7 @@ int run_activations(const ActivationsArgs& a) {
   } else {
     ids = parse_ids(a.ids);
   }
-  const model::TokenBatch batch = model::make_token_batch({ids}, gpt2->config(), !a.no_bos);
+  const model::TokenBatch batch = model::make_token_batch({ids}, gpt2->info(), !a.no_bos && gpt2->info().prepend_bos);
   const model::RunResult result = gpt2->run(batch, {a.hooks, {}});
 
   std::vector<std::pair<std::string, at::Tensor>> tensors;
@@ -85,7 +85,7 @@ int run_activations(const ActivationsArgs& a) {
   io::write_safetensors(a.out, tensors,
                         {{"model", a.model_dir},
                          {"token_ids", join(run_ids)},
-                         {"prepend_bos", a.no_bos ? "false" : "true"},
+                         {"prepend_bos", !a.no_bos && gpt2->info().prepend_bos ? "true" : "false"},
                          {"center_writing_weights", a.center_writing_weights ? "true" : "false"},
                          {"dtype", a.dtype}});
   std::cout << "wrote " << tensors.size() << " hook(s) for " << run_ids.size() << " tokens to "
@@ -94,10 +94,10 @@ int run_activations(const ActivationsArgs& a) {
 }
 
 const bool registered = register_command(
-    "activations", "Run GPT-2 on tokens and save hook-point values (safetensors)",
+    "activations", "Run the model on tokens and save hook-point values (safetensors)",
     [](CLI::App* sub) {
       auto a = std::make_shared<ActivationsArgs>();
-      sub->add_option("--model", a->model_dir, "Hugging Face GPT-2 folder")->required();
+      sub->add_option("--model", a->model_dir, "Hugging Face model folder")->required();
       sub->add_option("--hook", a->hooks, "Hook point, e.g. blocks.5.hook_resid_pre or logits (repeatable)")
           ->required();
       auto* text = sub->add_option("--text", a->text, "Text to tokenize with the model's tokenizer");

@@ -15,7 +15,7 @@
 #include "core/demo/demo_assets.h"
 #include "core/demo/demo_report.h"
 #include "core/demo/demo_workspace.h"
-#include "core/model/gpt2_config.h"
+#include "core/model/model_registry.h"
 #include "core/store/workspace.h"
 
 namespace saescope::cli {
@@ -71,13 +71,13 @@ int run_demo(DemoArgs& a) {
   g_cancel = nullptr;
   for (const auto& line : built.log) std::cerr << "saescope-cli: " << line << "\n";
 
-  const auto config = model::load_gpt2_config(assets.model_dir + "/config.json");
+  const model::ModelInfo config = model::read_model_info(assets.model_dir);
   // train-lm leaves training.json in the model folder: the shipped demo model
   // says where it came from, so it is never taken for OpenAI's GPT-2.
   const bool ours = fs::is_regular_file(fs::path(assets.model_dir) / "training.json");
   const std::string title =
       "SAEScope demo: a " + std::to_string(config.n_layer) + "-layer, d_model " +
-      std::to_string(config.d_model) + " GPT-2-architecture model" +
+      std::to_string(config.d_model) + " " + config.model_type + "-architecture model" +
       (ours ? " trained by `saescope-cli train-lm` (not OpenAI's GPT-2)" : "") + ", from " +
       assets.model_dir;
   auto ws = store::Workspace::open(built.workspace_path);

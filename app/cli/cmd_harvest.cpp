@@ -76,7 +76,7 @@ const bool registered = register_command(
       auto a = std::make_shared<HarvestArgs>();
       auto& r = a->request;
       sub->add_option("--workspace", a->workspace, "Workspace file (.saescope), created if absent")->required();
-      sub->add_option("--model", r.model_dir, "Hugging Face GPT-2 folder")->required();
+      sub->add_option("--model", r.model_dir, "Hugging Face model folder")->required();
       sub->add_option("--sae", r.sae_dirs, "SAELens SAE folder (repeatable: one forward pass serves all)")->required();
       sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")->required();
       sub->add_option("--tokens", r.max_tokens, "Harvest at most N tokens (default: the whole corpus)");

@@ -141,7 +141,7 @@ const bool registered = register_command(
           "whose chosen token string occurs once: 'reference_lookup'), all-zero codes scored as "
           "feature 0, and its truncation (all surviving label-0 pairs, then the first that many label-1 "
           "pairs). Use it to match published numbers; the default is the clean procedure.");
-      sub->add_option("--model", a->job.model_dir, "Hugging Face GPT-2 folder")->required();
+      sub->add_option("--model", a->job.model_dir, "Hugging Face model folder")->required();
       sub->add_option("--tokenizer", a->job.tokenizer_dir,
                       "Folder with vocab.json + merges.txt or tokenizer.json (default: the model folder)");
       sub->add_option("--sae", a->job.sae_dirs, "SAELens SAE folder (repeatable; all share one pass)")->required();

@@ -83,7 +83,7 @@ const bool registered = register_command(
       auto a = std::make_shared<SaeEvalArgs>();
       auto& r = a->request;
       sub->add_option("--sae", r.sae_dir, "SAELens SAE folder")->required();
-      sub->add_option("--model", r.model_dir, "Hugging Face GPT-2 folder (with --corpus)");
+      sub->add_option("--model", r.model_dir, "Hugging Face model folder (with --corpus)");
       sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)");
       sub->add_option("--cache", a->cache, "Activation cache (saescope-cli cache) instead of a corpus: no CE loss");
       sub->add_option("--holdout", a->holdout,

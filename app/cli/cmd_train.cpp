@@ -70,7 +70,7 @@ const bool registered = register_command(
     [](CLI::App* sub) {
       auto a = std::make_shared<TrainArgs>();
       auto& r = a->request;
-      sub->add_option("--model", r.model_dir, "Hugging Face GPT-2 folder")->required();
+      sub->add_option("--model", r.model_dir, "Hugging Face model folder")->required();
       sub->add_option("--hook", r.hook, "TransformerLens hook name, e.g. blocks.8.hook_resid_pre")->required();
       sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")
           ->required();

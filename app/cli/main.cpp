@@ -33,7 +33,7 @@ bool register_command(const std::string& name, const std::string& description,
 int main(int argc, char** argv) {
   using namespace saescope;
   ensure_passive_openmp(argv);
-  CLI::App app{"SAEScope engine, headless: sparse autoencoders on GPT-2-family activations"};
+  CLI::App app{"SAEScope engine, headless: sparse autoencoders on language-model activations"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("saescope-cli ") + SAESCOPE_VERSION);
   int threads = 0;

@@ -7,7 +7,7 @@
 
 #include "core/common/error.h"
 #include "core/common/sha256.h"
-#include "core/model/gpt2_config.h"
+#include "core/model/model_info.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 namespace saescope::analysis {
@@ -26,7 +26,7 @@ bool is_blank(const std::string& line) {
 
 }  // namespace
 
-CorpusOptions corpus_options_for(const model::Gpt2Config& config, const std::string& model_dir,
+CorpusOptions corpus_options_for(const model::ModelInfo& config, const std::string& model_dir,
                                  int64_t context, int64_t max_tokens) {
   if (context > config.n_positions)
     throw InputError("--context " + std::to_string(context) + " is longer than the model's " +

@@ -31,7 +31,7 @@ class BpeTokenizer;
 }
 
 namespace saescope::model {
-struct Gpt2Config;
+struct ModelInfo;
 }
 
 namespace saescope::analysis {
@@ -51,7 +51,7 @@ struct CorpusOptions {
 // Windows of `context` tokens (BOS included) joined with the model's BOS and
 // EOS ids; InputError naming `model_dir`/config.json when `context` exceeds
 // the model's n_positions.
-CorpusOptions corpus_options_for(const model::Gpt2Config& config, const std::string& model_dir,
+CorpusOptions corpus_options_for(const model::ModelInfo& config, const std::string& model_dir,
                                  int64_t context, int64_t max_tokens);
 
 // Reads documents one at a time from a corpus file.

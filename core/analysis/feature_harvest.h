@@ -31,7 +31,7 @@
 #include "core/analysis/window_source.h"
 
 namespace saescope::model {
-class Gpt2;
+class LanguageModel;
 }
 namespace saescope::sae {
 class Sae;
@@ -79,7 +79,7 @@ struct HarvestTarget {
 };
 
 struct HarvestInputs {
-  const model::Gpt2* model = nullptr;
+  const model::LanguageModel* model = nullptr;
   WindowSource* windows = nullptr;  // any position: the harvest seeks
   int64_t context = 128;            // window length the source was cut with
   const tokenizer::BpeTokenizer* tokenizer = nullptr;  // token texts (vocab, top_tokens)

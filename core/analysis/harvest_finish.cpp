@@ -14,7 +14,7 @@
 #include "core/analysis/logit_effects.h"
 #include "core/analysis/process_memory.h"
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/model/hook_point.h"
 #include "core/sae/sae.h"
 #include "core/store/feature_store.h"
@@ -28,13 +28,8 @@ using Clock = std::chrono::steady_clock;
 
 // Hooks whose value is (a part of) the residual stream, so a decoder row is a
 // direction the unembedding reads.
-bool writes_residual(const std::string& hook, const model::Gpt2Config& config, int64_t width) {
-  using model::HookKind;
-  if (width != config.d_model) return false;
-  const HookKind k = model::parse_hook_point(hook, config.n_layer).kind;
-  return k == HookKind::Embed || k == HookKind::PosEmbed || k == HookKind::ResidPre ||
-         k == HookKind::ResidMid || k == HookKind::ResidPost || k == HookKind::AttnOut ||
-         k == HookKind::MlpOut;
+bool writes_residual(const std::string& hook, const model::LanguageModel& model, int64_t width) {
+  return width == model.info().d_model && model.hook_schema().resolve(hook).residual;
 }
 
 struct ExampleRef {
@@ -127,15 +122,14 @@ void delete_feature_rows(store::Database& db, int64_t result_id) {
 }  // namespace
 
 void HarvestGroup::finish() {
-  const model::Gpt2Config& cfg = in_.model->config();
   std::vector<std::optional<LogitEffectTable>> logits(members_.size());
   const auto t0 = Clock::now();
   const double tokens = static_cast<double>(count_.tokens);
   for (size_t i = 0; i < members_.size(); ++i) {
     const LiveTarget& m = *members_[i];
-    if (options_.logit_effects <= 0 || !writes_residual(m.target.hook, cfg, m.width)) continue;
-    const auto& w = in_.model->weights();
-    logits[i] = logit_effects(m.target.sae->weights().W_dec, w.ln_final_gain, w.unembed,
+    if (options_.logit_effects <= 0 || !writes_residual(m.target.hook, *in_.model, m.width)) continue;
+    const model::Unembedding w = in_.model->unembedding();
+    logits[i] = logit_effects(m.target.sae->weights().W_dec, w.final_norm_gain, w.unembed,
                               options_.logit_effects, [&](int64_t done, int64_t total) {
                                 report(3, 2 * tokens, 3 * tokens,
                                        "logit effects " + std::to_string(done) + "/" + std::to_string(total));
@@ -312,7 +306,7 @@ void HarvestGroup::finish() {
     has.bind(1, *in_.model_id);
     if (has.step() && has.column_int(0) == 0) {
       std::vector<std::string> texts;
-      for (int64_t id = 0; id < cfg.vocab_size; ++id)
+      for (int64_t id = 0; id < in_.model->info().vocab_size; ++id)
         texts.push_back(token_text(in_.tokenizer, static_cast<int32_t>(id)));
       fs.put_vocab(*in_.model_id, texts);
     }

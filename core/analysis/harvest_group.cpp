@@ -9,7 +9,7 @@
 #include "core/common/error.h"
 #include "core/io/safetensors.h"
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/sae/sae.h"
 #include "core/store/feature_store.h"
 #include "core/store/workspace.h"
@@ -126,7 +126,7 @@ std::map<std::string, at::Tensor> HarvestGroup::run_model(
   std::vector<std::vector<int64_t>> seqs;
   for (const auto& t : tokens) seqs.emplace_back(t.begin(), t.end());
   const model::TokenBatch batch =
-      model::make_token_batch(seqs, in_.model->config(), /*prepend_bos=*/false);
+      model::make_token_batch(seqs, in_.model->info(), /*prepend_bos=*/false);
   model::RunResult r = in_.model->run(batch, {hooks_, {}});
   std::map<std::string, at::Tensor> out;
   for (const std::string& h : hooks_) {

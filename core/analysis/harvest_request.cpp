@@ -9,7 +9,7 @@
 #include "core/analysis/corpus_windows.h"
 #include "core/common/error.h"
 #include "core/jobs/input_probe.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/sae/sae_folder.h"
 #include "core/store/workspace.h"
 #include "core/tokenizer/bpe_tokenizer.h"
@@ -59,7 +59,7 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
   model::ModelOptions mo;
   mo.device = model::parse_device(r.device);
   mo.center_writing_weights = center;
-  const auto gpt2 = model::Gpt2::load(r.model_dir, mo);
+  const auto gpt2 = model::load_language_model(r.model_dir, mo);
   const std::string tok_dir = r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir;
   const tokenizer::BpeTokenizer tok = tokenizer::load_tokenizer(tok_dir);
 
@@ -67,17 +67,12 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
   std::vector<std::string> hooks;
   for (const auto& s : saes) hooks.push_back(s.config().meta.hook_name);
   {
-    c10::InferenceMode guard;
-    const auto probe = gpt2->run(model::make_token_batch(std::vector<std::vector<int64_t>>(1), gpt2->config()), {hooks, {}});
-    for (size_t i = 0; i < saes.size(); ++i) {
-      const at::Tensor v = probe.hooks.at(hooks[i]);
-      const int64_t width = v.dim() == 4 ? v.size(2) * v.size(3) : v.size(-1);
-      saes[i].expect_d_in(width, hooks[i]);
-    }
+    for (size_t i = 0; i < saes.size(); ++i)
+      saes[i].expect_d_in(gpt2->hook_schema().per_token_width(hooks[i]), hooks[i]);
   }
   for (auto& s : saes) s.to_device(mo.device);
 
-  CorpusWindows windows(r.corpus, tok, corpus_options_for(gpt2->config(), r.model_dir, r.context, r.max_tokens));
+  CorpusWindows windows(r.corpus, tok, corpus_options_for(gpt2->info(), r.model_dir, r.context, r.max_tokens));
   const WindowCount count = windows.count();
   out.corpus_problems = windows.problems_summary();
 

@@ -6,13 +6,13 @@
 #include <algorithm>
 
 #include "core/common/error.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/sae/sae.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 namespace saescope::analysis {
 
-std::vector<TokenFeatures> prompt_features(const model::Gpt2& model, const sae::Sae& sae,
+std::vector<TokenFeatures> prompt_features(const model::LanguageModel& model, const sae::Sae& sae,
                                            const tokenizer::BpeTokenizer& tokenizer,
                                            const std::string& text, int64_t top_n) {
   c10::InferenceMode inference;
@@ -20,8 +20,9 @@ std::vector<TokenFeatures> prompt_features(const model::Gpt2& model, const sae::
   if (hook.empty()) throw InputError(sae.source() + ": the SAE names no hook_name");
   const std::vector<int32_t> ids = tokenizer.encode_ids(text);
   if (ids.empty()) throw InputError("the prompt holds no token");
-  const model::TokenBatch batch = model::make_token_batch(
-      {std::vector<int64_t>(ids.begin(), ids.end())}, model.config(), /*prepend_bos=*/true);
+  const bool bos = model.info().prepend_bos;  // the family's rule, as the harvest windows follow
+  const model::TokenBatch batch =
+      model::make_token_batch({std::vector<int64_t>(ids.begin(), ids.end())}, model.info(), bos);
   at::Tensor v = model.run(batch, {{hook}, {}}).hooks.at(hook)[0];  // [T, ...]
   if (v.dim() == 3) v = v.reshape({v.size(0), -1});                  // hook_z heads
   sae.expect_d_in(v.size(-1), hook);
@@ -35,7 +36,7 @@ std::vector<TokenFeatures> prompt_features(const model::Gpt2& model, const sae::
   for (int64_t t = 0; t < f.size(0); ++t) {
     TokenFeatures tf;
     tf.token_id = static_cast<int32_t>(token_ids[t]);
-    tf.is_bos = t == 0;
+    tf.is_bos = bos && t == 0;
     tf.text = tf.token_id < tokenizer.vocab_size() ? tokenizer.token_string(tf.token_id) : std::string();
     for (int64_t r = 0; r < n; ++r) {
       const float a = vals[t][r].item<float>();

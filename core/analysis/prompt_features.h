@@ -7,7 +7,7 @@
 #include <vector>
 
 namespace saescope::model {
-class Gpt2;
+class LanguageModel;
 }
 namespace saescope::sae {
 class Sae;
@@ -28,7 +28,7 @@ struct TokenFeatures {
 // Encodes `text` (BOS first), runs the model up to the SAE's hook and
 // returns, per token, its `top_n` features. InputError when the text holds
 // no token, is longer than the model's context, or the SAE does not fit the hook.
-std::vector<TokenFeatures> prompt_features(const model::Gpt2& model, const sae::Sae& sae,
+std::vector<TokenFeatures> prompt_features(const model::LanguageModel& model, const sae::Sae& sae,
                                            const tokenizer::BpeTokenizer& tokenizer,
                                            const std::string& text, int64_t top_n = 10);
 

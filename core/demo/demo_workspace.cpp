@@ -8,7 +8,7 @@
 #include "core/analysis/harvest_request.h"
 #include "core/common/error.h"
 #include "core/jobs/input_probe.h"
-#include "core/model/gpt2_config.h"
+#include "core/model/model_registry.h"
 #include "core/polysemy/dataset_writers.h"
 #include "core/polysemy/pseval_job.h"
 #include "core/polysemy/sense_pairs.h"
@@ -39,7 +39,7 @@ DemoBuildResult build_demo_workspace(const DemoAssets& assets, const DemoBuildOp
   for (const std::string& dir : assets.sae_dirs) result.sae_ids.push_back(jobs::register_probed(*ws, dir));
   jobs::register_probed(*ws, assets.corpus);
   const int64_t context = std::min<int64_t>(
-      128, model::load_gpt2_config(assets.model_dir + "/config.json").n_positions);
+      128, model::read_model_info(assets.model_dir).n_positions);
 
   // 1. The WordNet sense set (occurrences + WiC-style pairs), built once.
   const fs::path data_dir =

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/model/model_options.h"
 #include "core/sae/sae_folder.h"
 #include "core/tokenizer/bpe_tokenizer.h"
@@ -16,7 +16,7 @@ std::string canonical(const std::string& path) {
 }
 }  // namespace
 
-std::shared_ptr<const model::Gpt2> EngineCache::model(const std::string& dir,
+std::shared_ptr<const model::LanguageModel> EngineCache::model(const std::string& dir,
                                                       const model::ModelOptions& options) {
   const std::string key = canonical(dir) + "|" + options.device.str() + "|" +
                           model::dtype_name(options.dtype) + "|" +
@@ -25,7 +25,7 @@ std::shared_ptr<const model::Gpt2> EngineCache::model(const std::string& dir,
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto it = models_.find(key); it != models_.end()) return it->second;
   }
-  auto loaded = model::Gpt2::load(dir, options);  // outside the lock: loading is slow
+  auto loaded = model::load_language_model(dir, options);  // outside the lock: loading is slow
   std::lock_guard<std::mutex> lock(mutex_);
   return models_.emplace(key, std::move(loaded)).first->second;
 }

@@ -9,7 +9,7 @@
 #include <string>
 
 namespace saescope::model {
-class Gpt2;
+class LanguageModel;
 struct ModelOptions;
 }  // namespace saescope::model
 namespace saescope::sae {
@@ -23,14 +23,14 @@ namespace saescope::jobs {
 
 class EngineCache {
  public:
-  std::shared_ptr<const model::Gpt2> model(const std::string& dir, const model::ModelOptions& options);
+  std::shared_ptr<const model::LanguageModel> model(const std::string& dir, const model::ModelOptions& options);
   std::shared_ptr<const sae::Sae> sae(const std::string& dir);
   std::shared_ptr<const tokenizer::BpeTokenizer> tokenizer(const std::string& dir);
   void clear();
 
  private:
   std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<const model::Gpt2>> models_;
+  std::map<std::string, std::shared_ptr<const model::LanguageModel>> models_;
   std::map<std::string, std::shared_ptr<const sae::Sae>> saes_;
   std::map<std::string, std::shared_ptr<const tokenizer::BpeTokenizer>> tokenizers_;
 };

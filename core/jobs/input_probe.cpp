@@ -4,7 +4,8 @@
 #include <fstream>
 
 #include "core/common/error.h"
-#include "core/model/gpt2_config.h"
+#include "core/model/model_registry.h"
+#include "core/model/model_summary.h"
 #include "core/polysemy/pair_dataset.h"
 #include "core/sae/sae_config.h"
 
@@ -14,15 +15,12 @@ namespace saescope::jobs {
 namespace {
 
 ProbedInput probe_model(const std::string& dir) {
-  const std::string cfg_path = (fs::path(dir) / "config.json").string();
-  const model::Gpt2Config c = model::load_gpt2_config(cfg_path);
+  const model::ModelInfo c = model::read_model_info(dir);
   ProbedInput p;
   p.kind = store::InputKind::Model;
-  p.config = {{"model_type", "gpt2"}, {"name", fs::path(dir).filename().string()},
-              {"n_layer", c.n_layer}, {"n_embd", c.d_model}, {"n_head", c.n_head},
-              {"n_positions", c.n_positions}, {"vocab_size", c.vocab_size}};
-  p.description = "GPT-2 model " + fs::path(dir).filename().string() + ": " +
-                  std::to_string(c.n_layer) + " layers, width " + std::to_string(c.d_model);
+  p.config = model::model_summary_json(c);
+  p.description = c.name + " (" + c.model_type + "): " + std::to_string(c.n_layer) +
+                  " layers, width " + std::to_string(c.d_model);
   return p;
 }
 

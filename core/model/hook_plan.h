@@ -1,26 +1,31 @@
 #pragma once
 // A RunRequest compiled for one forward pass: per hook point, whether to keep
 // its value and which replacement to apply, looked up by position so that a
-// site nobody asked for costs one vector read.
+// site nobody asked for costs one vector read. A family's forward calls at()
+// at each of its hook points, in order.
 #include <ATen/core/Tensor.h>
 
 #include <map>
 #include <string>
 #include <vector>
 
-#include "core/model/hook_point.h"
+#include "core/model/hook_schema.h"
 #include "core/model/run_request.h"
 
 namespace saescope::model {
 
 class HookPlan {
  public:
-  // InputError for a name that is not a hook point of this model.
-  HookPlan(const RunRequest& request, int64_t n_layer);
+  // InputError for a name that is not a hook point of this schema.
+  HookPlan(const RunRequest& request, const HookSchema& schema);
 
   // The value the forward pass continues with at this hook point: the
   // replacement's output if one is set, else `value`; kept if it was asked for.
   at::Tensor at(HookKind kind, int layer, at::Tensor value);
+
+  // Is this point asked for (kept or replaced)? Lets a forward skip work
+  // (e.g. a normalised value it never otherwise forms).
+  bool wanted(HookKind kind, int layer) const;
 
   // Every asked hook has its value: nothing further needs computing.
   bool complete() const { return missing_ == 0; }
@@ -28,9 +33,14 @@ class HookPlan {
   std::map<std::string, at::Tensor> take_values() { return std::move(values_); }
 
  private:
+  struct Keep {
+    std::string name;     // as asked
+    bool flatten = false; // a module path seeing heads flattened
+  };
   struct Site {
-    bool keep = false;
+    std::vector<Keep> keep;
     const HookFn* replace = nullptr;
+    bool replace_flat = false;
   };
   int64_t n_layer_;
   std::vector<Site> sites_;  // by HookPoint::order()

@@ -1,22 +1,33 @@
 #pragma once
-// Hook points: the places in GPT-2's forward pass whose values can be read or
-// replaced, named as TransformerLens names them (users type these names).
+// Hook points: the places in a transformer's forward pass whose values can be
+// read or replaced. One set of kinds serves every family; a family's
+// HookSchema (hook_schema.h) says which of them it has and how wide they are.
+// Names are TransformerLens's (users type these), plus SAEScope's own for the
+// few points TransformerLens does not name but Hugging Face module paths do.
 //
 // Values and shapes for a batch of B sequences of T positions:
-//   hook_embed, hook_pos_embed                [B, T, d_model]
+//   hook_embed, hook_pos_embed                [B, T, d_model]  (hook_embed: what enters
+//                                                                the residual stream)
 //   blocks.L.hook_resid_pre                   [B, T, d_model]  (= blocks.L-1.hook_resid_post)
-//   blocks.L.ln1.hook_normalized              [B, T, d_model]
-//   blocks.L.attn.hook_q / hook_k / hook_v    [B, T, n_head, d_head]
+//   blocks.L.ln1.hook_normalized              [B, T, d_model]  norm before its gain
+//   blocks.L.ln1.hook_out                     [B, T, d_model]  norm after its gain: attention's input
+//   blocks.L.attn.hook_q                      [B, T, n_head, d_head]
+//   blocks.L.attn.hook_k / hook_v             [B, T, n_kv_head, d_head]
 //   blocks.L.attn.hook_pattern                [B, n_head, T_query, T_key]
 //   blocks.L.attn.hook_z                      [B, T, n_head, d_head]
-//   blocks.L.hook_attn_out, hook_resid_mid    [B, T, d_model]
-//   blocks.L.ln2.hook_normalized              [B, T, d_model]
-//   blocks.L.mlp.hook_pre / hook_post         [B, T, d_mlp]
-//   blocks.L.hook_mlp_out, hook_resid_post    [B, T, d_model]
-//   ln_final.hook_normalized                  [B, T, d_model]
-//   logits                                    [B, T, vocab]
-// `*.hook_normalized` is (x - mean) / sqrt(var + eps): LayerNorm BEFORE its
-// gain and bias, which is what TransformerLens's default (fold_ln) model shows.
+//   blocks.L.attn.hook_result_pre_norm        [B, T, d_model]  Gemma: o_proj's output
+//   blocks.L.hook_attn_out                    [B, T, d_model]  what attention adds to the stream
+//   blocks.L.hook_resid_mid                   [B, T, d_model]  (not in parallel blocks)
+//   blocks.L.hook_mlp_in                      [B, T, d_model]  the residual the MLP's norm reads
+//   blocks.L.ln2.hook_normalized / hook_out   [B, T, d_model]
+//   blocks.L.mlp.hook_pre                     [B, T, d_mlp]    (gated MLPs: the gate's input to act)
+//   blocks.L.mlp.hook_pre_linear              [B, T, d_mlp]    gated MLPs: the up projection
+//   blocks.L.mlp.hook_post                    [B, T, d_mlp]    what the down projection reads
+//   blocks.L.mlp.hook_result_pre_norm         [B, T, d_model]  Gemma: down_proj's output
+//   blocks.L.hook_mlp_out                     [B, T, d_model]  what the MLP adds to the stream
+//   blocks.L.hook_resid_post                  [B, T, d_model]
+//   ln_final.hook_normalized / hook_out       [B, T, d_model]
+//   logits                                    [B, T, vocab]    (after any final soft-capping)
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,12 +37,14 @@ namespace saescope::model {
 // In forward order. Block kinds run from ResidPre to ResidPost.
 enum class HookKind : uint8_t {
   Embed, PosEmbed,
-  ResidPre, Ln1Normalized, Q, K, V, Pattern, Z, AttnOut, ResidMid,
-  Ln2Normalized, MlpPre, MlpPost, MlpOut, ResidPost,
-  LnFinalNormalized, Logits,
+  ResidPre, Ln1Normalized, Ln1Out, Q, K, V, Pattern, Z, AttnPreNorm, AttnOut, ResidMid,
+  MlpIn, Ln2Normalized, Ln2Out, MlpPre, MlpPreLinear, MlpPost, MlpPreNorm, MlpOut, ResidPost,
+  LnFinalNormalized, LnFinalOut, Logits,
 };
+constexpr int kOuterHooksBefore = 2;  // Embed, PosEmbed
 constexpr int kBlockHookKinds = static_cast<int>(HookKind::ResidPost) -
                                 static_cast<int>(HookKind::ResidPre) + 1;
+constexpr int kOuterHooksAfter = 3;   // LnFinalNormalized, LnFinalOut, Logits
 
 struct HookPoint {
   HookKind kind = HookKind::Embed;
@@ -46,11 +59,16 @@ struct HookPoint {
 
 int hook_point_count(int64_t n_layer);
 
-// Parses a TransformerLens hook name; InputError lists the valid names and the
-// layer range when `name` is not one of them.
-HookPoint parse_hook_point(const std::string& name, int64_t n_layer);
+// The kinds whose value holds one vector per head ([B, T, heads, d_head]).
+bool per_head(HookKind kind);
 
-// Every hook name of a model with `n_layer` blocks, in forward order.
-std::vector<std::string> hook_point_names(int64_t n_layer);
+// Parses a hook name of the form above (any kind, any family); nullopt-like
+// `ok = false` when `name` is not of that form or its layer is out of range.
+struct ParsedHook {
+  bool ok = false;
+  HookPoint point;
+  bool layer_out_of_range = false;
+};
+ParsedHook parse_hook_name(const std::string& name, int64_t n_layer);
 
 }  // namespace saescope::model

@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/model/gpt2_config.h"
-#include "core/model/gpt2_weights.h"
+#include "core/model/gpt2/gpt2_config.h"
+#include "core/model/gpt2/gpt2_weights.h"
 
 namespace saescope::model {
 

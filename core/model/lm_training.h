@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/model/gpt2_config.h"
-#include "core/model/gpt2_weights.h"
+#include "core/model/gpt2/gpt2_config.h"
+#include "core/model/gpt2/gpt2_weights.h"
 #include "core/model/lm_adamw.h"
 
 namespace saescope::jobs {

@@ -24,8 +24,10 @@ at::Tensor TokenBatch::real_positions(const at::Tensor& per_position) const {
 }
 
 TokenBatch make_token_batch(const std::vector<std::vector<int64_t>>& sequences,
-                            const Gpt2Config& config, bool prepend_bos) {
+                            const ModelInfo& config, bool prepend_bos) {
   if (sequences.empty()) throw InputError("no token sequences to run");
+  if (prepend_bos && config.bos_token_id < 0)
+    throw InputError(config.name + " has no BOS token (config.json's bos_token_id), so none can be prepended");
   const int64_t extra = prepend_bos ? 1 : 0;
   TokenBatch batch;
   int64_t width = 0;
@@ -48,10 +50,11 @@ TokenBatch make_token_batch(const std::vector<std::vector<int64_t>>& sequences,
     width = std::max(width, length);
   }
   // Padding positions hold BOS: any valid id would do, their values are never read.
-  batch.ids = at::full({batch.batch_size(), width}, config.bos_token_id, at::kLong);
+  batch.ids = at::full({batch.batch_size(), width}, std::max<int64_t>(config.bos_token_id, 0), at::kLong);
   int64_t* out = batch.ids.data_ptr<int64_t>();
   for (size_t s = 0; s < sequences.size(); ++s) {
-    int64_t* row = out + static_cast<int64_t>(s) * width + extra;
+    int64_t* row = out + static_cast<int64_t>(s) * width;
+    if (prepend_bos) *row++ = config.bos_token_id;
     std::copy(sequences[s].begin(), sequences[s].end(), row);
   }
   return batch;

@@ -1,7 +1,7 @@
 #pragma once
 // Several token sequences of different lengths as one [batch, pos] tensor.
 //
-// Sequences are right-padded. Under GPT-2's causal attention a real token only
+// Sequences are right-padded. Under causal attention a real token only
 // ever attends to earlier positions, which are real tokens of its own row, so
 // right padding needs no key mask: every real position of a padded batch gets
 // the activations it gets when its sequence runs alone, positions starting at
@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/model/gpt2_config.h"
+#include "core/model/model_info.h"
 
 namespace saescope::model {
 
@@ -27,10 +27,15 @@ struct TokenBatch {
   at::Tensor real_positions(const at::Tensor& per_position) const;
 };
 
-// Prepends BOS (config.bos_token_id) to each sequence unless told not to.
+// Prepends BOS (info.bos_token_id) to each sequence when `prepend_bos`.
 // InputError when a sequence is empty, longer than n_positions, or holds an
-// id outside the vocabulary.
+// id outside the vocabulary, or BOS is asked of a model without one.
 TokenBatch make_token_batch(const std::vector<std::vector<int64_t>>& sequences,
-                            const Gpt2Config& config, bool prepend_bos = true);
+                            const ModelInfo& info, bool prepend_bos);
+// With the family's own BOS rule (info.prepend_bos).
+inline TokenBatch make_token_batch(const std::vector<std::vector<int64_t>>& sequences,
+                                   const ModelInfo& info) {
+  return make_token_batch(sequences, info, info.prepend_bos);
+}
 
 }  // namespace saescope::model

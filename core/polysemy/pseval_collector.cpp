@@ -54,21 +54,12 @@ std::vector<FeaturePick> argmax_picks(const at::Tensor& codes_in) {
   return out;
 }
 
-int64_t hook_width(const model::Gpt2Config& config, const std::string& hook) {
-  const model::HookPoint h = model::parse_hook_point(hook, config.n_layer);
-  switch (h.kind) {
-    case model::HookKind::Q:
-    case model::HookKind::K:
-    case model::HookKind::V:
-    case model::HookKind::Z: return config.n_head * config.d_head;
-    case model::HookKind::MlpPre:
-    case model::HookKind::MlpPost: return config.d_mlp;
-    case model::HookKind::Logits: return config.vocab_size;
-    case model::HookKind::Pattern:
-      throw InputError(hook + ": an attention pattern is not a per-position vector; PS-Eval reads "
-                              "one activation vector at the target position");
-    default: return config.d_model;
-  }
+int64_t hook_width(const model::HookSchema& schema, const std::string& hook) {
+  const model::HookInfo h = schema.resolve(hook);
+  if (h.width <= 0)
+    throw InputError(hook + ": an attention pattern is not a per-position vector; PS-Eval reads "
+                            "one activation vector at the target position");
+  return h.width;
 }
 
 at::Tensor position_major(const at::Tensor& value) {
@@ -76,11 +67,11 @@ at::Tensor position_major(const at::Tensor& value) {
   return value.reshape({value.size(0), value.size(1), -1});  // [B, T, H, Dh] -> [B, T, H·Dh]
 }
 
-Collected collect_picks(const model::Gpt2& model, const PromptPlan& plan,
+Collected collect_picks(const model::LanguageModel& model, const PromptPlan& plan,
                         const std::vector<SaeAtHook>& saes, const CollectOptions& options,
                         jobs::ProgressSink* progress) {
   if (options.batch_size <= 0) throw InputError("batch size must be positive, got " + std::to_string(options.batch_size));
-  const model::Gpt2Config& config = model.config();
+  const model::ModelInfo& config = model.info();
   const std::size_t P = plan.prompts.size();
   Collected c;
 
@@ -88,8 +79,8 @@ Collected collect_picks(const model::Gpt2& model, const PromptPlan& plan,
   std::vector<std::pair<int, std::string>> ordered;
   for (const SaeAtHook& s : saes) {
     if (s.hook.empty()) throw InputError(s.sae->source() + ": the SAE names no hook (hook_name in cfg.json)");
-    s.sae->expect_d_in(hook_width(config, s.hook), s.hook);
-    ordered.emplace_back(model::parse_hook_point(s.hook, config.n_layer).order(config.n_layer), s.hook);
+    s.sae->expect_d_in(hook_width(model.hook_schema(), s.hook), s.hook);
+    ordered.emplace_back(model.hook_schema().resolve(s.hook).point.order(config.n_layer), s.hook);
   }
   std::sort(ordered.begin(), ordered.end());
   for (const auto& [order, hook] : ordered)
@@ -111,7 +102,7 @@ Collected collect_picks(const model::Gpt2& model, const PromptPlan& plan,
   for (std::size_t p = 0; p < P; ++p)
     if (plan.prompts[p].for_occurrence) c.occurrence_row[p] = occurrence_rows++;
   for (const std::string& hook : c.hooks)
-    c.occurrence_rows.push_back(at::zeros({occurrence_rows, hook_width(config, hook)}, at::kFloat));
+    c.occurrence_rows.push_back(at::zeros({occurrence_rows, hook_width(model.hook_schema(), hook)}, at::kFloat));
 
   // Shortest first, so each batch pads little.
   std::vector<int64_t> order(P);

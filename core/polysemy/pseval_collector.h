@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/language_model.h"
 #include "core/polysemy/pseval_plan.h"
 #include "core/sae/sae.h"
 
@@ -33,7 +33,7 @@ std::vector<FeaturePick> argmax_picks(const at::Tensor& codes);
 
 // Width of the per-position vector at `hook` (heads flattened for q/k/v/z).
 // InputError for unknown hooks and for attention patterns (not per position).
-int64_t hook_width(const model::Gpt2Config& config, const std::string& hook);
+int64_t hook_width(const model::HookSchema& schema, const std::string& hook);
 
 // A hook value as [batch, pos, width] (q/k/v/z heads flattened, as SAELens's
 // hook_z SAEs read them).
@@ -63,7 +63,7 @@ struct Collected {
 
 // InputError when an SAE has no hook, a hook the model lacks, or a d_in that
 // is not the hook's width. Cancellation (through `progress`) between batches.
-Collected collect_picks(const model::Gpt2& model, const PromptPlan& plan,
+Collected collect_picks(const model::LanguageModel& model, const PromptPlan& plan,
                         const std::vector<SaeAtHook>& saes, const CollectOptions& options,
                         jobs::ProgressSink* progress = nullptr);
 

@@ -10,7 +10,8 @@
 #include "core/polysemy/corpus_occurrences.h"
 #include "core/common/error.h"
 #include "core/jobs/input_probe.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
+#include "core/model/model_summary.h"
 #include "core/polysemy/occurrence_reader.h"
 #include "core/polysemy/pair_dataset.h"
 #include "core/polysemy/pseval_store.h"
@@ -40,9 +41,7 @@ nlohmann::json sae_input_config(const LoadedSae& s) {
 }
 
 nlohmann::json model_input_config(const std::string& dir) {
-  const model::Gpt2Config c = model::load_gpt2_config((fs::path(dir) / "config.json").string());
-  return {{"model_type", "gpt2"}, {"n_layer", c.n_layer}, {"n_embd", c.d_model}, {"n_head", c.n_head},
-          {"n_positions", c.n_positions}, {"vocab_size", c.vocab_size}};
+  return model::model_summary_json(model::read_model_info(dir));
 }
 
 void add_stats(PsEvalStats& total, const PsEvalStats& s) {
@@ -136,7 +135,7 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
     mo.device = device;
     mo.dtype = dtype;
     mo.center_writing_weights = centred;
-    const auto gpt2 = model::Gpt2::load(job.model_dir, mo);
+    const auto gpt2 = model::load_language_model(job.model_dir, mo);
     std::vector<PsEvalSae> run_saes;
     for (std::size_t i : members) {
       saes[i].sae.to_device(device);

@@ -14,7 +14,7 @@ struct Encoded {
 
 class Planner {
  public:
-  Planner(const tokenizer::BpeTokenizer& tok, const model::Gpt2Config& config, const PlanOptions& options)
+  Planner(const tokenizer::BpeTokenizer& tok, const model::ModelInfo& config, const PlanOptions& options)
       : tok_(tok), config_(config), options_(options) {
     check_prompt_template(options.prompt_template);
   }
@@ -82,7 +82,7 @@ class Planner {
   }
 
   const tokenizer::BpeTokenizer& tok_;
-  const model::Gpt2Config& config_;
+  const model::ModelInfo& config_;
   const PlanOptions& options_;
   PromptPlan plan_;
   std::unordered_map<std::string, Encoded> encoded_;
@@ -92,7 +92,7 @@ class Planner {
 
 }  // namespace
 
-PromptPlan plan_prompts(const tokenizer::BpeTokenizer& tok, const model::Gpt2Config& config,
+PromptPlan plan_prompts(const tokenizer::BpeTokenizer& tok, const model::ModelInfo& config,
                         const std::vector<WordPair>& pairs,
                         const std::vector<SenseOccurrence>& occurrences, const PlanOptions& options) {
   Planner planner(tok, config, options);

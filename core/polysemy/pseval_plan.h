@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/model/gpt2_config.h"
+#include "core/model/model_info.h"
 #include "core/polysemy/pseval_target.h"
 #include "core/polysemy/sense_occurrence.h"
 #include "core/polysemy/skip_reason.h"
@@ -55,7 +55,7 @@ struct PromptPlan {
 // not_found; then, for a pair, token_mismatch when the two targets differ
 // (never under the reference rule, which does not check). Occurrences always
 // use `target` (the reference rule is about pairs).
-PromptPlan plan_prompts(const tokenizer::BpeTokenizer& tok, const model::Gpt2Config& config,
+PromptPlan plan_prompts(const tokenizer::BpeTokenizer& tok, const model::ModelInfo& config,
                         const std::vector<WordPair>& pairs,
                         const std::vector<SenseOccurrence>& occurrences, const PlanOptions& options);
 

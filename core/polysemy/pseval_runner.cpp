@@ -7,12 +7,12 @@
 
 namespace saescope::polysemy {
 
-PsEvalRun run_pseval(const model::Gpt2& model, const tokenizer::BpeTokenizer& tok,
+PsEvalRun run_pseval(const model::LanguageModel& model, const tokenizer::BpeTokenizer& tok,
                      const std::vector<PsEvalSae>& saes, const std::vector<WordPair>& pairs,
                      const std::vector<SenseOccurrence>& occurrences, const PsEvalOptions& options,
                      jobs::ProgressSink* progress) {
   const auto start = std::chrono::steady_clock::now();
-  PromptPlan plan = plan_prompts(tok, model.config(), pairs, occurrences,
+  PromptPlan plan = plan_prompts(tok, model.info(), pairs, occurrences,
                                  PlanOptions{options.prompt_template, options.target, options.reference_compat});
   trim_after_targets(plan, options.reconstruction);
 

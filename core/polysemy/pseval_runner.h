@@ -40,7 +40,7 @@
 #include <vector>
 
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/language_model.h"
 #include "core/polysemy/pseval_score.h"
 #include "core/polysemy/pseval_target.h"
 #include "core/polysemy/pseval_template.h"
@@ -80,7 +80,7 @@ struct PsEvalRun {
   PsEvalStats stats;
 };
 
-PsEvalRun run_pseval(const model::Gpt2& model, const tokenizer::BpeTokenizer& tok,
+PsEvalRun run_pseval(const model::LanguageModel& model, const tokenizer::BpeTokenizer& tok,
                      const std::vector<PsEvalSae>& saes, const std::vector<WordPair>& pairs,
                      const std::vector<SenseOccurrence>& occurrences, const PsEvalOptions& options,
                      jobs::ProgressSink* progress = nullptr);

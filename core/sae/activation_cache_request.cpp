@@ -10,7 +10,7 @@
 #include "core/analysis/corpus_windows.h"
 #include "core/common/error.h"
 #include "core/common/sha256.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -28,20 +28,14 @@ CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& p
   model::ModelOptions mo;
   mo.device = model::parse_device(r.device);
   mo.center_writing_weights = r.center_writing_weights;
-  const auto gpt2 = model::Gpt2::load(r.model_dir, mo);
-  model::parse_hook_point(r.hook, gpt2->config().n_layer);  // InputError listing the valid names
+  const auto gpt2 = model::load_language_model(r.model_dir, mo);
   const analysis::CorpusOptions co =
-      analysis::corpus_options_for(gpt2->config(), r.model_dir, r.context, r.max_tokens);
+      analysis::corpus_options_for(gpt2->info(), r.model_dir, r.context, r.max_tokens);
   const std::string tok_dir = r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir;
   const tokenizer::BpeTokenizer tok = tokenizer::load_tokenizer(tok_dir);
 
   int64_t width = 0;
-  {
-    c10::InferenceMode guard;
-    const auto probe = gpt2->run(
-        model::make_token_batch(std::vector<std::vector<int64_t>>(1), gpt2->config()), {{r.hook}, {}});
-    width = per_token_rows(probe.hooks.at(r.hook), r.hook).size(-1);
-  }
+  width = gpt2->hook_schema().per_token_width(r.hook);  // InputError listing the valid names
 
   analysis::CorpusWindows windows(r.corpus, tok, co);
   const analysis::WindowCount count = windows.count();

@@ -15,7 +15,7 @@
 #include "core/common/error.h"
 #include "core/io/atomic_file.h"
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 
 namespace saescope::sae {
 namespace {
@@ -117,7 +117,7 @@ void ActivationCacheWriter::commit() {
   committed_ = written_;
 }
 
-CacheFillReport fill_activation_cache(const model::Gpt2& model, analysis::WindowSource& windows,
+CacheFillReport fill_activation_cache(const model::LanguageModel& model, analysis::WindowSource& windows,
                                       ActivationCacheWriter& writer, const CacheFillOptions& options,
                                       jobs::ProgressSink& progress) {
   using Clock = std::chrono::steady_clock;
@@ -138,7 +138,7 @@ CacheFillReport fill_activation_cache(const model::Gpt2& model, analysis::Window
       if (batch.empty()) break;
       std::vector<std::vector<int64_t>> seqs;
       for (const auto& w : batch) seqs.emplace_back(w.tokens.begin(), w.tokens.end());
-      const model::TokenBatch tb = model::make_token_batch(seqs, model.config(), /*prepend_bos=*/false);
+      const model::TokenBatch tb = model::make_token_batch(seqs, model.info(), /*prepend_bos=*/false);
       const at::Tensor v = per_token_rows(model.run(tb, request).hooks.at(h.hook), h.hook);
       at::Tensor keep = tb.mask();
       if (first > 0) keep.select(1, 0).fill_(false);

@@ -19,7 +19,7 @@ namespace saescope::jobs {
 class ProgressSink;
 }
 namespace saescope::model {
-class Gpt2;
+class LanguageModel;
 }
 
 namespace saescope::sae {
@@ -75,7 +75,7 @@ struct CacheFillReport {
 // On cancellation (the sink's flag) it commits what is done, then throws
 // saescope::Cancelled. InternalError when the rows come out differently
 // from the header's plan.
-CacheFillReport fill_activation_cache(const model::Gpt2& model, analysis::WindowSource& windows,
+CacheFillReport fill_activation_cache(const model::LanguageModel& model, analysis::WindowSource& windows,
                                       ActivationCacheWriter& writer, const CacheFillOptions& options,
                                       jobs::ProgressSink& progress);
 

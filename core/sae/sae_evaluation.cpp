@@ -9,7 +9,7 @@
 #include "core/analysis/window_source.h"
 #include "core/common/error.h"
 #include "core/jobs/progress.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/sae/activation_cache.h"
 #include "core/sae/sae.h"
 
@@ -38,7 +38,7 @@ std::string evaluated_positions(bool include_bos, bool with_ce) {
   return s;
 }
 
-std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::Gpt2& model,
+std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::LanguageModel& model,
                                                     const std::vector<const Sae*>& saes,
                                                     analysis::WindowSource& windows, const SaeEvalOptions& o,
                                                     jobs::ProgressSink* progress, int64_t total_tokens) {
@@ -57,9 +57,7 @@ std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::Gpt2& model,
     if (at == hooks.end()) hooks.push_back(hook);
   }
   {  // every hook must exist and be as wide as its SAEs read
-    const auto probe = model.run(
-        model::make_token_batch(std::vector<std::vector<int64_t>>(1), model.config()), {hooks, {}});
-    for (const std::string& hook : hooks) hook_width.push_back(per_token_rows(probe.hooks.at(hook), hook).size(-1));
+    for (const std::string& hook : hooks) hook_width.push_back(model.hook_schema().per_token_width(hook));
     for (std::size_t s = 0; s < saes.size(); ++s) saes[s]->expect_d_in(hook_width[hook_of[s]], hooks[hook_of[s]]);
   }
   std::vector<ReconstructionMetrics> metrics;
@@ -81,7 +79,7 @@ std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::Gpt2& model,
     if (batch.empty()) break;
     std::vector<std::vector<int64_t>> seqs;
     for (const auto& w : batch) seqs.emplace_back(w.tokens.begin(), w.tokens.end());
-    const model::TokenBatch tb = model::make_token_batch(seqs, model.config(), /*prepend_bos=*/false);
+    const model::TokenBatch tb = model::make_token_batch(seqs, model.info(), /*prepend_bos=*/false);
     const at::Tensor mask = tb.mask();  // [B, T]
     at::Tensor evaluated = mask.clone();
     if (first > 0) evaluated.select(1, 0).fill_(false);
@@ -146,7 +144,7 @@ std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::Gpt2& model,
   return out;
 }
 
-SaeEvaluation evaluate_sae_on_windows(const model::Gpt2& model, const Sae& sae,
+SaeEvaluation evaluate_sae_on_windows(const model::LanguageModel& model, const Sae& sae,
                                       analysis::WindowSource& windows, const SaeEvalOptions& o,
                                       jobs::ProgressSink* progress, int64_t total_tokens) {
   return evaluate_saes_on_windows(model, {&sae}, windows, o, progress, total_tokens).front();
@@ -182,7 +180,7 @@ nlohmann::json evaluation_json(const SaeEvaluation& e) {
   return j;
 }
 
-WindowCeLossEvaluator::WindowCeLossEvaluator(const model::Gpt2& model, analysis::WindowSource& windows,
+WindowCeLossEvaluator::WindowCeLossEvaluator(const model::LanguageModel& model, analysis::WindowSource& windows,
                                              SaeEvalOptions options)
     : model_(model), windows_(windows), options_(options), start_(windows.position()) {
   options_.ce_loss = true;

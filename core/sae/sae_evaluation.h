@@ -30,7 +30,7 @@ namespace saescope::jobs {
 class ProgressSink;
 }
 namespace saescope::model {
-class Gpt2;
+class LanguageModel;
 }
 
 namespace saescope::sae {
@@ -61,14 +61,14 @@ std::string evaluated_positions(bool include_bos, bool with_ce);
 // (config().meta.hook_name) must be a per-token hook of the model as wide as
 // its d_in: InputError otherwise. `total_tokens` (activation rows expected)
 // only scales the progress reports.
-SaeEvaluation evaluate_sae_on_windows(const model::Gpt2& model, const Sae& sae,
+SaeEvaluation evaluate_sae_on_windows(const model::LanguageModel& model, const Sae& sae,
                                       analysis::WindowSource& windows, const SaeEvalOptions& options,
                                       jobs::ProgressSink* progress = nullptr, int64_t total_tokens = 0);
 
 // The same for several SAEs over the same windows, one result per SAE in
 // order, each equal to what evaluate_sae_on_windows gives it alone.
 // `total_tokens` is per SAE.
-std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::Gpt2& model,
+std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::LanguageModel& model,
                                                     const std::vector<const Sae*>& saes,
                                                     analysis::WindowSource& windows,
                                                     const SaeEvalOptions& options,
@@ -85,12 +85,12 @@ nlohmann::json evaluation_json(const SaeEvaluation& e);
 // `windows` from the position it had when this object was made.
 class WindowCeLossEvaluator : public CeLossEvaluator {
  public:
-  WindowCeLossEvaluator(const model::Gpt2& model, analysis::WindowSource& windows,
+  WindowCeLossEvaluator(const model::LanguageModel& model, analysis::WindowSource& windows,
                         SaeEvalOptions options = {});
   CeLosses evaluate(const Sae& sae) override;
 
  private:
-  const model::Gpt2& model_;
+  const model::LanguageModel& model_;
   analysis::WindowSource& windows_;
   SaeEvalOptions options_;
   int64_t start_ = 0;

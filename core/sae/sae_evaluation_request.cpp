@@ -8,7 +8,7 @@
 #include "core/analysis/corpus_windows.h"
 #include "core/common/error.h"
 #include "core/jobs/input_probe.h"
-#include "core/model/gpt2.h"
+#include "core/model/model_registry.h"
 #include "core/sae/activation_cache_source.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_folder.h"
@@ -140,9 +140,9 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
       saes.push_back(load_sae(requests[m->index].sae_dir));
       saes.back().to_device(mo.device);
     }
-    const auto gpt2 = model::Gpt2::load(r.model_dir, mo);
+    const auto gpt2 = model::load_language_model(r.model_dir, mo);
     const analysis::CorpusOptions co =
-        analysis::corpus_options_for(gpt2->config(), r.model_dir, r.context, r.max_tokens);
+        analysis::corpus_options_for(gpt2->info(), r.model_dir, r.context, r.max_tokens);
     const tokenizer::BpeTokenizer tok =
         tokenizer::load_tokenizer(r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir);
     analysis::CorpusWindows windows(r.corpus, tok, co);

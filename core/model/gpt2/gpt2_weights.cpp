@@ -1,4 +1,4 @@
-#include "core/model/gpt2_weights.h"
+#include "core/model/gpt2/gpt2_weights.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/model/gpt2_config.h"
+#include "core/model/gpt2/gpt2_config.h"
 
 namespace saescope::model {
 

@@ -4,9 +4,10 @@
 #include <cstdint>
 #include <string>
 
-namespace saescope::model {
+#include "core/model/model_info.h"
+#include "core/model/transformer_ops.h"
 
-enum class Activation { GeluTanh, GeluErf, Relu };
+namespace saescope::model {
 
 struct Gpt2Config {
   int64_t n_layer = 12;
@@ -26,6 +27,9 @@ struct Gpt2Config {
 
 // Reads and validates `path` (a config.json); InputError names the file and field.
 Gpt2Config load_gpt2_config(const std::string& path);
+
+// The summary the rest of SAEScope sees (model_info.h).
+ModelInfo gpt2_info(const Gpt2Config& config, const std::string& name = "gpt2");
 
 // GPT-2 small (124M): the shape the benchmarks use.
 Gpt2Config gpt2_small_config();

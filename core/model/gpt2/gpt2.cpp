@@ -1,4 +1,4 @@
-#include "core/model/gpt2.h"
+#include "core/model/gpt2/gpt2.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -8,6 +8,9 @@
 #include <limits>
 
 #include "core/common/error.h"
+#include "core/model/checkpoint_reader.h"
+#include "core/model/config_json.h"
+#include "core/model/family.h"
 #include "core/model/hook_plan.h"
 
 namespace saescope::model {
@@ -18,17 +21,6 @@ at::Tensor conv1d(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
   std::vector<int64_t> out_shape = x.sizes().vec();
   out_shape.back() = weight.size(1);
   return at::addmm(bias, x.reshape({-1, weight.size(0)}), weight).view(out_shape);
-}
-
-at::Tensor activation(const at::Tensor& x, Activation kind) {
-  switch (kind) {
-    case Activation::GeluTanh: return at::gelu(x, "tanh");  // = gelu_new
-    // Spelled out: LibTorch 1.13's at::gelu(x) takes a oneDNN path that
-    // asserts outside InferenceMode, i.e. when training.
-    case Activation::GeluErf: return x * 0.5 * (1.0 + at::erf(x * M_SQRT1_2));
-    case Activation::Relu: return at::relu(x);
-  }
-  throw InternalError("unknown activation");
 }
 
 Gpt2Weights converted(Gpt2Weights w, c10::Device device, at::ScalarType dtype) {
@@ -49,6 +41,26 @@ Gpt2Weights converted(Gpt2Weights w, c10::Device device, at::ScalarType dtype) {
 
 }  // namespace
 
+HookSchema gpt2_hook_schema(const ModelInfo& info) {
+  using K = HookKind;
+  HfModulePaths hf;
+  hf.layer_prefixes = {"transformer.h", "h"};
+  hf.in_layer = {{"", K::ResidPost},        {"input", K::ResidPre},         {"ln_1", K::Ln1Out},
+                 {"attn.input", K::Ln1Out}, {"attn.c_proj.input", K::Z},    {"attn.c_proj", K::AttnOut},
+                 {"attn", K::AttnOut},      {"ln_2", K::Ln2Out},            {"mlp.input", K::Ln2Out},
+                 {"mlp.c_fc", K::MlpPre},   {"mlp.act", K::MlpPost},        {"mlp.c_proj.input", K::MlpPost},
+                 {"mlp.c_proj", K::MlpOut}, {"mlp", K::MlpOut}};
+  hf.outside = {{"transformer.wte", K::Embed}, {"wte", K::Embed},           {"transformer.wpe", K::PosEmbed},
+                {"wpe", K::PosEmbed},          {"transformer.ln_f", K::LnFinalOut},
+                {"ln_f", K::LnFinalOut},       {"lm_head", K::Logits}};
+  return HookSchema(info,
+                    {K::Embed, K::PosEmbed, K::ResidPre, K::Ln1Normalized, K::Ln1Out, K::Q, K::K, K::V,
+                     K::Pattern, K::Z, K::AttnOut, K::ResidMid, K::MlpIn, K::Ln2Normalized, K::Ln2Out,
+                     K::MlpPre, K::MlpPost, K::MlpOut, K::ResidPost, K::LnFinalNormalized,
+                     K::LnFinalOut, K::Logits},
+                    std::move(hf));
+}
+
 std::shared_ptr<const Gpt2> Gpt2::load(const std::string& dir, const ModelOptions& options) {
   namespace fs = std::filesystem;
   const fs::path folder(dir);
@@ -59,20 +71,15 @@ std::shared_ptr<const Gpt2> Gpt2::load(const std::string& dir, const ModelOption
     throw InputError(dir + ": config.json is missing (a Hugging Face GPT-2 folder holds "
                            "config.json and model.safetensors)");
   const Gpt2Config config = load_gpt2_config((folder / "config.json").string());
-  fs::path weights = folder / "model.safetensors";
-  if (!fs::exists(weights)) weights = folder / "model.safetensors.index.json";
-  if (!fs::exists(weights))
-    throw InputError(dir + ": model.safetensors (or model.safetensors.index.json) is missing" +
-                     (fs::exists(folder / "pytorch_model.bin")
-                          ? std::string("; pytorch_model.bin is not read, only safetensors weights")
-                          : std::string()));
+  const std::string weights = checkpoint_in(dir);
   return std::make_shared<const Gpt2>(
-      config, load_gpt2_weights(weights.string(), config, options.device, options.dtype), options);
+      config, load_gpt2_weights(weights, config, options.device, options.dtype), options,
+      fs::path(dir).filename().string());
 }
 
-Gpt2::Gpt2(Gpt2Config config, Gpt2Weights weights, const ModelOptions& options)
-    : config_(config), weights_(converted(std::move(weights), options.device, options.dtype)),
-      options_(options) {
+Gpt2::Gpt2(Gpt2Config config, Gpt2Weights weights, const ModelOptions& options, const std::string& name)
+    : LanguageModel(gpt2_info(config, name), gpt2_hook_schema(gpt2_info(config, name)), options),
+      config_(config), weights_(converted(std::move(weights), options.device, options.dtype)) {
   if (static_cast<int64_t>(weights_.blocks.size()) != config_.n_layer)
     throw InternalError("GPT-2 weights hold " + std::to_string(weights_.blocks.size()) +
                         " blocks, the config says " + std::to_string(config_.n_layer));
@@ -83,20 +90,11 @@ Gpt2::Gpt2(Gpt2Config config, Gpt2Weights weights, const ModelOptions& options)
                      .triu(1);
 }
 
-RunResult Gpt2::run(const TokenBatch& batch, const RunRequest& request) const {
-  c10::InferenceMode inference;
-  return forward(batch.ids, request);
-}
-
 RunResult Gpt2::forward(const at::Tensor& token_ids, const RunRequest& request) const {
-  HookPlan hooks(request, config_.n_layer);
+  HookPlan hooks(request, schema_);
   RunResult result;
-  if (token_ids.dim() != 2)
-    throw InputError("token ids must be [batch, pos], got " + c10::str(token_ids.sizes()));
+  check_ids(token_ids);
   const int64_t T = token_ids.size(1);
-  if (T > config_.n_positions)
-    throw InputError(std::to_string(T) + " positions exceed the model's " +
-                     std::to_string(config_.n_positions) + " (n_positions)");
   const at::Tensor ids = token_ids.to(options_.device, at::kLong);
   const Gpt2Weights& w = weights_;
 
@@ -111,19 +109,23 @@ RunResult Gpt2::forward(const at::Tensor& token_ids, const RunRequest& request) 
       x = hooks.at(HookKind::ResidPre, layer, x);
       if (hooks.complete()) break;
       ++result.blocks_computed;
-      const at::Tensor attn_in = layer_norm(x, b.ln1_gain, b.ln1_bias, HookKind::Ln1Normalized, layer, hooks);
+      const at::Tensor attn_in = apply_norm(x, {b.ln1_gain, b.ln1_bias, config_.layer_norm_eps},
+                                            HookKind::Ln1Normalized, HookKind::Ln1Out, layer, hooks);
       const at::Tensor attn_out = hooks.at(HookKind::AttnOut, layer, attention(attn_in, layer, hooks));
       x = hooks.at(HookKind::ResidMid, layer, x + attn_out);
       if (hooks.complete()) break;
-      const at::Tensor mlp_in = layer_norm(x, b.ln2_gain, b.ln2_bias, HookKind::Ln2Normalized, layer, hooks);
+      const at::Tensor mlp_in = apply_norm(hooks.at(HookKind::MlpIn, layer, x),
+                                           {b.ln2_gain, b.ln2_bias, config_.layer_norm_eps},
+                                           HookKind::Ln2Normalized, HookKind::Ln2Out, layer, hooks);
       const at::Tensor mlp_out = hooks.at(HookKind::MlpOut, layer, mlp(mlp_in, layer, hooks));
       x = hooks.at(HookKind::ResidPost, layer, x + mlp_out);
     }
 
     if (!hooks.complete()) {
       result.ran_final_ln = true;
-      const at::Tensor final_out = layer_norm(x, w.ln_final_gain, w.ln_final_bias,
-                                              HookKind::LnFinalNormalized, -1, hooks);
+      const at::Tensor final_out =
+          apply_norm(x, {w.ln_final_gain, w.ln_final_bias, config_.layer_norm_eps},
+                     HookKind::LnFinalNormalized, HookKind::LnFinalOut, -1, hooks);
       if (!hooks.complete()) {
         result.ran_unembed = true;
         hooks.at(HookKind::Logits, -1, at::matmul(final_out, w.unembed.t()));  // tied: wteᵀ
@@ -132,15 +134,6 @@ RunResult Gpt2::forward(const at::Tensor& token_ids, const RunRequest& request) 
   }
   result.hooks = hooks.take_values();
   return result;
-}
-
-// LayerNorm, with the hook between normalising and the gain/bias (as in
-// TransformerLens with fold_ln).
-at::Tensor Gpt2::layer_norm(const at::Tensor& x, const at::Tensor& gain, const at::Tensor& bias,
-                            HookKind kind, int layer, HookPlan& hooks) const {
-  const at::Tensor normalized = hooks.at(
-      kind, layer, at::layer_norm(x, {config_.d_model}, {}, {}, config_.layer_norm_eps));
-  return at::addcmul(bias, normalized, gain);
 }
 
 // Causal multi-head self-attention, one fused Q|K|V matmul.
@@ -174,8 +167,25 @@ at::Tensor Gpt2::attention(const at::Tensor& x, int layer, HookPlan& hooks) cons
 at::Tensor Gpt2::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
   const Gpt2BlockWeights& w = weights_.blocks[layer];
   const at::Tensor pre = hooks.at(HookKind::MlpPre, layer, conv1d(x, w.mlp_in_weight, w.mlp_in_bias));
-  const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activation(pre, config_.activation));
+  const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activate(pre, config_.activation));
   return conv1d(post, w.mlp_out_weight, w.mlp_out_bias);
+}
+
+}  // namespace saescope::model
+
+namespace saescope::model {
+
+Family gpt2_family() {
+  Family f;
+  f.read_info = [](const ConfigJson& config) { return gpt2_info(load_gpt2_config(config.path())); };
+  f.hook_schema = [](const ModelInfo& info, const ConfigJson&) { return gpt2_hook_schema(info); };
+  f.load = [](const std::string& dir, const ConfigJson& config, const ModelInfo& info,
+              const ModelOptions& options) -> std::shared_ptr<const LanguageModel> {
+    const Gpt2Config c = load_gpt2_config(config.path());
+    return std::make_shared<const Gpt2>(
+        c, load_gpt2_weights(checkpoint_in(dir), c, options.device, options.dtype), options, info.name);
+  };
+  return f;
 }
 
 }  // namespace saescope::model

@@ -1,4 +1,4 @@
-#include "core/model/gpt2_config.h"
+#include "core/model/gpt2/gpt2_config.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -44,14 +44,8 @@ bool optional_bool(const json& j, const std::string& path, const char* key, bool
 Activation parse_activation(const json& j, const std::string& path) {
   if (!j.contains("activation_function")) return Activation::GeluTanh;  // HF's default
   const json& v = j.at("activation_function");
-  const std::string name = v.is_string() ? v.get<std::string>() : v.dump();
-  // gelu_new, gelu_pytorch_tanh and gelu_fast are the same tanh approximation.
-  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast")
-    return Activation::GeluTanh;
-  if (name == "gelu") return Activation::GeluErf;
-  if (name == "relu") return Activation::Relu;
-  bad(path, "activation_function '" + name +
-                "' is not supported (gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, relu)");
+  return parse_activation_name(v.is_string() ? v.get<std::string>() : v.dump(),
+                               path + ": activation_function");
 }
 
 }  // namespace
@@ -69,8 +63,7 @@ Gpt2Config load_gpt2_config(const std::string& path) {
   const std::string model_type =
       j.contains("model_type") && j["model_type"].is_string() ? j["model_type"].get<std::string>()
                                                                 : "";
-  if (model_type != "gpt2")
-    bad(path, "model_type is '" + model_type + "', only GPT-2 models (\"gpt2\") are supported");
+  if (model_type != "gpt2") bad(path, "model_type is '" + model_type + "', not \"gpt2\"");
 
   Gpt2Config c;
   c.d_model = positive_int(j, path, "n_embd");
@@ -103,5 +96,23 @@ Gpt2Config load_gpt2_config(const std::string& path) {
 }
 
 Gpt2Config gpt2_small_config() { return Gpt2Config{}; }
+
+ModelInfo gpt2_info(const Gpt2Config& c, const std::string& name) {
+  ModelInfo m;
+  m.name = name;
+  m.family = m.model_type = "gpt2";
+  m.n_layer = c.n_layer;
+  m.d_model = c.d_model;
+  m.n_head = m.n_kv_head = c.n_head;
+  m.d_head = c.d_head;
+  m.d_mlp = c.d_mlp;
+  m.vocab_size = c.vocab_size;
+  m.n_positions = c.n_positions;
+  m.bos_token_id = c.bos_token_id;
+  m.eos_token_id = c.eos_token_id;
+  m.prepend_bos = true;
+  m.layer_norm = true;
+  return m;
+}
 
 }  // namespace saescope::model
