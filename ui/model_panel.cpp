@@ -55,6 +55,7 @@ void ModelPanel::reload() {
       try {  // the folder may be gone (a workspace from another machine): SAEs' hooks still list
         names = model::read_hook_schema(m.path).names();
       } catch (const std::exception&) {
+        names = model::common_hook_names(m.config.value("n_layer", 0));
       }
       for (const auto& h : names)
         if (!hookNames.contains(QString::fromStdString(h))) hookNames << QString::fromStdString(h);

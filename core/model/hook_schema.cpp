@@ -133,6 +133,18 @@ std::string HookSchema::describe() const {
   return s;
 }
 
+std::vector<std::string> common_hook_names(int64_t n_layer) {
+  using K = HookKind;
+  ModelInfo info;
+  info.n_layer = n_layer;
+  return HookSchema(info,
+                    {K::Embed, K::ResidPre, K::Ln1Normalized, K::Ln1Out, K::Q, K::K, K::V, K::Pattern,
+                     K::Z, K::AttnOut, K::MlpIn, K::Ln2Normalized, K::Ln2Out, K::MlpPre, K::MlpPost,
+                     K::MlpOut, K::ResidPost, K::LnFinalNormalized, K::LnFinalOut, K::Logits},
+                    {})
+      .names();
+}
+
 int64_t HookSchema::per_token_width(const std::string& name) const {
   const HookInfo h = resolve(name);
   if (h.width <= 0)

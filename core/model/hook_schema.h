@@ -64,4 +64,8 @@ class HookSchema {
   std::vector<HookInfo> hooks_;
 };
 
+// The hooks every family has, for a model of `n_layer` blocks: what a
+// workspace lists when its model's folder cannot be read (moved, another machine).
+std::vector<std::string> common_hook_names(int64_t n_layer);
+
 }  // namespace saescope::model

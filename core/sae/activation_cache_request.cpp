@@ -29,13 +29,12 @@ CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& p
   mo.device = model::parse_device(r.device);
   mo.center_writing_weights = r.center_writing_weights;
   const auto gpt2 = model::load_language_model(r.model_dir, mo);
+  const int64_t width = gpt2->hook_schema().per_token_width(r.hook);  // InputError listing the valid names
   const analysis::CorpusOptions co =
       analysis::corpus_options_for(gpt2->info(), r.model_dir, r.context, r.max_tokens);
   const std::string tok_dir = r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir;
   const tokenizer::BpeTokenizer tok = tokenizer::load_tokenizer(tok_dir);
 
-  int64_t width = 0;
-  width = gpt2->hook_schema().per_token_width(r.hook);  // InputError listing the valid names
 
   analysis::CorpusWindows windows(r.corpus, tok, co);
   const analysis::WindowCount count = windows.count();
