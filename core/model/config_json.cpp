@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
+#include "core/model/transformer_ops.h"
 
 namespace saescope::model {
 
@@ -87,6 +88,31 @@ std::string ConfigJson::optional_string(const char* key, const std::string& fall
   const json& v = j_->at(key);
   if (!v.is_string()) fail("field '" + field(key) + "' must be a string, got " + v.dump());
   return v.get<std::string>();
+}
+
+// rope_scaling: null, or {"rope_type" (older files: "type"): "default" |
+// "linear" | "llama3", "factor", ...}; shared with Gemma 3 (gemma/).
+RopeSpec read_rope_scaling(const ConfigJson& j, RopeSpec rope, bool allow_llama3) {
+  if (!j.has("rope_scaling")) return rope;
+  const ConfigJson s = j.sub("rope_scaling");
+  const std::string type = s.has("rope_type") ? s.optional_string("rope_type", "") : s.optional_string("type", "");
+  if (type == "default") return rope;
+  if (type == "linear") {
+    rope.scaling = "linear";
+    rope.factor = s.positive_number("factor", 1.0);
+  } else if (type == "llama3" && allow_llama3) {
+    rope.scaling = "llama3";
+    rope.factor = s.positive_number("factor", 8.0);
+    rope.low_freq_factor = s.positive_number("low_freq_factor", 1.0);
+    rope.high_freq_factor = s.positive_number("high_freq_factor", 4.0);
+    rope.original_max_positions = s.positive_int({"original_max_position_embeddings"});
+    if (!(rope.high_freq_factor > rope.low_freq_factor))
+      s.fail("rope_scaling.high_freq_factor must exceed low_freq_factor");
+  } else {
+    s.fail("rope_scaling type '" + type + "' is not supported (default, linear" +
+           std::string(allow_llama3 ? ", llama3" : "") + ")");
+  }
+  return rope;
 }
 
 }  // namespace saescope::model

@@ -37,4 +37,9 @@ class ConfigJson {
   std::shared_ptr<const nlohmann::json> j_;
 };
 
+struct RopeSpec;
+// rope_scaling: null, or {"rope_type" (older files: "type"): "default" |
+// "linear" | "llama3", "factor", ...}, applied to `rope`.
+RopeSpec read_rope_scaling(const ConfigJson& config, RopeSpec rope, bool allow_llama3);
+
 }  // namespace saescope::model

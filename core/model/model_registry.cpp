@@ -14,6 +14,13 @@ namespace {
 const std::vector<FamilyEntry>& families() {
   static const std::vector<FamilyEntry> table = {
       {"gpt2", gpt2_family()},
+      {"gpt_neox", gpt_neox_family()},
+      {"llama", llama_family()},
+      {"qwen2", llama_family()},
+      {"qwen3", llama_family()},
+      {"gemma2", gemma_family()},
+      {"gemma3_text", gemma_family()},
+      {"gemma3", gemma_family()},  // multimodal checkpoints: the text model
   };
   return table;
 }
