@@ -37,6 +37,7 @@ CorpusOptions corpus_options_for(const model::ModelInfo& config, const std::stri
   co.max_tokens = max_tokens;
   co.bos_token = static_cast<int32_t>(config.bos_token_id);
   co.eos_token = static_cast<int32_t>(config.eos_token_id);
+  co.prepend_bos = config.prepend_bos;
   return co;
 }
 
@@ -121,7 +122,7 @@ bool CorpusWindows::fill(size_t want) {
       buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(buffer_pos_));
       buffer_pos_ = 0;
     }
-    if (!first_document_) buffer_.push_back(options_.eos_token);
+    if (!first_document_ && options_.eos_token >= 0) buffer_.push_back(options_.eos_token);
     first_document_ = false;
     buffer_.insert(buffer_.end(), ids.begin(), ids.end());
   }
@@ -129,22 +130,24 @@ bool CorpusWindows::fill(size_t want) {
 }
 
 bool CorpusWindows::next_window(TokenWindow& w) {
-  int64_t want = options_.context - 1;
+  const int64_t bos = options_.prepend_bos ? 1 : 0;  // positions BOS takes
+  int64_t want = options_.context - bos;
   if (options_.max_tokens > 0) {
     const int64_t left = options_.max_tokens - tokens_emitted_;
     if (left < 2) return false;
-    want = std::min(want, left - 1);
+    want = std::min(want, left - bos);
   }
   fill(static_cast<size_t>(want));
   const int64_t have = static_cast<int64_t>(buffer_.size() - buffer_pos_);
   const int64_t take = std::min(want, have);
-  if (take <= 0) return false;
+  if (take < 2 - bos) return false;  // a window counts positions 1..: it needs two
   w.index = next_window_++;
-  w.tokens.assign(1, options_.bos_token);
+  w.tokens.clear();
+  if (bos) w.tokens.push_back(options_.bos_token);
   w.tokens.insert(w.tokens.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(buffer_pos_),
                   buffer_.begin() + static_cast<std::ptrdiff_t>(buffer_pos_ + static_cast<size_t>(take)));
   buffer_pos_ += static_cast<size_t>(take);
-  tokens_emitted_ += take + 1;
+  tokens_emitted_ += take + bos;
   return true;
 }
 

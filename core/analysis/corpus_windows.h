@@ -45,11 +45,14 @@ struct CorpusOptions {
   int64_t context = 128;     // tokens per window, BOS included (>= 2)
   int64_t max_tokens = 0;    // 0: the whole corpus
   int32_t bos_token = 50256;
-  int32_t eos_token = 50256;  // between documents
+  int32_t eos_token = 50256;  // between documents; -1: none
+  // The model family's BOS rule. Without BOS a window is `context` corpus
+  // tokens, and its first position plays BOS's part (fed, not counted).
+  bool prepend_bos = true;
 };
 
-// Windows of `context` tokens (BOS included) joined with the model's BOS and
-// EOS ids; InputError naming `model_dir`/config.json when `context` exceeds
+// Windows of `context` tokens (BOS included where the family prepends one)
+// joined with the model's BOS and EOS ids; InputError naming `model_dir`/config.json when `context` exceeds
 // the model's n_positions.
 CorpusOptions corpus_options_for(const model::ModelInfo& config, const std::string& model_dir,
                                  int64_t context, int64_t max_tokens);

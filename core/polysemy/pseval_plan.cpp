@@ -40,7 +40,7 @@ class Planner {
     } else {
       std::optional<CharSpan> in_prompt;
       if (span) in_prompt = CharSpan{span->start + filled.context_offset, span->end + filled.context_offset};
-      r.pick = target_by_char_span(e.enc, in_prompt);
+      r.pick = target_by_char_span(e.enc, in_prompt, config_.prepend_bos ? 1 : 0);
     }
     // A prompt the model cannot run is too long whatever else is wrong with
     // it, except a word that can never be one token.
@@ -70,7 +70,7 @@ class Planner {
     Encoded e;
     e.enc = tok_.encode(text);
     e.ids.reserve(e.enc.ids.size() + 1);
-    e.ids.push_back(config_.bos_token_id);
+    if (config_.prepend_bos) e.ids.push_back(config_.bos_token_id);
     e.ids.insert(e.ids.end(), e.enc.ids.begin(), e.enc.ids.end());
     return encoded_.emplace(text, std::move(e)).first->second;
   }

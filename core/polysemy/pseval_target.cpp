@@ -43,7 +43,8 @@ TargetPick target_by_template_word(const std::vector<int64_t>& ids, std::optiona
   return skipped(SkipReason::not_found);
 }
 
-TargetPick target_by_char_span(const tokenizer::Encoding& enc, const std::optional<CharSpan>& span) {
+TargetPick target_by_char_span(const tokenizer::Encoding& enc, const std::optional<CharSpan>& span,
+                               int64_t first_position) {
   if (!span || span->end <= span->start) return skipped(SkipReason::not_found);
   std::optional<std::size_t> found;
   for (std::size_t i = 0; i < enc.offsets.size(); ++i) {
@@ -55,7 +56,7 @@ TargetPick target_by_char_span(const tokenizer::Encoding& enc, const std::option
   }
   if (!found) return skipped(SkipReason::not_found);
   TargetPick p;
-  p.position = static_cast<int64_t>(*found) + 1;  // after BOS
+  p.position = static_cast<int64_t>(*found) + first_position;
   p.token = enc.ids[*found];
   return p;
 }

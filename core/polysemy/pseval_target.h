@@ -46,7 +46,9 @@ std::optional<int64_t> single_word_token(const tokenizer::BpeTokenizer& tok, con
 TargetPick target_by_template_word(const std::vector<int64_t>& ids, std::optional<int64_t> word_token);
 
 // `span` is in bytes of the PROMPT text whose encoding (without BOS) is `enc`.
-TargetPick target_by_char_span(const tokenizer::Encoding& enc, const std::optional<CharSpan>& span);
+// `first_position`: where enc's first token sits in the prompt (1 after BOS).
+TargetPick target_by_char_span(const tokenizer::Encoding& enc, const std::optional<CharSpan>& span,
+                               int64_t first_position = 1);
 
 TargetPick target_by_reference_rule(const std::vector<int64_t>& ids,
                                     const tokenizer::BpeTokenizer& tok, const std::string& word);

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/common/error.h"
+#include "core/model/model_registry.h"
 #include "core/sae/activation_cache_request.h"
 #include "core/sae/activation_cache_source.h"
 #include "core/sae/sae_evaluation_request.h"
@@ -230,7 +231,7 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
     }
   }
   m.context_size = r.context;
-  m.prepend_bos = true;
+  m.prepend_bos = model::read_model_info(r.model_dir).prepend_bos;  // the windows' rule
   m.dataset_path = r.corpus;
   m.model_from_pretrained_kwargs = {{"center_writing_weights", r.center_writing_weights}};
   if (arch == TrainArchitecture::Standard || arch == TrainArchitecture::Gated)
