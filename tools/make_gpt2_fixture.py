@@ -106,6 +106,7 @@ def reference_forward(w, ids):
         n1 = normalize(x)
         hooks[b + "ln1.hook_normalized"] = n1
         a = n1 * w[p + "ln_1.weight"] + w[p + "ln_1.bias"]
+        hooks[b + "ln1.hook_out"] = a
         qkv = a @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
         q, k, v = (m.reshape(T, N_HEAD, D_HEAD) for m in np.split(qkv, 3, axis=-1))
         hooks[b + "attn.hook_q"], hooks[b + "attn.hook_k"], hooks[b + "attn.hook_v"] = q, k, v
@@ -121,9 +122,11 @@ def reference_forward(w, ids):
         hooks[b + "hook_attn_out"] = attn_out
         x = x + attn_out
         hooks[b + "hook_resid_mid"] = x
+        hooks[b + "hook_mlp_in"] = x
         n2 = normalize(x)
         hooks[b + "ln2.hook_normalized"] = n2
         a2 = n2 * w[p + "ln_2.weight"] + w[p + "ln_2.bias"]
+        hooks[b + "ln2.hook_out"] = a2
         pre = a2 @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"]
         hooks[b + "mlp.hook_pre"] = pre
         post = gelu_new(pre)
@@ -134,7 +137,8 @@ def reference_forward(w, ids):
         hooks[b + "hook_resid_post"] = x
     nf = normalize(x)
     hooks["ln_final.hook_normalized"] = nf
-    hooks["logits"] = (nf * w["ln_f.weight"] + w["ln_f.bias"]) @ w["wte.weight"].T
+    hooks["ln_final.hook_out"] = nf * w["ln_f.weight"] + w["ln_f.bias"]
+    hooks["logits"] = hooks["ln_final.hook_out"] @ w["wte.weight"].T
     return hooks
 
 
