@@ -120,4 +120,19 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k_in, const at::Tensor&
                   at::bmm(pattern.reshape({B * H, T, T}), v).view({B, H, T, Dh}).transpose(1, 2));
 }
 
+void finish_forward(const at::Tensor& x, const Norm& final_norm, const at::Tensor& unembed, double softcap,
+                    HookPlan& hooks, RunResult& result) {
+  if (!hooks.complete()) {
+    result.ran_final_ln = true;
+    const at::Tensor out = apply_norm(x, final_norm, HookKind::LnFinalNormalized, HookKind::LnFinalOut, -1, hooks);
+    if (!hooks.complete()) {
+      result.ran_unembed = true;
+      at::Tensor logits = at::matmul(out, unembed.t());
+      if (softcap > 0) logits = at::tanh(logits / softcap) * softcap;
+      hooks.at(HookKind::Logits, -1, logits);
+    }
+  }
+  result.hooks = hooks.take_values();
+}
+
 }  // namespace saescope::model

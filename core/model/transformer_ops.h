@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/model/hook_point.h"
+#include "core/model/run_request.h"
 
 namespace saescope::model {
 
@@ -61,5 +62,10 @@ at::Tensor causal_mask(int64_t T, int64_t window, const at::Tensor& like);
 // reads kv head h / (H / Hkv)). Fires Pattern [B, H, T, T] and Z [B, T, H, Dh].
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   const AttentionSpec& spec, const at::Tensor& mask, int layer, HookPlan& hooks);
+
+// The end of every forward: the final norm and the unembedding (then
+// soft-capping when `softcap` > 0), each only while an asked hook still waits.
+void finish_forward(const at::Tensor& x, const Norm& final_norm, const at::Tensor& unembed, double softcap,
+                    HookPlan& hooks, RunResult& result);
 
 }  // namespace saescope::model

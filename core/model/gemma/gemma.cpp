@@ -214,18 +214,7 @@ RunResult Gemma::forward(const at::Tensor& token_ids, const RunRequest& request)
     const at::Tensor mlp_out = hooks.at(HookKind::MlpOut, layer, apply_norm(raw_mlp, b.post_ff_norm));
     x = hooks.at(HookKind::ResidPost, layer, x + mlp_out);
   }
-  if (!hooks.complete()) {
-    result.ran_final_ln = true;
-    const at::Tensor final_out =
-        apply_norm(x, ln_final_, HookKind::LnFinalNormalized, HookKind::LnFinalOut, -1, hooks);
-    if (!hooks.complete()) {
-      result.ran_unembed = true;
-      at::Tensor logits = at::matmul(final_out, embed_.t());
-      if (config_.final_softcap > 0) logits = at::tanh(logits / config_.final_softcap) * config_.final_softcap;
-      hooks.at(HookKind::Logits, -1, logits);
-    }
-  }
-  result.hooks = hooks.take_values();
+  finish_forward(x, ln_final_, embed_, config_.final_softcap, hooks, result);  // tied
   return result;
 }
 

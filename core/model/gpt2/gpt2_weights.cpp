@@ -6,57 +6,10 @@
 #include <cmath>
 
 #include "core/common/error.h"
-#include "core/io/safetensors.h"
+#include "core/model/checkpoint_reader.h"
 
 namespace saescope::model {
 namespace {
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-// Fetches HF-named tensors from a checkpoint, checked against the config.
-class CheckpointReader {
- public:
-  CheckpointReader(const std::string& path, const Gpt2Config& config, c10::Device device,
-                   at::ScalarType dtype)
-      : checkpoint_(io::SafetensorsCheckpoint::open(path)), config_(config),
-        device_(device), dtype_(dtype) {
-    // Fine-tuned saves of GPT2LMHeadModel name everything "transformer.*".
-    if (!checkpoint_.has("wte.weight") && checkpoint_.has("transformer.wte.weight"))
-      prefix_ = "transformer.";
-  }
-
-  at::Tensor get(const std::string& name, const std::vector<int64_t>& shape) const {
-    const std::string full = prefix_ + name;
-    if (!checkpoint_.has(full))
-      throw InputError(checkpoint_.path() + ": tensor '" + full + "' is missing (config.json: n_layer " +
-                       std::to_string(config_.n_layer) + ", n_embd " +
-                       std::to_string(config_.d_model) + ")");
-    const io::TensorInfo& info = checkpoint_.info(full);
-    const std::string& file = checkpoint_.file_of(full);
-    if (info.dtype != "F32" && info.dtype != "F16" && info.dtype != "BF16")
-      throw InputError(file + ": tensor '" + full + "' has dtype " + info.dtype +
-                       "; GPT-2 weights must be F32, F16 or BF16");
-    if (info.shape != shape)
-      throw InputError(file + ": tensor '" + full + "' has shape " + shape_text(info.shape) +
-                       " but config.json (n_embd " + std::to_string(config_.d_model) +
-                       ", n_inner " + std::to_string(config_.d_mlp) + ", vocab_size " +
-                       std::to_string(config_.vocab_size) + ", n_positions " +
-                       std::to_string(config_.n_positions) + ") needs " + shape_text(shape));
-    // A no-op (the memory-mapped view itself) when dtype and device already match.
-    return checkpoint_.tensor(full).to(device_, dtype_);
-  }
-
- private:
-  io::SafetensorsCheckpoint checkpoint_;
-  const Gpt2Config& config_;
-  c10::Device device_;
-  at::ScalarType dtype_;
-  std::string prefix_;
-};
 
 at::Tensor centred(const at::Tensor& t) { return t - t.mean(-1, /*keepdim=*/true); }
 
@@ -64,7 +17,13 @@ at::Tensor centred(const at::Tensor& t) { return t - t.mean(-1, /*keepdim=*/true
 
 Gpt2Weights load_gpt2_weights(const std::string& checkpoint, const Gpt2Config& c,
                               c10::Device device, at::ScalarType dtype) {
-  const CheckpointReader r(checkpoint, c, device, dtype);
+  // Fine-tuned saves of GPT2LMHeadModel name everything "transformer.*".
+  const CheckpointReader r(checkpoint, {"", "transformer."}, "wte.weight",
+                           "config.json: n_layer " + std::to_string(c.n_layer) + ", n_embd " +
+                               std::to_string(c.d_model) + ", n_inner " + std::to_string(c.d_mlp) +
+                               ", vocab_size " + std::to_string(c.vocab_size) + ", n_positions " +
+                               std::to_string(c.n_positions),
+                           device, dtype);
   const int64_t d = c.d_model;
   Gpt2Weights w;
   w.token_embed = r.get("wte.weight", {c.vocab_size, d});

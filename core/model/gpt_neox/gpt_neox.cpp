@@ -151,16 +151,7 @@ RunResult GptNeox::forward(const at::Tensor& token_ids, const RunRequest& reques
     const at::Tensor mlp_out = hooks.at(HookKind::MlpOut, layer, mlp(mlp_in, layer, hooks));
     x = hooks.at(HookKind::ResidPost, layer, config_.parallel_residual ? x + attn_out + mlp_out : x + mlp_out);
   }
-  if (!hooks.complete()) {
-    result.ran_final_ln = true;
-    const at::Tensor final_out =
-        apply_norm(x, ln_final_, HookKind::LnFinalNormalized, HookKind::LnFinalOut, -1, hooks);
-    if (!hooks.complete()) {
-      result.ran_unembed = true;
-      hooks.at(HookKind::Logits, -1, at::matmul(final_out, unembed_.t()));
-    }
-  }
-  result.hooks = hooks.take_values();
+  finish_forward(x, ln_final_, unembed_, /*softcap=*/0, hooks, result);
   return result;
 }
 
