@@ -207,6 +207,28 @@ class TestModelFamilies : public QObject {
     }
   }
 
+  void centringTheWritingWeightsOfNeox() {
+    for (const char* c : {"pythia", "neox-sequential"}) {
+      ModelOptions centred;
+      centred.center_writing_weights = true;
+      const auto raw = load_language_model(kFamilies + "/" + c);
+      const auto cen = load_language_model(kFamilies + "/" + c, centred);
+      const std::vector<std::string> names = raw->hook_schema().names();
+      const RunResult a = run_ids(*raw, {input_ids(c)}, names), b = run_ids(*cen, {input_ids(c)}, names);
+      for (const std::string& name : names) {
+        const at::Tensor x = a.hooks.at(name), y = b.hooks.at(name);
+        const double diff = max_abs_diff(x, y) / std::max(1.0, x.abs().max().item<double>());
+        if (raw->hook_schema().resolve(name).residual) {
+          // The stream is mean-zero per token, so it changes unless it already was.
+          QVERIFY2(y.mean(-1).abs().max().item<double>() < 1e-5, (std::string(c) + " " + name).c_str());
+          QVERIFY2(diff > 1e-3, (std::string(c) + " " + name).c_str());
+        } else {  // everything after a LayerNorm, and the logits, as before
+          QVERIFY2(diff < 1e-4, (std::string(c) + " " + name + ": " + std::to_string(diff)).c_str());
+        }
+      }
+    }
+  }
+
   void unembeddingIsTheFamilys() {
     const auto gemma = load_language_model(kFamilies + "/gemma2");
     nlohmann::json j;

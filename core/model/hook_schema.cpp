@@ -12,7 +12,7 @@ constexpr int kKinds = static_cast<int>(HookKind::Logits) + 1;
 bool is_residual(HookKind k) {
   switch (k) {
     case HookKind::Embed: case HookKind::PosEmbed: case HookKind::ResidPre:
-    case HookKind::AttnOut: case HookKind::ResidMid: case HookKind::MlpOut:
+    case HookKind::AttnOut: case HookKind::ResidMid: case HookKind::MlpIn: case HookKind::MlpOut:
     case HookKind::ResidPost: return true;
     default: return false;
   }

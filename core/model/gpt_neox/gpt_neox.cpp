@@ -123,8 +123,24 @@ GptNeox::GptNeox(const GptNeoxConfig& c, ModelInfo info, const std::string& chec
                                 options.device, options.dtype);
     unembed_ = head.get("embed_out.weight", {c.vocab_size, d});
   }
-  if (options.center_writing_weights)
-    throw InputError("center_writing_weights is not supported for gpt_neox models yet");
+  if (options.center_writing_weights) center_writing_weights();
+}
+
+// TransformerLens's center_writing_weights: what writes into the residual
+// stream (embed_in, attention.dense, mlp.dense_4h_to_h, weights and biases)
+// loses its mean over d_model, so every later LayerNorm reads the same and the
+// residual stream is mean-zero. The unembedding keeps the original weights.
+void GptNeox::center_writing_weights() {
+  const auto rows = [](const at::Tensor& t) { return t - t.mean(-1, /*keepdim=*/true); };  // [.., d]
+  const auto cols = [](const at::Tensor& t) { return t - t.mean(0, /*keepdim=*/true); };   // Linear [d, in]
+  if (unembed_.is_same(embed_)) unembed_ = embed_.clone();
+  embed_ = rows(embed_);
+  for (GptNeoxBlock& b : blocks_) {
+    b.dense_weight = cols(b.dense_weight);
+    b.dense_bias = rows(b.dense_bias);
+    b.proj_weight = cols(b.proj_weight);
+    b.proj_bias = rows(b.proj_bias);
+  }
 }
 
 RunResult GptNeox::forward(const at::Tensor& token_ids, const RunRequest& request) const {

@@ -47,6 +47,7 @@ class GptNeox final : public LanguageModel {
   at::Tensor attention(const at::Tensor& x, int layer, const RopeTable& rope, const at::Tensor& mask,
                        HookPlan& hooks) const;
   at::Tensor mlp(const at::Tensor& x, int layer, HookPlan& hooks) const;
+  void center_writing_weights();
 
   GptNeoxConfig config_;
   at::Tensor embed_;    // [vocab, d]
