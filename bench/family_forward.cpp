@@ -16,6 +16,7 @@
 //
 // Usage: bench_family_forward [--threads N] [--layers 4] [--rounds 3] [--repeats 2] [--skip-torch] [--skip-load]
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <chrono>

@@ -15,6 +15,7 @@
 #include "core/common/runtime_info.h"
 #include "core/io/safetensors.h"
 #include "core/model/model_registry.h"
+#include "core/sae/sae_config.h"
 
 using namespace saescope;
 using namespace saescope::model;
@@ -125,6 +126,20 @@ class TestModelFamilies : public QObject {
     QVERIFY(read_hook_schema(kFamilies + "/neox-sequential").has(HookKind::ResidMid));
     QCOMPARE(read_hook_schema(kFamilies + "/llama3").resolve("blocks.0.attn.hook_k").width, int64_t(32));
     QCOMPARE(read_hook_schema(kFamilies + "/llama3").resolve("blocks.0.attn.hook_q").width, int64_t(64));
+  }
+
+  void anSaesPrependBosOverridesTheFamilyRule() {
+    const ModelInfo pythia = read_model_info(kFamilies + "/pythia");  // no BOS by default, BOS id 0
+    const ModelInfo qwen3 = read_model_info(kFamilies + "/qwen3");    // no BOS token at all
+    sae::SaeConfig says_yes, says_no, silent;
+    says_yes.meta.prepend_bos = true;
+    says_no.meta.prepend_bos = false;
+    QVERIFY(!sae::run_prepends_bos(pythia, {{"silent", &silent}}));
+    QVERIFY(sae::run_prepends_bos(pythia, {{"yes", &says_yes}, {"silent", &silent}}));
+    QVERIFY(!sae::run_prepends_bos(read_model_info(kFamilies + "/llama3"), {{"no", &says_no}}));
+    QVERIFY(!sae::run_prepends_bos(qwen3, {{"yes", &says_yes}}));
+    const QString msg = input_error_of([&] { sae::run_prepends_bos(pythia, {{"yes", &says_yes}, {"no", &says_no}}); });
+    QVERIFY2(msg.contains("yes") && msg.contains("no") && msg.contains("separately"), qPrintable(msg));
   }
 
   void moduleAliasesEqualTheirHooks_data() {

@@ -72,7 +72,11 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
   }
   for (auto& s : saes) s.to_device(mo.device);
 
-  CorpusWindows windows(r.corpus, tok, corpus_options_for(gpt2->info(), r.model_dir, r.context, r.max_tokens));
+  std::vector<std::pair<std::string, const sae::SaeConfig*>> configs;
+  for (size_t i = 0; i < saes.size(); ++i) configs.emplace_back(r.sae_dirs[i], &saes[i].config());
+  model::ModelInfo run_info = gpt2->info();
+  run_info.prepend_bos = sae::run_prepends_bos(run_info, configs);
+  CorpusWindows windows(r.corpus, tok, corpus_options_for(run_info, r.model_dir, r.context, r.max_tokens));
   const WindowCount count = windows.count();
   out.corpus_problems = windows.problems_summary();
 

@@ -20,7 +20,7 @@ std::vector<TokenFeatures> prompt_features(const model::LanguageModel& model, co
   if (hook.empty()) throw InputError(sae.source() + ": the SAE names no hook_name");
   const std::vector<int32_t> ids = tokenizer.encode_ids(text);
   if (ids.empty()) throw InputError("the prompt holds no token");
-  const bool bos = model.info().prepend_bos;  // the family's rule, as the harvest windows follow
+  const bool bos = sae::run_prepends_bos(model.info(), {{sae.source(), &sae.config()}});  // as the harvest's windows
   const model::TokenBatch batch =
       model::make_token_batch({std::vector<int64_t>(ids.begin(), ids.end())}, model.info(), bos);
   at::Tensor v = model.run(batch, {{hook}, {}}).hooks.at(hook)[0];  // [T, ...]

@@ -41,4 +41,11 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(data_, size_);
 }
 
+void MappedFile::release(uint64_t offset, uint64_t length) const {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t begin = (offset + page - 1) / page * page;
+  const uint64_t end = std::min(offset + length, size_) / page * page;
+  if (end > begin) madvise(data_ + begin, end - begin, MADV_DONTNEED);  // advice only: a failure loses nothing
+}
+
 }  // namespace saescope::io

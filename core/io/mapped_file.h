@@ -21,6 +21,10 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   uint8_t* mutable_data() const { return data_; }  // for from_blob; see map()
   uint64_t size() const { return size_; }
+  // Gives the pages of [offset, offset + length) back to the kernel (they are
+  // read again from the file if touched): after a tensor was converted, its
+  // mapped bytes need not stay resident. Whole pages inside the range only.
+  void release(uint64_t offset, uint64_t length) const;
 
  private:
   MappedFile() = default;

@@ -162,6 +162,11 @@ const TensorInfo& SafetensorsFile::info(const std::string& name) const {
   return tensors_[it->second];
 }
 
+void SafetensorsFile::release(const std::string& name) const {
+  const TensorInfo& ti = info(name);
+  mapping_->release(static_cast<uint64_t>(data_ - mapping_->data()) + ti.begin, ti.end - ti.begin);
+}
+
 bool SafetensorsFile::is_zero_copy(const std::string& name) const {
   const TensorInfo& ti = info(name);
   const DtypeSpec spec = *dtype_from_name(ti.dtype);

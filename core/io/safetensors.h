@@ -49,6 +49,9 @@ class SafetensorsFile {
   at::Tensor tensor(const std::string& name) const;
   // True when tensor(name) aliases the mapping rather than copying.
   bool is_zero_copy(const std::string& name) const;
+  // The tensor's bytes need not stay resident (it was converted and no view
+  // of it is kept): see MappedFile::release. A view still held reads them again.
+  void release(const std::string& name) const;
 
  private:
   SafetensorsFile() = default;
@@ -75,6 +78,7 @@ class SafetensorsCheckpoint {
   const TensorInfo& info(const std::string& name) const;
   at::Tensor tensor(const std::string& name) const;
   const std::string& file_of(const std::string& name) const;  // for error messages
+  void release(const std::string& name) const;                 // SafetensorsFile::release
   const std::string& path() const { return path_; }  // the file or index opened
   // A single file's `__metadata__`; for a sharded checkpoint, the index's
   // "metadata" object (non-string values such as total_size as JSON text).

@@ -103,6 +103,11 @@ std::vector<std::string> SafetensorsCheckpoint::names() const {
 
 bool SafetensorsCheckpoint::has(const std::string& name) const { return where_.count(name) > 0; }
 
+void SafetensorsCheckpoint::release(const std::string& name) const {
+  const auto it = where_.find(name);
+  if (it != where_.end()) files_[it->second]->release(name);
+}
+
 const std::string& SafetensorsCheckpoint::file_of(const std::string& name) const {
   const auto it = where_.find(name);
   if (it == where_.end()) throw InputError(path_ + ": no tensor named '" + name + "'");

@@ -53,7 +53,22 @@ at::Tensor CheckpointReader::get(const std::string& name, const std::vector<int6
     throw InputError(file + ": tensor '" + full + "' has shape " + shape_text(info.shape) + " but " +
                      context_ + " needs " + shape_text(shape));
   // A no-op (the memory-mapped view itself) when dtype and device already match.
-  return checkpoint_->tensor(full).to(device_, dtype_);
+  const at::Tensor mapped = checkpoint_->tensor(full);
+  at::Tensor out = mapped.to(device_, dtype_);
+  // Converted (BF16 -> float32, or to the GPU): the file's pages need not stay
+  // resident, so loading peaks near the converted size, not 1.5x it.
+  if (!out.is_same(mapped) && out.data_ptr() != mapped.data_ptr()) checkpoint_->release(full);
+  return out;
+}
+
+at::Tensor CheckpointReader::get_rows(const std::vector<std::pair<std::string, std::vector<int64_t>>>& parts) const {
+  if (parts.empty()) return {};
+  std::vector<at::Tensor> pieces;
+  for (const auto& [name, shape] : parts) pieces.push_back(get(name, shape));
+  at::Tensor out = at::cat(pieces, 0);
+  pieces.clear();
+  for (const auto& part : parts) checkpoint_->release(prefix_ + part.first);
+  return out;
 }
 
 std::string checkpoint_in(const std::string& dir) {

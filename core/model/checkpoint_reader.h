@@ -27,6 +27,10 @@ class CheckpointReader {
   ~CheckpointReader();
 
   at::Tensor get(const std::string& name, const std::vector<int64_t>& shape) const;
+  // Several tensors (each checked as get() does) stacked along dim 0 into one
+  // new tensor, their mapped pages then released: one matmul where the file
+  // has several (q|k|v, gate|up). Undefined when `names` is empty.
+  at::Tensor get_rows(const std::vector<std::pair<std::string, std::vector<int64_t>>>& parts) const;
   bool has(const std::string& name) const;
   const std::string& prefix() const { return prefix_; }
   const std::string& path() const;

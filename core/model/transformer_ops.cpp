@@ -38,7 +38,7 @@ at::Tensor normalized(const at::Tensor& x, const Norm& n) {
   if (n.subtract_mean) return at::layer_norm(x, {x.size(-1)}, {}, {}, n.eps);
   // RMSNorm in float32 whatever the compute dtype, as Hugging Face does.
   const at::Tensor xf = x.to(at::kFloat);
-  return (xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + n.eps)).to(x.scalar_type());
+  return (xf * at::rsqrt(at::square(xf).mean(-1, /*keepdim=*/true) + n.eps)).to(x.scalar_type());
 }
 
 at::Tensor with_gain(const at::Tensor& normed, const Norm& n) {
@@ -81,12 +81,14 @@ RopeTable rope_table(const RopeSpec& s, int64_t T, const at::Tensor& like) {
 
 at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table) {
   const int64_t R = table.cos.size(-1), Dh = x.size(-1), half = R / 2;
-  const at::Tensor rot = x.narrow(-1, 0, R);
-  // [T, R] -> [1, T, 1, R] against x's [B, T, H, R]
-  const at::Tensor cos = table.cos.unsqueeze(1), sin = table.sin.unsqueeze(1);
-  const at::Tensor rotated_half = at::cat({-rot.narrow(-1, half, half), rot.narrow(-1, 0, half)}, -1);
-  const at::Tensor out = rot * cos + rotated_half * sin;
-  return R == Dh ? out : at::cat({out, x.narrow(-1, R, Dh - R)}, -1);
+  // rotate_half(x) = [-x2, x1], and cos / sin repeat over the halves, so
+  // x·cos + rotate_half(x)·sin is [x1·c - x2·s, x2·c + x1·s]: no rotated copy.
+  // [T, R/2] -> [1, T, 1, R/2] against x's halves [B, T, H, R/2].
+  const at::Tensor c = table.cos.narrow(-1, 0, half).unsqueeze(1), s = table.sin.narrow(-1, 0, half).unsqueeze(1);
+  const at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+  const at::Tensor out1 = at::addcmul(x1 * c, x2, s, /*value=*/-1.0);
+  const at::Tensor out2 = at::addcmul(x2 * c, x1, s);
+  return R == Dh ? at::cat({out1, out2}, -1) : at::cat({out1, out2, x.narrow(-1, R, Dh - R)}, -1);
 }
 
 at::Tensor causal_mask(int64_t T, int64_t window, const at::Tensor& like) {
@@ -100,14 +102,16 @@ at::Tensor causal_mask(int64_t T, int64_t window, const at::Tensor& like) {
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k_in, const at::Tensor& v_in,
                   const AttentionSpec& spec, const at::Tensor& mask, int layer, HookPlan& hooks) {
   const int64_t B = q.size(0), T = q.size(1), H = q.size(2), Dh = q.size(3), Hkv = k_in.size(2);
-  const auto expand_kv = [&](const at::Tensor& t) {  // [B, T, Hkv, Dh] -> [B, T, H, Dh]
-    if (Hkv == H) return t;
-    return t.unsqueeze(3).expand({B, T, Hkv, H / Hkv, Dh}).reshape({B, T, H, Dh});
-  };
-  const auto per_head = [&](const at::Tensor& t) {  // [B, T, H, Dh] -> [B·H, T, Dh]
+  const auto per_head = [&](const at::Tensor& t) {  // [B, T, H, Dh] -> [B·H, T, Dh], one copy
     return t.transpose(1, 2).reshape({B * H, T, Dh});
   };
-  const at::Tensor k = per_head(expand_kv(k_in)), v = per_head(expand_kv(v_in));
+  // [B, T, Hkv, Dh] -> [B·H, T, Dh], each kv head repeated for its H / Hkv
+  // query heads, in the same one copy.
+  const auto per_query_head = [&](const at::Tensor& t) {
+    if (Hkv == H) return per_head(t);
+    return t.transpose(1, 2).unsqueeze(2).expand({B, Hkv, H / Hkv, T, Dh}).reshape({B * H, T, Dh});
+  };
+  const at::Tensor k = per_query_head(k_in), v = per_query_head(v_in);
   at::Tensor scores;
   if (spec.softcap > 0) {
     scores = at::bmm(per_head(q), k.transpose(1, 2)) * spec.scale;

@@ -12,7 +12,11 @@ PsEvalRun run_pseval(const model::LanguageModel& model, const tokenizer::BpeToke
                      const std::vector<SenseOccurrence>& occurrences, const PsEvalOptions& options,
                      jobs::ProgressSink* progress) {
   const auto start = std::chrono::steady_clock::now();
-  PromptPlan plan = plan_prompts(tok, model.info(), pairs, occurrences,
+  std::vector<std::pair<std::string, const sae::SaeConfig*>> configs;
+  for (const PsEvalSae& s : saes) configs.emplace_back(s.sae->source(), &s.sae->config());
+  model::ModelInfo run_info = model.info();
+  run_info.prepend_bos = sae::run_prepends_bos(run_info, configs);
+  PromptPlan plan = plan_prompts(tok, run_info, pairs, occurrences,
                                  PlanOptions{options.prompt_template, options.target, options.reference_compat});
   trim_after_targets(plan, options.reconstruction);
 

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "core/common/error.h"
+#include "core/model/model_info.h"
 
 namespace saescope::sae {
 namespace {
@@ -333,6 +334,21 @@ json to_saelens_json(const SaeConfig& cfg) {
     meta["sae_lens_training_version"] = m.sae_lens_training_version;
   j["metadata"] = meta;
   return j;
+}
+
+bool run_prepends_bos(const model::ModelInfo& model,
+                      const std::vector<std::pair<std::string, const SaeConfig*>>& saes) {
+  if (model.bos_token_id < 0) return false;
+  const std::pair<std::string, const SaeConfig*>* first = nullptr;
+  for (const auto& s : saes) {
+    if (!s.second->meta.prepend_bos) continue;
+    if (first && *first->second->meta.prepend_bos != *s.second->meta.prepend_bos)
+      throw InputError(first->first + " was trained with prepend_bos " +
+                       (*first->second->meta.prepend_bos ? "true" : "false") + " but " + s.first + " with " +
+                       (*s.second->meta.prepend_bos ? "true" : "false") + "; run them separately");
+    if (!first) first = &s;
+  }
+  return first ? *first->second->meta.prepend_bos : model.prepend_bos;
 }
 
 }  // namespace saescope::sae

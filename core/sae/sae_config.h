@@ -8,6 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
+
+namespace saescope::model {
+struct ModelInfo;
+}
 
 namespace saescope::sae {
 
@@ -80,5 +86,12 @@ SaeConfig read_sae_config(const std::string& cfg_json_path);
 // The SAELens v6 cfg.json for `cfg`. The sae_lens_version written is at least
 // 6.0.0 so SAELens reads it with its current loader.
 nlohmann::json to_saelens_json(const SaeConfig& cfg);
+
+// The BOS rule a run of these SAEs follows (corpus windows, PS-Eval prompts):
+// what their cfg.json says (SAELens's prepend_bos), all alike, else the model
+// family's (ModelInfo::prepend_bos, as TransformerLens). A model without a BOS
+// token never gets one. InputError naming two SAEs that disagree.
+bool run_prepends_bos(const model::ModelInfo& model,
+                      const std::vector<std::pair<std::string, const SaeConfig*>>& saes);
 
 }  // namespace saescope::sae

@@ -68,16 +68,18 @@ struct PendingEval {
   int64_t model_id = 0, sae_id = 0, corpus_id = 0;
   nlohmann::json params;
   bool center_writing_weights = false;
+  bool prepend_bos = true;  // the windows' BOS rule (run_prepends_bos)
 };
 
 // Requests that can share one model and one pass over the windows.
-std::string group_key(const SaeEvalRequest& r, bool center_writing_weights) {
+std::string group_key(const SaeEvalRequest& r, bool center_writing_weights, bool prepend_bos) {
   return nlohmann::json{{"m", r.model_dir},          {"c", r.corpus},
                         {"t", r.tokenizer_dir},      {"d", r.device},
                         {"x", r.context},            {"n", r.max_tokens},
                         {"b", r.options.batch_windows}, {"bos", r.options.include_bos},
                         {"ce", r.options.ce_loss},   {"dt", r.options.dense_threshold},
-                        {"hb", r.options.histogram_bins}, {"cww", center_writing_weights}}
+                        {"hb", r.options.histogram_bins}, {"cww", center_writing_weights},
+                        {"pb", prepend_bos}}
       .dump();
 }
 
@@ -99,6 +101,7 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
     PendingEval p;
     p.index = i;
     p.center_writing_weights = cfg.center_writing_weights;
+    p.prepend_bos = run_prepends_bos(model::read_model_info(r.model_dir), {{r.sae_dir, &cfg}});
     if (ws) {
       p.model_id = jobs::register_probed(*ws, r.model_dir);
       p.sae_id = jobs::register_probed(*ws, r.sae_dir);
@@ -124,10 +127,10 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
   for (std::size_t g = 0; g < pending.size(); ++g) {
     if (grouped[g]) continue;
     const SaeEvalRequest& r = requests[pending[g].index];
-    const std::string key = group_key(r, pending[g].center_writing_weights);
+    const std::string key = group_key(r, pending[g].center_writing_weights, pending[g].prepend_bos);
     std::vector<const PendingEval*> members;
     for (std::size_t j = g; j < pending.size(); ++j)
-      if (!grouped[j] && group_key(requests[pending[j].index], pending[j].center_writing_weights) == key) {
+      if (!grouped[j] && group_key(requests[pending[j].index], pending[j].center_writing_weights, pending[j].prepend_bos) == key) {
         grouped[j] = true;
         members.push_back(&pending[j]);
       }
@@ -141,8 +144,9 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
       saes.back().to_device(mo.device);
     }
     const auto gpt2 = model::load_language_model(r.model_dir, mo);
-    const analysis::CorpusOptions co =
-        analysis::corpus_options_for(gpt2->info(), r.model_dir, r.context, r.max_tokens);
+    model::ModelInfo run_info = gpt2->info();
+    run_info.prepend_bos = pending[g].prepend_bos;
+    const analysis::CorpusOptions co = analysis::corpus_options_for(run_info, r.model_dir, r.context, r.max_tokens);
     const tokenizer::BpeTokenizer tok =
         tokenizer::load_tokenizer(r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir);
     analysis::CorpusWindows windows(r.corpus, tok, co);

@@ -170,12 +170,11 @@ Gemma::Gemma(const GemmaConfig& c, ModelInfo info, const std::string& checkpoint
       b.q_norm = norm(p + "self_attn.q_norm", Dh);
       b.k_norm = norm(p + "self_attn.k_norm", Dh);
     }
-    b.q_weight = r.get(p + "self_attn.q_proj.weight", {H * Dh, d});
-    b.k_weight = r.get(p + "self_attn.k_proj.weight", {Hkv * Dh, d});
-    b.v_weight = r.get(p + "self_attn.v_proj.weight", {Hkv * Dh, d});
+    b.qkv_weight = r.get_rows({{p + "self_attn.q_proj.weight", {H * Dh, d}},
+                               {p + "self_attn.k_proj.weight", {Hkv * Dh, d}},
+                               {p + "self_attn.v_proj.weight", {Hkv * Dh, d}}});
     b.o_weight = r.get(p + "self_attn.o_proj.weight", {d, H * Dh});
-    b.gate_weight = r.get(p + "mlp.gate_proj.weight", {c.d_mlp, d});
-    b.up_weight = r.get(p + "mlp.up_proj.weight", {c.d_mlp, d});
+    b.gate_up_weight = r.get_rows({{p + "mlp.gate_proj.weight", {c.d_mlp, d}}, {p + "mlp.up_proj.weight", {c.d_mlp, d}}});
     b.down_weight = r.get(p + "mlp.down_proj.weight", {d, c.d_mlp});
     blocks_.push_back(std::move(b));
   }
@@ -222,9 +221,10 @@ at::Tensor Gemma::attention(const at::Tensor& x, int layer, const RopeTable& rop
                             HookPlan& hooks) const {
   const GemmaBlock& w = blocks_[layer];
   const int64_t B = x.size(0), T = x.size(1), H = config_.n_head, Hkv = config_.n_kv_head, Dh = config_.d_head;
-  at::Tensor q = hooks.at(HookKind::Q, layer, at::linear(x, w.q_weight).view({B, T, H, Dh}));
-  at::Tensor k = hooks.at(HookKind::K, layer, at::linear(x, w.k_weight).view({B, T, Hkv, Dh}));
-  const at::Tensor v = hooks.at(HookKind::V, layer, at::linear(x, w.v_weight).view({B, T, Hkv, Dh}));
+  const at::Tensor qkv = at::linear(x, w.qkv_weight);
+  at::Tensor q = hooks.at(HookKind::Q, layer, qkv.narrow(-1, 0, H * Dh).view({B, T, H, Dh}));
+  at::Tensor k = hooks.at(HookKind::K, layer, qkv.narrow(-1, H * Dh, Hkv * Dh).view({B, T, Hkv, Dh}));
+  const at::Tensor v = hooks.at(HookKind::V, layer, qkv.narrow(-1, (H + Hkv) * Dh, Hkv * Dh).view({B, T, Hkv, Dh}));
   if (config_.gemma3) {
     q = apply_norm(q, w.q_norm);
     k = apply_norm(k, w.k_norm);
@@ -237,8 +237,10 @@ at::Tensor Gemma::attention(const at::Tensor& x, int layer, const RopeTable& rop
 
 at::Tensor Gemma::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
   const GemmaBlock& w = blocks_[layer];
-  const at::Tensor gate = hooks.at(HookKind::MlpPre, layer, at::linear(x, w.gate_weight));
-  const at::Tensor up = hooks.at(HookKind::MlpPreLinear, layer, at::linear(x, w.up_weight));
+  const at::Tensor gate_up = at::linear(x, w.gate_up_weight);
+  const int64_t M = config_.d_mlp;
+  const at::Tensor gate = hooks.at(HookKind::MlpPre, layer, gate_up.narrow(-1, 0, M));
+  const at::Tensor up = hooks.at(HookKind::MlpPreLinear, layer, gate_up.narrow(-1, M, M));
   const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activate(gate, config_.activation) * up);
   return at::linear(post, w.down_weight);
 }

@@ -37,8 +37,8 @@ ModelInfo gemma_info(const GemmaConfig& c);
 
 struct GemmaBlock {
   Norm input_norm, post_attn_norm, pre_ff_norm, post_ff_norm, q_norm, k_norm;  // gains 1 + w
-  at::Tensor q_weight, k_weight, v_weight, o_weight;
-  at::Tensor gate_weight, up_weight, down_weight;
+  at::Tensor qkv_weight, o_weight;      // q_proj | k_proj | v_proj stacked: one matmul
+  at::Tensor gate_up_weight, down_weight;  // gate_proj | up_proj stacked
 };
 
 class Gemma final : public LanguageModel {

@@ -133,20 +133,19 @@ Llama::Llama(const LlamaConfig& c, ModelInfo info, const std::string& checkpoint
       b.q_norm = rms(p + "self_attn.q_norm", Dh);
       b.k_norm = rms(p + "self_attn.k_norm", Dh);
     }
-    b.q_weight = r.get(p + "self_attn.q_proj.weight", {H * Dh, d});
-    b.k_weight = r.get(p + "self_attn.k_proj.weight", {Hkv * Dh, d});
-    b.v_weight = r.get(p + "self_attn.v_proj.weight", {Hkv * Dh, d});
-    b.o_weight = r.get(p + "self_attn.o_proj.weight", {d, H * Dh});
-    b.q_bias = bias(c.qkv_bias, p + "self_attn.q_proj", H * Dh);
-    b.k_bias = bias(c.qkv_bias, p + "self_attn.k_proj", Hkv * Dh);
-    b.v_bias = bias(c.qkv_bias, p + "self_attn.v_proj", Hkv * Dh);
-    b.o_bias = bias(c.o_bias, p + "self_attn.o_proj", d);
-    b.gate_weight = r.get(p + "mlp.gate_proj.weight", {c.d_mlp, d});
-    b.up_weight = r.get(p + "mlp.up_proj.weight", {c.d_mlp, d});
-    b.down_weight = r.get(p + "mlp.down_proj.weight", {d, c.d_mlp});
-    b.gate_bias = bias(c.mlp_bias, p + "mlp.gate_proj", c.d_mlp);
-    b.up_bias = bias(c.mlp_bias, p + "mlp.up_proj", c.d_mlp);
-    b.down_bias = bias(c.mlp_bias, p + "mlp.down_proj", d);
+    const std::string a = p + "self_attn.", m = p + "mlp.";
+    b.qkv_weight = r.get_rows({{a + "q_proj.weight", {H * Dh, d}},
+                               {a + "k_proj.weight", {Hkv * Dh, d}},
+                               {a + "v_proj.weight", {Hkv * Dh, d}}});
+    if (c.qkv_bias)
+      b.qkv_bias = r.get_rows({{a + "q_proj.bias", {H * Dh}}, {a + "k_proj.bias", {Hkv * Dh}},
+                               {a + "v_proj.bias", {Hkv * Dh}}});
+    b.o_weight = r.get(a + "o_proj.weight", {d, H * Dh});
+    b.o_bias = bias(c.o_bias, a + "o_proj", d);
+    b.gate_up_weight = r.get_rows({{m + "gate_proj.weight", {c.d_mlp, d}}, {m + "up_proj.weight", {c.d_mlp, d}}});
+    if (c.mlp_bias) b.gate_up_bias = r.get_rows({{m + "gate_proj.bias", {c.d_mlp}}, {m + "up_proj.bias", {c.d_mlp}}});
+    b.down_weight = r.get(m + "down_proj.weight", {d, c.d_mlp});
+    b.down_bias = bias(c.mlp_bias, m + "down_proj", d);
     blocks_.push_back(std::move(b));
   }
   ln_final_ = rms("norm", d);
@@ -193,9 +192,10 @@ at::Tensor Llama::attention(const at::Tensor& x, int layer, const RopeTable& rop
                             HookPlan& hooks) const {
   const LlamaBlock& w = blocks_[layer];
   const int64_t B = x.size(0), T = x.size(1), H = config_.n_head, Hkv = config_.n_kv_head, Dh = config_.d_head;
-  at::Tensor q = hooks.at(HookKind::Q, layer, at::linear(x, w.q_weight, w.q_bias).view({B, T, H, Dh}));
-  at::Tensor k = hooks.at(HookKind::K, layer, at::linear(x, w.k_weight, w.k_bias).view({B, T, Hkv, Dh}));
-  const at::Tensor v = hooks.at(HookKind::V, layer, at::linear(x, w.v_weight, w.v_bias).view({B, T, Hkv, Dh}));
+  const at::Tensor qkv = at::linear(x, w.qkv_weight, w.qkv_bias);
+  at::Tensor q = hooks.at(HookKind::Q, layer, qkv.narrow(-1, 0, H * Dh).view({B, T, H, Dh}));
+  at::Tensor k = hooks.at(HookKind::K, layer, qkv.narrow(-1, H * Dh, Hkv * Dh).view({B, T, Hkv, Dh}));
+  const at::Tensor v = hooks.at(HookKind::V, layer, qkv.narrow(-1, (H + Hkv) * Dh, Hkv * Dh).view({B, T, Hkv, Dh}));
   if (config_.qk_norm) {  // Qwen 3: per head, over head_dim, before RoPE
     q = apply_norm(q, w.q_norm);
     k = apply_norm(k, w.k_norm);
@@ -207,8 +207,10 @@ at::Tensor Llama::attention(const at::Tensor& x, int layer, const RopeTable& rop
 
 at::Tensor Llama::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
   const LlamaBlock& w = blocks_[layer];
-  const at::Tensor gate = hooks.at(HookKind::MlpPre, layer, at::linear(x, w.gate_weight, w.gate_bias));
-  const at::Tensor up = hooks.at(HookKind::MlpPreLinear, layer, at::linear(x, w.up_weight, w.up_bias));
+  const at::Tensor gate_up = at::linear(x, w.gate_up_weight, w.gate_up_bias);
+  const int64_t M = config_.d_mlp;
+  const at::Tensor gate = hooks.at(HookKind::MlpPre, layer, gate_up.narrow(-1, 0, M));
+  const at::Tensor up = hooks.at(HookKind::MlpPreLinear, layer, gate_up.narrow(-1, M, M));
   const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activate(gate, config_.activation) * up);
   return at::linear(post, w.down_weight, w.down_bias);
 }

@@ -31,9 +31,10 @@ ModelInfo llama_info(const LlamaConfig& c);
 
 struct LlamaBlock {
   Norm ln1, ln2, q_norm, k_norm;                  // q/k norms: Qwen 3 only
-  at::Tensor q_weight, q_bias, k_weight, k_bias, v_weight, v_bias, o_weight, o_bias;
-  at::Tensor gate_weight, up_weight, down_weight;  // [d_mlp, d], [d_mlp, d], [d, d_mlp]
-  at::Tensor gate_bias, up_bias, down_bias;        // mlp_bias only
+  // q_proj | k_proj | v_proj stacked [H·Dh + 2·Hkv·Dh, d], gate_proj | up_proj
+  // [2·d_mlp, d]: one matmul each, the hooks views of its output.
+  at::Tensor qkv_weight, qkv_bias, o_weight, o_bias;
+  at::Tensor gate_up_weight, gate_up_bias, down_weight, down_bias;  // biases: mlp_bias only
 };
 
 class Llama final : public LanguageModel {
