@@ -10,6 +10,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
+#include <QProcess>
 #include <QtTest>
 #include <thread>
 #include <filesystem>
@@ -170,6 +171,34 @@ class TestGuiShell : public QObject {
     QVERIFY(pdf.startsWith("%PDF-"));
     QVERIFY(pdf.count("/Type /Page\n") + pdf.count("/Type /Page ") + pdf.count("/Type/Page") >= 4 ||
             pdf.count("/Page") >= 5);
+    // As a reader sees it: every chart page carries a chart across the page
+    // (not a sliver at its edge), and the table holds every hook name whole.
+    QProcess render;
+    render.start(QStringLiteral("pdftoppm"), {QStringLiteral("-r"), QStringLiteral("30"), QStringLiteral("-png"), report,
+                                              QDir(dir).filePath(QStringLiteral("page"))});
+    QVERIFY2(render.waitForFinished(60000) && render.exitCode() == 0, "pdftoppm (poppler-utils) failed");
+    for (int page = 2; page <= 4; ++page) {
+      const QImage img(QDir(dir).filePath(QStringLiteral("page-%1.png").arg(page)));
+      QVERIFY2(!img.isNull(), qPrintable(QStringLiteral("page %1 not rendered").arg(page)));
+      int left = img.width(), right = -1, top = img.height(), bottom = -1;
+      for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x)
+          if (qGray(img.pixel(x, y)) < 200) {
+            left = std::min(left, x), right = std::max(right, x);
+            top = std::min(top, y), bottom = std::max(bottom, y);
+          }
+      QVERIFY2(right - left > img.width() * 6 / 10 && bottom - top > img.height() / 2,
+               qPrintable(QStringLiteral("page %1: ink only in %2x%3 of %4x%5").arg(page).arg(right - left)
+                              .arg(bottom - top).arg(img.width()).arg(img.height())));
+    }
+    QProcess text;
+    text.start(QStringLiteral("pdftotext"), {QStringLiteral("-layout"), report, QStringLiteral("-")});
+    QVERIFY(text.waitForFinished(60000) && text.exitCode() == 0);
+    const QString words = QString::fromUtf8(text.readAllStandardOutput());
+    for (const QString& line : lines.mid(1)) {
+      const QString hook = line.section(QLatin1Char(','), 1, 1);
+      QVERIFY2(words.contains(hook), qPrintable(QStringLiteral("the report's table lacks the hook name ") + hook));
+    }
     QVERIFY(window.grab().save(outPath(QStringLiteral("screenshot_evaluation.png"))));
   }
 

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "core/common/error.h"
+#include "core/polysemy/sense_label.h"
 #include "core/polysemy/csv_records.h"
 #include "core/polysemy/dataset_writers.h"
 #include "core/polysemy/lemma_matcher.h"
@@ -157,6 +158,20 @@ class TestPolysemy : public QObject {
     const PairScore all = score_pairs(o);
     QVERIFY((all.confusion == Confusion{2, 1, 1, 1}));
     QCOMPARE(int(all.not_selected), 0);
+  }
+
+  void sensesAreNamedForPeople() {
+    using saescope::polysemy::sense_label;
+    QCOMPARE(QString::fromStdString(sense_label("bank", "09213565-n", "sloping land beside a body of water")),
+             QString("bank (n.): sloping land beside a body of water"));
+    // Cut at a word boundary, with an ellipsis, within the limit.
+    const std::string cut = sense_label("bank", "08420278-n", "a financial institution that accepts deposits and "
+                                        "channels the money into lending activities", 40);
+    QVERIFY2(cut.size() <= 40 + 3 && cut.rfind("\xE2\x80\xA6") == cut.size() - 3, cut.c_str());
+    QVERIFY2(QString::fromStdString(cut).startsWith("bank (n.): a financial institution"), cut.c_str());
+    QCOMPARE(QString::fromStdString(sense_label("play", "x", "engage in a game", 60, "V")),
+             QString("play (v.): engage in a game"));
+    QCOMPARE(QString::fromStdString(sense_label("bank", "09213565-n", "")), QString("09213565-n"));  // no gloss
   }
 
   void skipReasonNames() {

@@ -12,7 +12,6 @@
 #include <QInputDialog>
 #include <QLabel>
 #include <QMessageBox>
-#include <QPdfWriter>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -23,6 +22,7 @@
 #include <qcustomplot.h>
 
 #include "ui/charts.h"
+#include "ui/evaluation_report.h"
 #include "ui/export_dialog.h"
 
 namespace saescope::ui {
@@ -301,75 +301,42 @@ QStringList EvaluationView::exportCharts(const QString& dir, int width, int heig
 }
 
 bool EvaluationView::exportReport(const QString& path, QString* error) {
-  QPdfWriter pdf(path);
-  pdf.setPageSize(QPageSize(QPageSize::A4));
-  pdf.setPageOrientation(QPageLayout::Landscape);
-  pdf.setResolution(150);
-  pdf.setTitle(tr("SAEScope evaluation report"));
-  pdf.setCreator(QStringLiteral("SAEScope " SAESCOPE_VERSION));
-  QPainter painter;
-  if (!painter.begin(&pdf)) {
-    if (error) *error = tr("%1: cannot write the report").arg(path);
-    return false;
+  ReportContent c;
+  c.title = tr("SAEScope evaluation report");
+  QStringList hooks;
+  for (int r = 0; r < model_->rowCount(); ++r) {
+    const QString h = model_->data(model_->index(r, EvaluationModel::Hook), Qt::DisplayRole).toString();
+    if (!h.isEmpty() && !hooks.contains(h)) hooks << h;
   }
-  const QRect page = painter.viewport();
-  painter.setPen(Qt::black);
-  // Page 1: what this is about.
-  QFont title = painter.font();
-  title.setPointSize(20);
-  title.setBold(true);
-  painter.setFont(title);
-  painter.drawText(QRect(0, 0, page.width(), 120), Qt::AlignLeft | Qt::AlignVCenter,
-                   tr("SAEScope evaluation report"));
-  QFont body = painter.font();
-  body.setPointSize(11);
-  body.setBold(false);
-  painter.setFont(body);
-  QStringList lines;
-  lines << tr("Workspace: %1").arg(session_->path());
   if (auto* ws = session_->workspace()) {
     for (const auto& m : ws->inputs(store::InputKind::Model))
-      lines << tr("Model: %1").arg(QString::fromStdString(m.path));
+      c.summary << tr("Model: %1 (%2, %3 layers, width %4), from %5")
+                       .arg(QString::fromStdString(m.config.value("name", std::string())),
+                            QString::fromStdString(m.config.value("model_type", std::string())))
+                       .arg(m.config.value("n_layer", 0))
+                       .arg(m.config.value("n_embd", 0))
+                       .arg(QString::fromStdString(m.path));
     for (const auto& d : ws->inputs(store::InputKind::Dataset))
-      lines << tr("Dataset: %1").arg(QString::fromStdString(d.path));
+      c.summary << tr("Sense dataset: %1").arg(QFileInfo(QString::fromStdString(d.path)).fileName());
+    for (const auto& d : ws->inputs(store::InputKind::Corpus))
+      c.summary << tr("Corpus: %1").arg(QFileInfo(QString::fromStdString(d.path)).fileName());
   }
-  lines << tr("Date: %1").arg(QDateTime::currentDateTime().toString(Qt::ISODate));
-  lines << tr("SAEs: %1 · separation score: %2").arg(model_->rowCount()).arg(score_->currentText());
-  painter.drawText(QRect(0, 140, page.width(), page.height() - 140), Qt::AlignLeft | Qt::AlignTop,
-                   lines.join(QLatin1Char('\n')));
-  // One page per chart, drawn as vectors.
-  for (QCustomPlot* plot : {mse_l0_, score_l0_, layers_}) {
-    pdf.newPage();
-    const int w = 1200, h = 700;
-    painter.save();
-    const double scale = std::min(page.width() / double(w), page.height() / double(h));
-    painter.scale(scale, scale);
-    plot->render(&painter, QPoint(), QRegion(), QWidget::DrawChildren);
-    painter.restore();
-  }
-  // The table.
-  pdf.newPage();
-  QFont small = body;
-  small.setPointSize(7);
-  painter.setFont(small);
-  const QStringList csv = model_->toCsv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-  const int lineHeight = painter.fontMetrics().height() + 4;
-  int y = 0;
-  for (const QString& line : csv) {
-    if (y + lineHeight > page.height()) {
-      pdf.newPage();
-      y = 0;
-    }
-    const QStringList cells = line.split(QLatin1Char(','));
-    const int cols = EvaluationModel::ColumnCount;
-    const int cellWidth = page.width() / cols;
-    for (int c = 0; c < cols && c < cells.size(); ++c)
-      painter.drawText(QRect(c * cellWidth, y, cellWidth - 4, lineHeight),
-                       Qt::AlignLeft | Qt::AlignVCenter,
-                       painter.fontMetrics().elidedText(cells[c], Qt::ElideRight, cellWidth - 4));
-    y += lineHeight;
-  }
-  return painter.end();
+  c.summary << tr("%n SAE(s) at %1 hook(s): %2", "", model_->rowCount()).arg(hooks.size()).arg(hooks.join(QStringLiteral(", ")));
+  c.summary << tr("Separation score shown: %1").arg(score_->currentText());
+  c.summary << tr("Workspace: %1").arg(session_->path());
+  c.summary << tr("Date: %1 · SAEScope %2").arg(QDateTime::currentDateTime().toString(Qt::ISODate), QStringLiteral(SAESCOPE_VERSION));
+  c.charts = {
+      {mse_l0_, tr("Each point is an SAE: reconstruction error (MSE, lower is better) against the features that fire "
+                   "per token (L0, lower is sparser); colour is its sense-separation score. Further down and left is a "
+                   "better reconstruction at the same sparsity. MSE is on each hook's own scale: compare SAEs of one hook.")},
+      {score_l0_, tr("Each point is an SAE: how well its most active feature tells a word's senses apart (PS-Eval, "
+                     "higher is better) against L0. A better MSE-L0 trade-off does not imply better separation "
+                     "(Minegishi et al., ICLR 2025); read F1 beside specificity, as F1 rewards a feature that fires "
+                     "for every sense.")},
+      {layers_, tr("Sense separation by layer, one line per hook: how it changes with depth, and attention against MLP "
+                   "outputs.")}};
+  c.table = model_;
+  return writeEvaluationReport(path, c, error);
 }
 
 void EvaluationView::exportDialog() {

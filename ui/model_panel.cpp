@@ -96,8 +96,9 @@ void ModelPanel::reload() {
     for (const auto& m : models) {
       const auto& c = m.config;
       text += QStringLiteral("\n") +
-              tr("Model %1 · %2 layers · width %3")
-                  .arg(QFileInfo(QString::fromStdString(m.path)).fileName())
+              tr("Model %1 (%2) · %3 layers · width %4")
+                  .arg(QString::fromStdString(c.value("name", QFileInfo(QString::fromStdString(m.path)).fileName().toStdString())),
+                       QString::fromStdString(c.value("model_type", std::string("gpt2"))))
                   .arg(c.value("n_layer", 0))
                   .arg(c.value("n_embd", 0));
     }

@@ -14,6 +14,7 @@
 
 #include <cmath>
 
+#include "core/polysemy/sense_label.h"
 #include "ui/charts.h"
 
 namespace saescope::ui {
@@ -167,15 +168,23 @@ bool SensesView::showWord(const QString& word) {
     if (!o.sense_id.empty()) sense_index_.emplace(o.sense_id, static_cast<int>(sense_index_.size()));
   const auto majority = majoritySense(occ, sense_index_);
 
+  // Senses named for people (the WordNet offset stays in the tooltip).
+  std::map<std::string, QString> label, short_label;
+  for (const auto& s : senses) {
+    label[s.sense_id] = QString::fromStdString(polysemy::sense_label(w, s.sense_id, s.gloss, 80));
+    short_label[s.sense_id] = QString::fromStdString(polysemy::sense_label(w, s.sense_id, s.gloss, 36));
+  }
+  const auto name = [&](const std::string& id, bool brief) {
+    const auto& names = brief ? short_label : label;
+    const auto it = names.find(id);
+    return it != names.end() ? it->second : QString::fromStdString(id);
+  };
   senses_->clear();
   for (const auto& s : senses) {
     int n = 0;
     for (const auto& o : occ) n += o.sense_id == s.sense_id;
-    auto* item = new QListWidgetItem(QStringLiteral("■ %1 (%2) — %3")
-                                         .arg(QString::fromStdString(s.sense_id))
-                                         .arg(n)
-                                         .arg(QString::fromStdString(s.gloss)),
-                                     senses_);
+    auto* item = new QListWidgetItem(QStringLiteral("■ %1 (%2)").arg(name(s.sense_id, false)).arg(n), senses_);
+    item->setToolTip(QStringLiteral("%1 — %2").arg(QString::fromStdString(s.sense_id), QString::fromStdString(s.gloss)));
     item->setForeground(senseColour(s.sense_id));
   }
 
@@ -253,7 +262,7 @@ bool SensesView::showWord(const QString& word) {
   map->rescaleDataRange(true);
   QSharedPointer<QCPAxisTickerText> xt(new QCPAxisTickerText), yt(new QCPAxisTickerText);
   for (int i = 0; i < static_cast<int>(features.size()); ++i) xt->addTick(i, QStringLiteral("f%1").arg(features[i]));
-  for (const auto& [sense, i] : sense_index_) yt->addTick(i, QString::fromStdString(sense));
+  for (const auto& [sense, i] : sense_index_) yt->addTick(i, name(sense, true));
   heatmap_->xAxis->setTicker(xt);
   heatmap_->yAxis->setTicker(yt);
   heatmap_->xAxis->setLabel(tr("argmax feature"));
@@ -274,7 +283,7 @@ bool SensesView::showWord(const QString& word) {
       g->setLineStyle(QCPGraph::lsNone);
       g->setScatterStyle(QCPScatterStyle(o.sense_id.empty() ? QCPScatterStyle::ssCircle
                                                             : QCPScatterStyle::ssDisc, c, c, 8));
-      g->setName(o.sense_id.empty() ? tr("unlabelled") : QString::fromStdString(o.sense_id));
+      g->setName(o.sense_id.empty() ? tr("unlabelled") : name(o.sense_id, true));
     }
     g->addData(o.pca_x, o.pca_y);
   }

@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   QApplication::setDesktopFileName(QStringLiteral("io.github.saescope.SAEScope"));
 
   QCommandLineParser cli;
-  cli.setApplicationDescription(QStringLiteral("SAEScope: sparse autoencoders on GPT-2 activations"));
+  cli.setApplicationDescription(QStringLiteral("SAEScope: sparse autoencoders on language-model activations"));
   cli.addHelpOption();
   cli.addVersionOption();
   cli.addPositionalArgument(QStringLiteral("workspace"), QStringLiteral("A .saescope workspace to open"));

@@ -54,7 +54,12 @@ std::string display_name(const std::string& dir, const ConfigJson& config) {
                                 ? config.raw().at("_name_or_path").get<std::string>()
                                 : "";
   if (!given.empty()) return std::filesystem::path(given).filename().string();
-  return std::filesystem::path(dir).lexically_normal().filename().string();
+  // A folder called "model" says nothing: its parent names it (demo/model -> demo).
+  std::filesystem::path folder = std::filesystem::absolute(dir).lexically_normal();
+  if (folder.filename().empty()) folder = folder.parent_path();
+  if (folder.filename() == "model" && !folder.parent_path().filename().empty())
+    return folder.parent_path().filename().string();
+  return folder.filename().string();
 }
 
 ModelInfo info_of(const std::string& dir, const Opened& o) {
