@@ -24,14 +24,14 @@
 #include <random>
 #include <string>
 
-#include "core/analysis/window_source.h"
+#include "core/corpus/window_source.h"
 #include "core/common/runtime_info.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/gpt2/gpt2.h"
 #include "core/sae/activation_cache_writer.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_evaluation.h"
-#include "core/sae/sae_evaluation_request.h"
+#include "core/workflows/sae_evaluation_request.h"
 #include "core/sae/sae_folder.h"
 
 using namespace saescope;

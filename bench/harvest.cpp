@@ -38,7 +38,7 @@
 #include "core/analysis/logit_effects.h"
 #include "core/analysis/process_memory.h"
 #include "core/common/runtime_info.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/gpt2/gpt2.h"
 #include "core/sae/sae.h"
 #include "core/store/workspace.h"

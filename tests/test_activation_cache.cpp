@@ -14,14 +14,14 @@
 #include <random>
 #include <set>
 
-#include "core/analysis/corpus_windows.h"
+#include "core/corpus/corpus_windows.h"
 #include "core/common/error.h"
 #include "core/common/sha256.h"
 #include "core/io/safetensors.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/gpt2/gpt2.h"
 #include "core/sae/activation_cache.h"
-#include "core/sae/activation_cache_request.h"
+#include "core/workflows/activation_cache_request.h"
 #include "core/sae/activation_cache_source.h"
 #include "core/sae/activation_cache_writer.h"
 #include "core/store/workspace.h"

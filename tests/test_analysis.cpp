@@ -16,15 +16,15 @@
 #include <random>
 #include <set>
 
-#include "core/analysis/corpus_windows.h"
+#include "core/corpus/corpus_windows.h"
 #include "core/analysis/feature_harvest.h"
 #include "core/analysis/feature_stats.h"
-#include "core/analysis/harvest_request.h"
+#include "core/workflows/harvest_request.h"
 #include "core/analysis/prompt_features.h"
 #include "core/common/error.h"
 #include "core/common/sha256.h"
 #include "core/io/safetensors.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/gpt2/gpt2.h"
 #include "core/sae/sae_folder.h"
 #include "core/store/feature_store.h"

@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "core/common/error.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 
 using namespace saescope;
 using namespace saescope::jobs;

@@ -20,7 +20,7 @@
 #include "core/common/error.h"
 #include "core/common/sha256.h"
 #include "core/io/safetensors.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/gpt2/gpt2.h"
 #include "core/model/lm_adamw.h"
 #include "core/model/lm_batches.h"

@@ -25,7 +25,7 @@
 #include "core/polysemy/occurrence_reader.h"
 #include "core/polysemy/pair_dataset.h"
 #include "core/polysemy/pair_scoring.h"
-#include "core/polysemy/portable_random.h"
+#include "core/common/portable_random.h"
 #include "core/polysemy/pseval_reader.h"
 #include "core/polysemy/sense_clustering.h"
 #include "core/polysemy/sense_pairs.h"

@@ -22,7 +22,7 @@
 #include "core/model/gpt2/gpt2.h"
 #include "core/polysemy/dataset_writers.h"
 #include "core/polysemy/pseval_collector.h"
-#include "core/polysemy/pseval_job.h"
+#include "core/workflows/pseval_job.h"
 #include "core/polysemy/pseval_pca.h"
 #include "core/polysemy/pseval_plan.h"
 #include "core/polysemy/pseval_report.h"

@@ -15,16 +15,16 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "core/analysis/corpus_windows.h"
-#include "core/analysis/window_source.h"
+#include "core/corpus/corpus_windows.h"
+#include "core/corpus/window_source.h"
 #include "core/common/error.h"
 #include "core/io/safetensors.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/gpt2/gpt2.h"
 #include "core/sae/activation_cache_writer.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_evaluation.h"
-#include "core/sae/sae_evaluation_request.h"
+#include "core/workflows/sae_evaluation_request.h"
 #include "core/sae/sae_folder.h"
 #include "core/store/workspace.h"
 #include "core/tokenizer/bpe_tokenizer.h"

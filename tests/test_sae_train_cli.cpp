@@ -11,7 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/jobs/input_probe.h"
+#include "core/workflows/input_probe.h"
 #include "core/sae/activation_cache.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_folder.h"

@@ -4,14 +4,14 @@
 #include <QFileInfo>
 #include <QWidget>
 
-#include "core/analysis/harvest_request.h"
-#include "core/jobs/input_probe.h"
+#include "core/workflows/harvest_request.h"
+#include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
 #include "core/polysemy/dataset_writers.h"
-#include "core/polysemy/pseval_job.h"
+#include "core/workflows/pseval_job.h"
 #include "core/polysemy/sense_pairs.h"
 #include "core/polysemy/wordnet_occurrences.h"
-#include "core/sae/sae_evaluation_request.h"
+#include "core/workflows/sae_evaluation_request.h"
 #include "ui/jobs_panel.h"
 #include "ui/settings_dialog.h"
 

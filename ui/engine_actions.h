@@ -7,7 +7,7 @@
 #include <QString>
 #include <optional>
 
-#include "core/sae/sae_train_request.h"
+#include "core/workflows/sae_train_request.h"
 #include "ui/workspace_session.h"
 
 class QWidget;

@@ -10,7 +10,7 @@
 #include <functional>
 #include <memory>
 
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 
 class QThread;
 

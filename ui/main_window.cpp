@@ -16,7 +16,7 @@
 #include <QTabWidget>
 
 #include "core/common/runtime_info.h"
-#include "core/jobs/input_probe.h"
+#include "core/workflows/input_probe.h"
 #include "core/store/workspace.h"
 #include "ui/engine_actions.h"
 #include "ui/evaluation_view.h"

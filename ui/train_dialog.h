@@ -4,7 +4,7 @@
 // hook, trained from the workspace's corpus into a SAELens folder.
 #include <QDialog>
 
-#include "core/sae/sae_train_request.h"
+#include "core/workflows/sae_train_request.h"
 
 class QComboBox;
 class QDoubleSpinBox;

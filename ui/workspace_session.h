@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "core/jobs/engine_cache.h"
+#include "core/workflows/engine_cache.h"
 #include "core/store/workspace.h"
 
 namespace saescope::ui {

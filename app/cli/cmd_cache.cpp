@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
-#include "core/jobs/progress.h"
-#include "core/sae/activation_cache_request.h"
+#include "core/common/progress.h"
+#include "core/workflows/activation_cache_request.h"
 
 namespace saescope::cli {
 namespace {

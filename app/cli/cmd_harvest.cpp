@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
-#include "core/analysis/harvest_request.h"
+#include "core/workflows/harvest_request.h"
 #include "core/analysis/process_memory.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/store/workspace.h"
 
 namespace saescope::cli {

@@ -10,8 +10,8 @@
 
 #include "app/cli/command.h"
 #include "core/common/error.h"
-#include "core/jobs/progress.h"
-#include "core/polysemy/pseval_job.h"
+#include "core/common/progress.h"
+#include "core/workflows/pseval_job.h"
 
 namespace saescope::cli {
 namespace {

@@ -10,8 +10,8 @@
 
 #include "app/cli/command.h"
 #include "core/common/error.h"
-#include "core/jobs/progress.h"
-#include "core/sae/sae_evaluation_request.h"
+#include "core/common/progress.h"
+#include "core/workflows/sae_evaluation_request.h"
 #include "core/store/workspace.h"
 
 namespace saescope::cli {

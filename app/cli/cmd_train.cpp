@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
-#include "core/jobs/progress.h"
-#include "core/sae/sae_train_request.h"
+#include "core/common/progress.h"
+#include "core/workflows/sae_train_request.h"
 
 namespace saescope::cli {
 namespace {

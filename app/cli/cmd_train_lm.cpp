@@ -10,7 +10,7 @@
 #include "app/cli/command.h"
 #include "core/common/error.h"
 #include "core/common/sha256.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/lm_batches.h"
 #include "core/model/lm_training.h"
 #include "core/model/model_options.h"

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "core/analysis/window_source.h"
+#include "core/corpus/window_source.h"
 
 namespace saescope::model {
 class LanguageModel;

@@ -13,7 +13,7 @@
 #include "core/analysis/harvest_group.h"
 #include "core/analysis/logit_effects.h"
 #include "core/analysis/process_memory.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/model_registry.h"
 #include "core/model/hook_point.h"
 #include "core/sae/sae.h"

@@ -8,7 +8,7 @@
 
 #include "core/common/error.h"
 #include "core/io/safetensors.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/model_registry.h"
 #include "core/sae/sae.h"
 #include "core/store/feature_store.h"

@@ -5,15 +5,15 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/analysis/harvest_request.h"
+#include "core/workflows/harvest_request.h"
 #include "core/common/error.h"
-#include "core/jobs/input_probe.h"
+#include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
 #include "core/polysemy/dataset_writers.h"
-#include "core/polysemy/pseval_job.h"
+#include "core/workflows/pseval_job.h"
 #include "core/polysemy/sense_pairs.h"
 #include "core/polysemy/wordnet_occurrences.h"
-#include "core/sae/sae_evaluation_request.h"
+#include "core/workflows/sae_evaluation_request.h"
 #include "core/store/feature_store.h"
 #include "core/store/workspace.h"
 

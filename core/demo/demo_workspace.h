@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/demo/demo_assets.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/polysemy/wordnet_occurrences.h"
 
 namespace saescope::demo {

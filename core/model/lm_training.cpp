@@ -11,7 +11,7 @@
 
 #include "core/common/error.h"
 #include "core/io/atomic_file.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/gpt2/gpt2.h"
 #include "core/model/lm_batches.h"
 #include "core/model/lm_checkpoint.h"

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "core/analysis/corpus_windows.h"
+#include "core/corpus/corpus_windows.h"
 
 namespace saescope::polysemy {
 namespace {

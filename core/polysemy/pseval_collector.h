@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/language_model.h"
 #include "core/polysemy/pseval_plan.h"
 #include "core/sae/sae.h"

@@ -39,7 +39,7 @@
 #include <string>
 #include <vector>
 
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/language_model.h"
 #include "core/polysemy/pseval_score.h"
 #include "core/polysemy/pseval_target.h"

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "core/common/error.h"
-#include "core/polysemy/portable_random.h"
+#include "core/common/portable_random.h"
 
 namespace saescope::polysemy {
 namespace {

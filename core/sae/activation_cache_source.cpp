@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "core/common/error.h"
-#include "core/polysemy/portable_random.h"
+#include "core/common/portable_random.h"
 
 namespace saescope::sae {
 

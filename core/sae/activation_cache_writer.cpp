@@ -11,10 +11,10 @@
 #include <filesystem>
 #include <vector>
 
-#include "core/analysis/window_source.h"
+#include "core/corpus/window_source.h"
 #include "core/common/error.h"
 #include "core/io/atomic_file.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/model_registry.h"
 
 namespace saescope::sae {

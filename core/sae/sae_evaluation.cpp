@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/analysis/window_source.h"
+#include "core/corpus/window_source.h"
 #include "core/common/error.h"
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/model/model_registry.h"
 #include "core/sae/activation_cache.h"
 #include "core/sae/sae.h"

@@ -1,13 +1,13 @@
-#include "core/sae/sae_evaluation_request.h"
+#include "core/workflows/sae_evaluation_request.h"
 
 #include <ATen/ATen.h>
 
 #include <algorithm>
 #include <filesystem>
 
-#include "core/analysis/corpus_windows.h"
+#include "core/corpus/corpus_windows.h"
 #include "core/common/error.h"
-#include "core/jobs/input_probe.h"
+#include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
 #include "core/sae/activation_cache_source.h"
 #include "core/sae/sae.h"

@@ -1,4 +1,4 @@
-#include "core/polysemy/portable_random.h"
+#include "core/common/portable_random.h"
 
 #include "core/common/error.h"
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/sae/sae_trainer.h"
 
 

@@ -1,4 +1,4 @@
-#include "core/sae/sae_train_request.h"
+#include "core/workflows/sae_train_request.h"
 
 #include <chrono>
 #include <cmath>
@@ -7,9 +7,9 @@
 
 #include "core/common/error.h"
 #include "core/model/model_registry.h"
-#include "core/sae/activation_cache_request.h"
+#include "core/workflows/activation_cache_request.h"
 #include "core/sae/activation_cache_source.h"
-#include "core/sae/sae_evaluation_request.h"
+#include "core/workflows/sae_evaluation_request.h"
 #include "core/sae/sae_folder.h"
 
 namespace saescope::sae {

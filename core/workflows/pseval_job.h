@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 #include "core/polysemy/pseval_report.h"
 #include "core/polysemy/pseval_runner.h"
 #include "core/store/workspace.h"

@@ -1,4 +1,4 @@
-#include "core/jobs/input_probe.h"
+#include "core/workflows/input_probe.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "core/jobs/engine_cache.h"
+#include "core/workflows/engine_cache.h"
 
 #include <filesystem>
 

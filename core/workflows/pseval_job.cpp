@@ -1,4 +1,4 @@
-#include "core/polysemy/pseval_job.h"
+#include "core/workflows/pseval_job.h"
 
 #include <filesystem>
 #include <fstream>
@@ -9,7 +9,7 @@
 
 #include "core/polysemy/corpus_occurrences.h"
 #include "core/common/error.h"
-#include "core/jobs/input_probe.h"
+#include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
 #include "core/model/model_summary.h"
 #include "core/polysemy/occurrence_reader.h"

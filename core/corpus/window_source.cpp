@@ -1,4 +1,4 @@
-#include "core/analysis/window_source.h"
+#include "core/corpus/window_source.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "core/analysis/corpus_windows.h"
+#include "core/corpus/corpus_windows.h"
 
 #include <algorithm>
 #include <cctype>

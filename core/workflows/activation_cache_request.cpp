@@ -1,4 +1,4 @@
-#include "core/sae/activation_cache_request.h"
+#include "core/workflows/activation_cache_request.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "core/analysis/corpus_windows.h"
+#include "core/corpus/corpus_windows.h"
 #include "core/common/error.h"
 #include "core/common/sha256.h"
 #include "core/model/model_registry.h"

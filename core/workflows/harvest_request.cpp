@@ -1,4 +1,4 @@
-#include "core/analysis/harvest_request.h"
+#include "core/workflows/harvest_request.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "core/analysis/corpus_windows.h"
+#include "core/corpus/corpus_windows.h"
 #include "core/common/error.h"
-#include "core/jobs/input_probe.h"
+#include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
 #include "core/sae/sae_folder.h"
 #include "core/store/workspace.h"

@@ -1,4 +1,4 @@
-#include "core/jobs/progress.h"
+#include "core/common/progress.h"
 
 #include <cmath>
 #include <cstdio>

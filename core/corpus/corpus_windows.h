@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "core/analysis/window_source.h"
+#include "core/corpus/window_source.h"
 
 namespace saescope::tokenizer {
 class BpeTokenizer;
