@@ -19,6 +19,8 @@
 #include "core/analysis/prompt_features.h"
 #include "core/model/model_registry.h"
 #include "core/sae/sae.h"
+#include "core/workflows/run_inputs.h"
+#include "core/sae/sae.h"
 #include "ui/feature_page.h"
 #include "ui/jobs_panel.h"
 #include "ui/settings_dialog.h"
@@ -169,18 +171,17 @@ void FeaturesView::whatFiresHere(const QString& text) {
     return;
   }
   const std::string sae_dir = sae_->input.path;
-  const bool centred = sae_->input.config.value("center_writing_weights", false);
   const std::string device = EngineSettings::load().device.toStdString();
   auto result = std::make_shared<std::vector<analysis::TokenFeatures>>();
   jobs::EngineCache* engine = &session_->engine();
   Job* job = jobs_->run(tr("What fires here: “%1”").arg(text.left(40)),
                         [=, input = text.toStdString()](jobs::ProgressSink& progress) {
                           progress.report({"load", 0, 2, "steps", ""});
-                          model::ModelOptions options;
-                          options.device = model::parse_device(device);
-                          options.center_writing_weights = centred;
-                          auto model = engine->model(model_dir, options);
                           auto sae = engine->sae(sae_dir);
+                          // The model as the SAE was trained on it: the use cases' one rule.
+                          const model::ModelOptions options =
+                              workflows::model_options_for({{sae_dir, &sae->config()}}, device);
+                          auto model = engine->model(model_dir, options);
                           auto tokenizer = engine->tokenizer(model_dir);
                           progress.report({"run", 1, 2, "steps", ""});
                           *result = analysis::prompt_features(*model, *sae, *tokenizer, input, 5);

@@ -1,5 +1,7 @@
 #include "core/workflows/harvest_request.h"
 
+#include "core/workflows/run_inputs.h"
+
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
@@ -49,16 +51,10 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
     if (meta.hook_head_index)
       throw InputError(dir + "/cfg.json: SAEs of a single attention head (hook_head_index) are not harvested yet");
   }
-  const bool center = saes.front().config().center_writing_weights;
-  for (size_t i = 1; i < saes.size(); ++i)
-    if (saes[i].config().center_writing_weights != center)
-      throw InputError(r.sae_dirs[i] + ": expects center_writing_weights=" +
-                       (center ? "false" : "true") + " but " + r.sae_dirs.front() +
-                       " expects the opposite; harvest them separately");
-
-  model::ModelOptions mo;
-  mo.device = model::parse_device(r.device);
-  mo.center_writing_weights = center;
+  std::vector<workflows::SaeRef> refs;
+  for (size_t i = 0; i < saes.size(); ++i) refs.push_back({r.sae_dirs[i], &saes[i].config()});
+  const model::ModelOptions mo = workflows::model_options_for(refs, r.device);
+  const bool center = mo.center_writing_weights;
   const auto gpt2 = model::load_language_model(r.model_dir, mo);
   const std::string tok_dir = r.tokenizer_dir.empty() ? r.model_dir : r.tokenizer_dir;
   const tokenizer::BpeTokenizer tok = tokenizer::load_tokenizer(tok_dir);

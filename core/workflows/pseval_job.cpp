@@ -1,5 +1,7 @@
 #include "core/workflows/pseval_job.h"
 
+#include "core/workflows/run_inputs.h"
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -90,8 +92,11 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
   std::vector<LoadedSae> saes;
   for (const std::string& dir : job.sae_dirs) {
     LoadedSae s{dir, sae::load_sae(dir), jobs::read_raw_sae_cfg(dir), true, {}, {}, {}};
-    s.centred = job.centering == Centering::from_sae ? s.sae.config().center_writing_weights
-                                                     : job.centering == Centering::on;
+    s.centred = workflows::model_options_for({{dir, &s.sae.config()}}, job.device, job.dtype,
+                                             job.centering == Centering::from_sae
+                                                 ? std::nullopt
+                                                 : std::optional<bool>(job.centering == Centering::on))
+                    .center_writing_weights;
     s.params = pseval_params(job.options, job.split, s.centred, model::dtype_name(dtype));
     saes.push_back(std::move(s));
   }

@@ -1,5 +1,7 @@
 #include "core/workflows/sae_evaluation_request.h"
 
+#include "core/workflows/run_inputs.h"
+
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -100,7 +102,7 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
     if (hook.empty()) throw InputError(r.sae_dir + "/cfg.json: no hook_name: where in the model does this SAE read?");
     PendingEval p;
     p.index = i;
-    p.center_writing_weights = cfg.center_writing_weights;
+    p.center_writing_weights = workflows::model_options_for({{r.sae_dir, &cfg}}, r.device).center_writing_weights;
     p.prepend_bos = run_prepends_bos(model::read_model_info(r.model_dir), {{r.sae_dir, &cfg}});
     if (ws) {
       p.model_id = jobs::register_probed(*ws, r.model_dir);
