@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "core/common/error.h"
+#include "core/analysis/opening_feature.h"
 #include "core/demo/demo_assets.h"
 #include "core/demo/demo_report.h"
 #include "core/demo/demo_workspace.h"
@@ -92,13 +93,13 @@ class TestDemo : public QObject {
   }
 
   void topTokensAreWords() {
-    QVERIFY(demo::top_tokens_are_words(" to ·  may ·  will"));
-    QVERIFY(!demo::top_tokens_are_words("\n\n"));
-    QVERIFY(!demo::top_tokens_are_words("ool · Bot · Chem"));      // word pieces, not words
-    QVERIFY(!demo::top_tokens_are_words(" the ·  (·  very"));      // punctuation
-    QVERIFY(!demo::top_tokens_are_words(" the ·  a"));             // two tokens
-    QVERIFY(!demo::top_tokens_are_words(" the ·  a ·  an ·  it"));  // four
-    QVERIFY(!demo::top_tokens_are_words(""));
+    QVERIFY(analysis::top_tokens_are_words(" to ·  may ·  will"));
+    QVERIFY(!analysis::top_tokens_are_words("\n\n"));
+    QVERIFY(!analysis::top_tokens_are_words("ool · Bot · Chem"));      // word pieces, not words
+    QVERIFY(!analysis::top_tokens_are_words(" the ·  (·  very"));      // punctuation
+    QVERIFY(!analysis::top_tokens_are_words(" the ·  a"));             // two tokens
+    QVERIFY(!analysis::top_tokens_are_words(" the ·  a ·  an ·  it"));  // four
+    QVERIFY(!analysis::top_tokens_are_words(""));
   }
 
   void buildsOnceThenReusesEverything() {
@@ -125,7 +126,7 @@ class TestDemo : public QObject {
       QCOMPARE(QString::fromStdString(r.hook_kind), QStringLiteral("resid_post"));
     }
     // The app opens on the middle layer's SAE (2 layers: blocks.1).
-    const demo::DemoSelection pick = demo::demo_selection(*ws);
+    const analysis::OpeningSelection pick = analysis::opening_selection(*ws);
     QCOMPARE(QString::fromStdString(pick.hook), QStringLiteral("blocks.1.hook_resid_post"));
     QCOMPARE(pick.sae_id, rows[1].sae_id);
     // ...on a feature that fires on whole words, when one fires on 0.1–5% of tokens.
@@ -136,11 +137,11 @@ class TestDemo : public QObject {
       if (r.sae_id != pick.sae_id) continue;
       for (const auto& f : store::FeatureStore(ws->db()).list(r.id, store::FeatureSort::Id, false)) {
         if (f.feature == pick.feature) picked_tokens = f.top_tokens;
-        words_in_band |= f.density >= 0.001 && f.density <= 0.05 && demo::top_tokens_are_words(f.top_tokens);
+        words_in_band |= f.density >= 0.001 && f.density <= 0.05 && analysis::top_tokens_are_words(f.top_tokens);
       }
     }
     qInfo("opens on feature %lld: %s", static_cast<long long>(pick.feature), picked_tokens.c_str());
-    QCOMPARE(demo::top_tokens_are_words(picked_tokens), words_in_band);
+    QCOMPARE(analysis::top_tokens_are_words(picked_tokens), words_in_band);
     ws.reset();
 
     // Second run: every step is found in the workspace, nothing recomputed.

@@ -39,7 +39,7 @@ class MainWindow : public QMainWindow {
   bool openDemo();
   // Selects the demo's default SAE (middle layer) and feature; false when the
   // workspace does not hold them (yet).
-  bool selectDemoDefaults();
+  bool selectOpeningFeature();
   // The most recently opened workspace that still exists, or "".
   static QString lastWorkspace();
   // Where openDemo keeps the demo's workspace (the user's data folder).

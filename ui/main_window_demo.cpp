@@ -6,6 +6,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 
+#include "core/analysis/opening_feature.h"
 #include "core/demo/demo_assets.h"
 #include "core/demo/demo_workspace.h"
 #include "ui/features_view.h"
@@ -52,7 +53,7 @@ bool MainWindow::openDemo() {
     return false;
   }
   if (!openWorkspace(path)) return false;
-  const bool ready = selectDemoDefaults();
+  const bool ready = selectOpeningFeature();
 
   demo::DemoBuildOptions options;
   options.workspace_path = path.toStdString();
@@ -62,14 +63,14 @@ bool MainWindow::openDemo() {
   });
   if (!ready)
     connect(job, &Job::ended, this, [this](Job::State state) {
-      if (state == Job::State::Finished) selectDemoDefaults();
+      if (state == Job::State::Finished) selectOpeningFeature();
     });
   return true;
 }
 
-bool MainWindow::selectDemoDefaults() {
+bool MainWindow::selectOpeningFeature() {
   if (!session_->workspace()) return false;
-  const demo::DemoSelection pick = demo::demo_selection(*session_->workspace());
+  const analysis::OpeningSelection pick = analysis::opening_selection(*session_->workspace());
   if (pick.sae_id < 0 || pick.feature < 0) return false;
   return model_panel_->selectSae(pick.sae_id) && features_->selectFeature(pick.feature);
 }

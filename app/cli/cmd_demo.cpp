@@ -12,6 +12,7 @@
 
 #include "app/cli/command.h"
 #include "core/common/error.h"
+#include "core/analysis/opening_feature.h"
 #include "core/demo/demo_assets.h"
 #include "core/demo/demo_report.h"
 #include "core/demo/demo_workspace.h"
@@ -101,7 +102,7 @@ int run_demo(DemoArgs& a) {
   std::cout << "written:\n";
   for (const auto& f : files) std::cout << "  " << f << "\n";
   auto reopened = store::Workspace::open(built.workspace_path);
-  const demo::DemoSelection pick = demo::demo_selection(*reopened);
+  const analysis::OpeningSelection pick = analysis::opening_selection(*reopened);
   std::cout << "workspace: " << built.workspace_path << "\nopen it with: saescope "
             << built.workspace_path;
   if (pick.sae_id >= 0 && pick.feature >= 0)

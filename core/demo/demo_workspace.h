@@ -48,20 +48,6 @@ class Workspace;
 
 namespace saescope::demo {
 
-// What the app shows first: the SAE at the middle layer's residual stream
-// (the largest topk SAE there, k nearest 32) and, from its harvest, the
-// feature with the highest activation among those firing on 0.1–5% of tokens
-// whose top tokens are whole words (" to · may · will", not a paragraph
-// break), else the strongest in that band, else the strongest that fires.
-struct DemoSelection {
-  int64_t sae_id = -1;   // -1: no SAE at that hook
-  int64_t feature = -1;  // -1: not harvested yet
-  std::string hook;
-};
-DemoSelection demo_selection(store::Workspace& ws);
-
-// FeatureSummary::top_tokens ("A · B · C") names three tokens that each start
-// a word: a space, then at least two letters and nothing else.
-bool top_tokens_are_words(const std::string& top_tokens);
+// What the app opens on: analysis::opening_selection (core/analysis/opening_feature.h).
 
 }  // namespace saescope::demo
