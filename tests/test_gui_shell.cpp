@@ -386,6 +386,24 @@ class TestGuiShell : public QObject {
     QCOMPARE(errors.count(), 2);
   }
 
+  void jobsPanelFoldsToOneLineWhenIdle() {
+    const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_fold")).toStdString());
+    MainWindow window;
+    window.resize(1600, 1000);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobsPanel()->runningCount(), 0, 10000);  // the integrity check
+    QTRY_VERIFY(window.jobsPanel()->folded());
+    QVERIFY2(window.jobsPanel()->height() < 60, qPrintable(QString::number(window.jobsPanel()->height())));
+    // A job starting unfolds it.
+    window.jobsPanel()->run(QStringLiteral("wait"), [](saescope::jobs::ProgressSink&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    });
+    QVERIFY(!window.jobsPanel()->folded());
+    QTRY_VERIFY_WITH_TIMEOUT(window.jobsPanel()->folded(), 5000);
+  }
+
   void hookPickerFiltersSaes() {
     const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_hooks")).toStdString());
     MainWindow window;

@@ -5,7 +5,9 @@
 #include <QLineEdit>
 #include <QScrollArea>
 #include <QSortFilterProxyModel>
+#include <QSettings>
 #include <QSplitter>
+#include <QTimer>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -53,6 +55,11 @@ FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* 
   table_->verticalHeader()->hide();
   table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 6);
   table_->horizontalHeader()->setStretchLastSection(true);
+  // id, density, max and top tokens at a glance (the mean stays in the CSV
+  // and the feature page); the numbers as narrow as their text.
+  table_->setColumnHidden(FeatureTableModel::MeanAct, true);
+  for (int c : {FeatureTableModel::Id, FeatureTableModel::Density, FeatureTableModel::MaxAct})
+    table_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   table_->setAlternatingRowColors(true);
 
   page_ = new FeaturePage(this);
@@ -93,6 +100,14 @@ FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* 
   split->addWidget(scroll);
   split->setStretchFactor(0, 2);
   split->setStretchFactor(1, 5);
+  split->setObjectName(QStringLiteral("featuresSplitter"));
+  // Wide enough for the table's four columns at 1600 px; then where the user left it.
+  split->setSizes({440, 900});
+  const QByteArray saved = QSettings().value(QStringLiteral("featuresView/splitter")).toByteArray();
+  if (!saved.isEmpty()) split->restoreState(saved);
+  connect(split, &QSplitter::splitterMoved, this, [split] {
+    QSettings().setValue(QStringLiteral("featuresView/splitter"), split->saveState());
+  });
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(split);
@@ -135,7 +150,12 @@ bool FeaturesView::selectFeature(int64_t feature) {
     const QModelIndex index = proxy_->index(row, 0);
     if (index.data(FeatureTableModel::FeatureIdRole).toLongLong() == feature) {
       table_->setCurrentIndex(index);
-      table_->scrollTo(index);
+      table_->scrollTo(index, QAbstractItemView::PositionAtCenter);
+      // Again once laid out: on opening, the table has no height yet.
+      const QPersistentModelIndex later(index);
+      QTimer::singleShot(0, table_, [this, later] {
+        if (later.isValid()) table_->scrollTo(later, QAbstractItemView::PositionAtCenter);
+      });
       return true;
     }
   }

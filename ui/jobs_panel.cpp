@@ -7,6 +7,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSplitter>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace saescope::ui {
@@ -29,9 +30,44 @@ JobsPanel::JobsPanel(QWidget* parent) : QWidget(parent) {
   // list starts at its tiny size hint and a job's row is squeezed unreadable.
   scroll->setMinimumWidth(420);
   split->setSizes({600, 400});
+  details_ = split;
+  summary_ = new QLabel(this);
+  summary_->setObjectName(QStringLiteral("jobsSummary"));
+  fold_ = new QToolButton(this);
+  fold_->setObjectName(QStringLiteral("foldJobs"));
+  connect(fold_, &QToolButton::clicked, this, [this] { setFolded(!folded_); });
+  auto* header = new QHBoxLayout;
+  header->setContentsMargins(4, 0, 4, 0);
+  header->addWidget(summary_, 1);
+  header->addWidget(fold_);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
+  layout->addLayout(header);
   layout->addWidget(split);
+  setFolded(true);  // nothing runs yet
+}
+
+void JobsPanel::setFolded(bool folded) {
+  folded_ = folded;
+  details_->setVisible(!folded);
+  fold_->setText(folded ? tr("Show jobs") : tr("Hide"));
+  // Folded, the dock shrinks to the summary line.
+  setMaximumHeight(folded ? summary_->sizeHint().height() + 8 : QWIDGETSIZE_MAX);
+  updateSummary();
+}
+
+void JobsPanel::updateSummary() {
+  const int running = runningCount();
+  QString text;
+  if (running > 0) {
+    text = tr("%n job(s) running", "", running);
+  } else if (jobs_.isEmpty()) {
+    text = tr("No job has run yet");
+  } else {
+    const Job* last = jobs_.last();
+    text = tr("No job running · last: %1 (%2)").arg(last->title(), last->stateText());
+  }
+  summary_->setText(text);
 }
 
 int JobsPanel::runningCount() const {
@@ -88,10 +124,14 @@ Job* JobsPanel::run(const QString& title, Job::Work work) {
     cancel->setEnabled(false);
     if (state != Job::State::Finished && bar->maximum() == 0) bar->setRange(0, 1000);
     if (state == Job::State::Failed) emit jobFailed(job->title(), job->error());
+    if (runningCount() == 0 && state == Job::State::Finished) setFolded(true);  // idle: one line
+    updateSummary();
     emit jobFinished(job);
   });
   showLog(job);
   job->start();
+  if (folded_) setFolded(false);  // show what is running
+  updateSummary();
   return job;
 }
 

@@ -1,13 +1,17 @@
 #pragma once
 // The jobs panel: every long task with its progress bar, rate, ETA and Cancel;
 // finished jobs stay listed with their log. A failed job raises jobFailed so
-// the window can show the error (which names the file and cause).
+// the window can show the error (which names the file and cause). While no
+// job runs it folds to one line (what ran last, a Show button), so it does
+// not take the window's room; a job starting unfolds it.
 #include <QWidget>
 
 #include "ui/job.h"
 
+class QLabel;
 class QListWidget;
 class QPlainTextEdit;
+class QToolButton;
 class QVBoxLayout;
 
 namespace saescope::ui {
@@ -20,6 +24,8 @@ class JobsPanel : public QWidget {
   Job* run(const QString& title, Job::Work work);
   QList<Job*> jobs() const { return jobs_; }
   int runningCount() const;
+  bool folded() const { return folded_; }
+  void setFolded(bool folded);
 
  signals:
   void jobFailed(const QString& title, const QString& error);
@@ -27,6 +33,11 @@ class JobsPanel : public QWidget {
 
  private:
   void showLog(Job* job);
+  void updateSummary();
+  QWidget* details_ = nullptr;
+  QLabel* summary_ = nullptr;
+  QToolButton* fold_ = nullptr;
+  bool folded_ = false;
   QVBoxLayout* rows_ = nullptr;
   QPlainTextEdit* log_view_ = nullptr;
   QList<Job*> jobs_;
