@@ -84,8 +84,16 @@ EvaluationView::EvaluationView(WorkspaceSession* session, QWidget* parent)
   evaluate->setObjectName(QStringLiteral("evaluateSelected"));
   auto* exportButton = new QPushButton(tr("Export…"), this);
   auto* controls = new QHBoxLayout;
+  reconstruction_ = new QComboBox(this);
+  reconstruction_->setObjectName(QStringLiteral("reconstructionChoice"));
+  reconstruction_->addItem(tr("FVU (1 − explained variance)"), QStringLiteral("fvu"));
+  reconstruction_->addItem(tr("MSE (each hook's own scale)"), QStringLiteral("mse"));
+  reconstruction_->setToolTip(tr("MSE of different hooks cannot be compared (attention outputs are far smaller than "
+                                 "the residual stream); the fraction of variance unexplained can."));
   controls->addWidget(new QLabel(tr("Separation score:"), this));
   controls->addWidget(score_);
+  controls->addWidget(new QLabel(tr("Reconstruction:"), this));
+  controls->addWidget(reconstruction_);
   controls->addStretch(1);
   controls->addWidget(evaluate);
   controls->addWidget(exportButton);
@@ -129,6 +137,7 @@ EvaluationView::EvaluationView(WorkspaceSession* session, QWidget* parent)
   layout->addWidget(split);
 
   connect(score_, &QComboBox::currentTextChanged, this, &EvaluationView::replot);
+  connect(reconstruction_, &QComboBox::currentIndexChanged, this, &EvaluationView::replot);
   connect(evaluate, &QPushButton::clicked, this, [this] {
     QList<qint64> ids;
     for (const QModelIndex& i : table_->selectionModel()->selectedRows())
@@ -163,16 +172,31 @@ void EvaluationView::replot() {
   // 1. MSE against L0, each SAE a point coloured by the score (grey: no score).
   QCPColorGradient gradient(QCPColorGradient::gpThermal);
   QCPRange scoreRange(0, 1);
+  const bool fvu = reconstruction_->currentData().toString() == QLatin1String("fvu");
+  double l0_min = 0, l0_max = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    if (!r.mse || !r.l0) continue;
+    const std::optional<double> y = fvu ? (r.explained_variance ? std::optional<double>(1.0 - *r.explained_variance)
+                                                                : std::nullopt)
+                                        : r.mse;
+    if (!y || !r.l0) continue;
+    l0_min = l0_min > 0 ? std::min(l0_min, *r.l0) : *r.l0;
+    l0_max = std::max(l0_max, *r.l0);
     const auto s = EvaluationModel::score(r, scoreName);
     const QColor c = s ? QColor(gradient.color(*s, scoreRange)) : QColor(150, 150, 150);
-    addPoints(mse_l0_, {*r.l0}, {*r.mse}, {int(i)}, c, describe(r), false);
+    addPoints(mse_l0_, {*r.l0}, {*y}, {int(i)}, c, describe(r), false);
   }
-  titled(mse_l0_, tr("MSE against L0 · colour: %1 (0 → 1)").arg(scoreName));
+  const QString yName = fvu ? tr("FVU (1 − explained variance)") : tr("MSE");
+  titled(mse_l0_, tr("%1 against L0 · colour: %2 (0 → 1)").arg(fvu ? tr("FVU") : tr("MSE"), scoreName));
   mse_l0_->xAxis->setLabel(tr("L0 (active features per token)"));
-  mse_l0_->yAxis->setLabel(tr("MSE"));
+  mse_l0_->yAxis->setLabel(yName);
+  // L0 16 / 32 / 64 crowd a linear axis: a log axis once it spans 4x or more.
+  const bool log_l0 = l0_min > 0 && l0_max / l0_min >= 4.0;
+  for (QCustomPlot* plot : {mse_l0_, score_l0_}) {
+    plot->xAxis->setScaleType(log_l0 ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    if (log_l0) plot->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    else plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  }
   if (!colour_scale_) {
     colour_scale_ = new QCPColorScale(mse_l0_);
     colour_scale_->setGradient(gradient);
@@ -326,9 +350,14 @@ bool EvaluationView::exportReport(const QString& path, QString* error) {
   c.summary << tr("Workspace: %1").arg(session_->path());
   c.summary << tr("Date: %1 · SAEScope %2").arg(QDateTime::currentDateTime().toString(Qt::ISODate), QStringLiteral(SAESCOPE_VERSION));
   c.charts = {
-      {mse_l0_, tr("Each point is an SAE: reconstruction error (MSE, lower is better) against the features that fire "
-                   "per token (L0, lower is sparser); colour is its sense-separation score. Further down and left is a "
-                   "better reconstruction at the same sparsity. MSE is on each hook's own scale: compare SAEs of one hook.")},
+      {mse_l0_, reconstruction_->currentData().toString() == QLatin1String("fvu")
+                    ? tr("Each point is an SAE: how much of its input's variance it fails to reconstruct (FVU = 1 − "
+                         "explained variance, lower is better; comparable across hooks, unlike MSE) against the "
+                         "features that fire per token (L0, lower is sparser); colour is its sense-separation score. "
+                         "Further down and left is a better reconstruction at the same sparsity.")
+                    : tr("Each point is an SAE: reconstruction error (MSE, lower is better) against the features that "
+                         "fire per token (L0, lower is sparser); colour is its sense-separation score. MSE is on each "
+                         "hook's own scale: compare SAEs of one hook.")},
       {score_l0_, tr("Each point is an SAE: how well its most active feature tells a word's senses apart (PS-Eval, "
                      "higher is better) against L0. A better MSE-L0 trade-off does not imply better separation "
                      "(Minegishi et al., ICLR 2025); read F1 beside specificity, as F1 rewards a feature that fires "

@@ -29,6 +29,9 @@ class EvaluationView : public QWidget {
   QCustomPlot* scoreChart() const { return score_l0_; }
   QCustomPlot* layerChart() const { return layers_; }
   QComboBox* scoreChoice() const { return score_; }
+  // "fvu" (1 − explained variance: comparable across hooks, the default) or
+  // "mse" (each hook on its own scale).
+  QComboBox* reconstructionChoice() const { return reconstruction_; }
   // Number of SAE points drawn on a chart (tests check one per evaluated SAE).
   static int pointCount(QCustomPlot* plot);
 
@@ -52,6 +55,7 @@ class EvaluationView : public QWidget {
   QSortFilterProxyModel* proxy_ = nullptr;
   QTableView* table_ = nullptr;
   QComboBox* score_ = nullptr;
+  QComboBox* reconstruction_ = nullptr;
   QCustomPlot* mse_l0_ = nullptr;
   QCustomPlot* score_l0_ = nullptr;
   QCustomPlot* layers_ = nullptr;

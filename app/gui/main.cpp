@@ -38,6 +38,10 @@ int exportReportAndQuit(saescope::ui::MainWindow& window, const QCommandLinePars
     std::fprintf(stderr, "saescope: %s\n", qPrintable(message));
   });
   if (!window.openWorkspace(cli.positionalArguments().first())) return 2;
+  if (!QDir().mkpath(dir)) {
+    std::fprintf(stderr, "saescope: %s: cannot create the folder\n", qPrintable(dir));
+    return 2;
+  }
   window.resize(1600, 1000);
   QString error;
   const QStringList charts = window.evaluationView()->exportCharts(dir, 1600, 1000, 150, &error);
