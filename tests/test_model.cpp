@@ -596,6 +596,29 @@ class TestModel : public QObject {
     QCOMPARE(make_token_batch({{7}}, c, false).ids.size(1), int64_t(1));
   }
 
+  void foldingValueBiasesMovesThemIntoTheOutputBias() {
+    ModelOptions folded;
+    folded.fold_value_biases = true;
+    const auto raw = Gpt2::load(kTinyDir), fold = Gpt2::load(kTinyDir, folded);
+    const auto names = raw->hook_schema().names();
+    const RunResult a = run_ids(*raw, {fixture_ids()}, names), b = run_ids(*fold, {fixture_ids()}, names);
+    const int64_t d = raw->config().d_model;
+    for (const auto& name : names) {
+      const bool values = name.find("attn.hook_v") != std::string::npos || name.find("attn.hook_z") != std::string::npos;
+      const double diff = max_abs_diff(a.hooks.at(name), b.hooks.at(name));
+      if (!values) {
+        QVERIFY2(diff < 1e-4, (name + ": " + std::to_string(diff)).c_str());
+        continue;
+      }
+      // hook_v and hook_z lose exactly b_V.
+      const int layer = std::stoi(name.substr(7));
+      const at::Tensor b_v = raw->weights().blocks[layer].qkv_bias.slice(0, 2 * d, 3 * d).view({4, d / 4});
+      const double scale = std::max(1.0, a.hooks.at(name).abs().max().item<double>());
+      const double err = max_abs_diff(a.hooks.at(name)[0] - b.hooks.at(name)[0], b_v.expand_as(a.hooks.at(name)[0]));
+      QVERIFY2(err < 1e-5 * scale, (name + ": " + std::to_string(err) + " at scale " + std::to_string(scale)).c_str());
+    }
+  }
+
   void badDeviceAndDtypeAreRefused() {
     QVERIFY(!input_error_of([] { parse_dtype("float16"); }).isEmpty());
     QVERIFY(!input_error_of([] { parse_device("tpu:0"); }).isEmpty());

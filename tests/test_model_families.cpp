@@ -15,7 +15,10 @@
 #include "core/common/runtime_info.h"
 #include "core/io/safetensors.h"
 #include "core/model/model_registry.h"
+#include "core/sae/sae.h"
 #include "core/sae/sae_config.h"
+#include "core/sae/sae_folder.h"
+#include "core/workflows/run_inputs.h"
 
 using namespace saescope;
 using namespace saescope::model;
@@ -242,6 +245,62 @@ class TestModelFamilies : public QObject {
         }
       }
     }
+  }
+
+  // fold_value_biases: hook_v and hook_z lose the value bias (per query head,
+  // its kv head's), and nothing after attention changes.
+  void foldingValueBiases_data() {
+    QTest::addColumn<QString>("fixture");
+    for (const char* c : {"pythia", "neox-sequential", "qwen2"}) QTest::newRow(c) << QString(c);
+  }
+  void foldingValueBiases() {
+    QFETCH(QString, fixture);
+    const std::string c = fixture.toStdString();
+    ModelOptions folded;
+    folded.fold_value_biases = true;
+    const auto raw = load_language_model(kFamilies + "/" + c), fold = load_language_model(kFamilies + "/" + c, folded);
+    const std::vector<std::string> names = raw->hook_schema().names();
+    const RunResult a = run_ids(*raw, {input_ids(c)}, names), b = run_ids(*fold, {input_ids(c)}, names);
+    for (const std::string& name : names) {
+      const double scale = std::max(1.0, a.hooks.at(name).abs().max().item<double>());
+      const double diff = max_abs_diff(a.hooks.at(name), b.hooks.at(name)) / scale;
+      const bool values = name.find("attn.hook_v") != std::string::npos || name.find("attn.hook_z") != std::string::npos;
+      if (values) QVERIFY2(diff > 1e-3, (c + " " + name).c_str());
+      else QVERIFY2(diff < 1e-4, (c + " " + name + ": " + std::to_string(diff)).c_str());
+    }
+    // What hook_z lost is exactly the value bias, the same at every position.
+    const at::Tensor lost = a.hooks.at("blocks.0.attn.hook_z")[0] - b.hooks.at("blocks.0.attn.hook_z")[0];  // [T, H, Dh]
+    QVERIFY(max_abs_diff(lost, lost[0].expand_as(lost)) < 1e-5);
+  }
+
+  void valueBiasesAreFoldedForTheSaesThatExpectIt() {
+    sae::SaeConfig z_folded, z_raw, resid;
+    z_folded.meta.hook_name = "blocks.1.attn.hook_z";
+    z_folded.fold_value_biases = true;
+    z_raw.meta.hook_name = "blocks.1.attn.hook_z";
+    resid.meta.hook_name = "blocks.1.hook_resid_post";
+    resid.fold_value_biases = true;  // irrelevant at the residual stream
+    QVERIFY(workflows::model_options_for({{"z", &z_folded}}, "cpu").fold_value_biases);
+    QVERIFY(!workflows::model_options_for({{"z", &z_raw}}, "cpu").fold_value_biases);
+    QVERIFY(!workflows::model_options_for({{"r", &resid}}, "cpu").fold_value_biases);
+    const QString msg = input_error_of([&] { workflows::model_options_for({{"z", &z_folded}, {"raw", &z_raw}}, "cpu"); });
+    QVERIFY2(msg.contains("fold_value_biases") && msg.contains("separately"), qPrintable(msg));
+    // A cfg.json that does not say gets TransformerLens's default; one made here says false.
+    sae::SaeConfig c;
+    c.architecture = sae::Architecture::Standard;
+    c.d_in = 8;
+    c.d_sae = 4;
+    c.meta.hook_name = "blocks.0.attn.hook_z";
+    sae::SaeWeights w{at::zeros({8, 4}), at::zeros({4, 8}), at::zeros({4}), at::zeros({8})};
+    const std::string dir = kOut + "/fvb-sae";
+    sae::save_sae(sae::Sae(c, w, dir), dir);
+    QVERIFY(!sae::read_sae_config(dir + "/cfg.json").fold_value_biases);
+    nlohmann::json j;
+    std::ifstream(dir + "/cfg.json") >> j;
+    QCOMPARE(j["metadata"]["model_from_pretrained_kwargs"]["fold_value_biases"].get<bool>(), false);
+    j["metadata"]["model_from_pretrained_kwargs"].erase("fold_value_biases");
+    std::ofstream(dir + "/cfg.json") << j.dump();
+    QVERIFY(sae::read_sae_config(dir + "/cfg.json").fold_value_biases);
   }
 
   void unembeddingIsTheFamilys() {

@@ -191,6 +191,17 @@ void parse_center_writing_weights(const json& cfg, const std::string& path, SaeC
   out.center_writing_weights_source = "assumed (TransformerLens default)";
 }
 
+void parse_fold_value_biases(const std::string& path, SaeConfig& out) {
+  const auto& kwargs = out.meta.model_from_pretrained_kwargs;
+  auto it = kwargs.find("fold_value_biases");
+  if (it == kwargs.end() || it->is_null()) {
+    out.fold_value_biases = true;  // HookedTransformer.from_pretrained's default
+    return;
+  }
+  if (!it->is_boolean()) bad(path, "model_from_pretrained_kwargs.fold_value_biases must be true or false");
+  out.fold_value_biases = it->get<bool>();
+}
+
 void parse_metadata(const json& cfg, const std::string& path, SaeConfig& out) {
   SaeMetadata& m = out.meta;
   m.model_name = opt_string(cfg, {"model_name"}, path);
@@ -283,6 +294,7 @@ SaeConfig parse_sae_config(const json& cfg, const std::string& path) {
     bad(path, "field reshape_activations: unknown value '" + out.reshape_activations + "'");
   parse_metadata(cfg, path, out);
   parse_center_writing_weights(cfg, path, out);
+  parse_fold_value_biases(path, out);
   return out;
 }
 
@@ -327,6 +339,7 @@ json to_saelens_json(const SaeConfig& cfg) {
   if (cfg.center_writing_weights_source.rfind("assumed", 0) != 0 &&
       !kwargs.contains("center_writing_weights"))
     kwargs["center_writing_weights"] = cfg.center_writing_weights;
+  if (!kwargs.contains("fold_value_biases")) kwargs["fold_value_biases"] = cfg.fold_value_biases;
   meta["model_from_pretrained_kwargs"] = kwargs;
   meta["sae_lens_version"] =
       major_version(m.sae_lens_version) >= 6 ? m.sae_lens_version : std::string("6.0.0");

@@ -75,6 +75,12 @@ struct SaeConfig {
   bool center_writing_weights = true;
   std::string center_writing_weights_source;  // "model_from_pretrained_kwargs" | "cfg.json field" |
                                               // "assumed (TransformerLens default)"
+  // TransformerLens's fold_value_biases (moves b_V into b_O, so hook_v and
+  // hook_z lose the value bias). A cfg.json read says it in
+  // model_from_pretrained_kwargs, or gets from_pretrained's default, true; an
+  // SAE made in memory (trained here) reads the model as it is, false. Saving
+  // writes it down. It matters only to SAEs on hook_v / hook_z.
+  bool fold_value_biases = false;
 
   bool is_legacy = false;  // the file predates SAELens 6
 };

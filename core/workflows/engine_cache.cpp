@@ -20,7 +20,8 @@ std::shared_ptr<const model::LanguageModel> EngineCache::model(const std::string
                                                       const model::ModelOptions& options) {
   const std::string key = canonical(dir) + "|" + options.device.str() + "|" +
                           model::dtype_name(options.dtype) + "|" +
-                          (options.center_writing_weights ? "centred" : "raw");
+                          (options.center_writing_weights ? "centred" : "raw") +
+                          (options.fold_value_biases ? "|fvb" : "");
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto it = models_.find(key); it != models_.end()) return it->second;

@@ -90,6 +90,7 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
     h.hook = hooks[i];
     h.sae_id = ws.register_input(store::InputKind::Sae, h.sae_dir, jobs::probe_input(h.sae_dir).config);
     nlohmann::json params = harvest_params(r, h.hook, center, count.tokens, count.windows);
+    if (mo.fold_value_biases) params["fold_value_biases"] = true;  // absent when false: older keys hold
     if (!tok_hash.empty()) params["tokenizer"] = tok_hash;
     h.key = store::Workspace::result_key(
         "harvest", {model_hash, ws.input(h.sae_id)->content_hash, corpus_hash}, params);

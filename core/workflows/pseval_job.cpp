@@ -31,6 +31,7 @@ struct LoadedSae {
   sae::Sae sae;
   nlohmann::json raw_cfg;  // cfg.json as written: for fields SaeConfig does not keep
   bool centred = true;
+  bool fold_values = false;  // fold_value_biases (hook_v / hook_z SAEs of TransformerLens models)
   std::string hash, key;
   nlohmann::json params;
 };
@@ -91,13 +92,14 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
 
   std::vector<LoadedSae> saes;
   for (const std::string& dir : job.sae_dirs) {
-    LoadedSae s{dir, sae::load_sae(dir), jobs::read_raw_sae_cfg(dir), true, {}, {}, {}};
-    s.centred = workflows::model_options_for({{dir, &s.sae.config()}}, job.device, job.dtype,
-                                             job.centering == Centering::from_sae
-                                                 ? std::nullopt
-                                                 : std::optional<bool>(job.centering == Centering::on))
-                    .center_writing_weights;
+    LoadedSae s{dir, sae::load_sae(dir), jobs::read_raw_sae_cfg(dir), true, false, {}, {}, {}};
+    const model::ModelOptions run = workflows::model_options_for(
+        {{dir, &s.sae.config()}}, job.device, job.dtype,
+        job.centering == Centering::from_sae ? std::nullopt : std::optional<bool>(job.centering == Centering::on));
+    s.centred = run.center_writing_weights;
+    s.fold_values = run.fold_value_biases;
     s.params = pseval_params(job.options, job.split, s.centred, model::dtype_name(dtype));
+    if (s.fold_values) s.params["fold_value_biases"] = true;
     saes.push_back(std::move(s));
   }
   result.saes.resize(saes.size());
@@ -127,19 +129,23 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
     }
   }
 
-  // Compute the rest: one model (and one pass) per centring setting.
-  std::map<bool, std::vector<std::size_t>> groups;
+  // Compute the rest: one model (and one pass) per weight-processing setting.
+  std::map<std::pair<bool, bool>, std::vector<std::size_t>> groups;  // (centred, values folded)
   for (std::size_t i = 0; i < saes.size(); ++i)
-    if (!result.saes[i].cached) groups[saes[i].centred].push_back(i);
+    if (!result.saes[i].cached) groups[{saes[i].centred, saes[i].fold_values}].push_back(i);
+  // A baseline at a hook is per processing: folding changes hook_v / hook_z.
+  const auto at_hook = [](const std::string& hook, bool folded) { return folded ? hook + "|fold_value_biases" : hook; };
   std::vector<std::optional<PsEvalScore>> computed(saes.size());
   std::optional<tokenizer::BpeTokenizer> tok;
   std::map<std::pair<std::string, bool>, nlohmann::ordered_json> baselines;
-  for (auto& [centred, members] : groups) {
+  for (auto& [setting, members] : groups) {
+    const auto [centred, folded] = setting;
     if (!tok) tok.emplace(tokenizer::load_tokenizer(job.tokenizer_dir.empty() ? job.model_dir : job.tokenizer_dir));
     model::ModelOptions mo;
     mo.device = device;
     mo.dtype = dtype;
     mo.center_writing_weights = centred;
+    mo.fold_value_biases = folded;
     const auto gpt2 = model::load_language_model(job.model_dir, mo);
     std::vector<PsEvalSae> run_saes;
     for (std::size_t i : members) {
@@ -151,7 +157,7 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
     for (const PsEvalScore& b : run.baselines) {
       nlohmann::ordered_json j = pseval_score_json(b, job.options);
       j["center_writing_weights"] = centred;
-      baselines[{b.hook, centred}] = j;
+      baselines[{at_hook(b.hook, folded), centred}] = j;
     }
     for (std::size_t k = 0; k < members.size(); ++k) {
       const std::size_t i = members[k];
@@ -160,7 +166,8 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
       const nlohmann::json described = sae_input_config(saes[i]);
       for (const auto& [key, value] : described.items())
         if (key != "hook_name") j[key] = value;
-      if (auto b = baselines.find({s.hook, centred}); b != baselines.end()) j["baseline_at_hook"] = b->second;
+      if (auto b = baselines.find({at_hook(s.hook, folded), centred}); b != baselines.end())
+        j["baseline_at_hook"] = b->second;
       result.saes[i].metrics = std::move(j);
       if (job.per_word) result.saes[i].per_word = per_word_rows(s);
       computed[i] = std::move(s);
@@ -169,11 +176,12 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
   for (std::size_t i = 0; i < saes.size(); ++i) {  // baselines of hooks only cached results cover
     const auto& m = result.saes[i].metrics;
     if (result.saes[i].cached && m.contains("baseline_at_hook"))
-      baselines.emplace(std::make_pair(m["hook"].get<std::string>(), saes[i].centred), m["baseline_at_hook"]);
+      baselines.emplace(std::make_pair(at_hook(m["hook"].get<std::string>(), saes[i].fold_values), saes[i].centred),
+                        m["baseline_at_hook"]);
   }
   for (std::size_t i = 0; i < saes.size(); ++i) {  // in the order of the SAEs' hooks
     const std::string hook = result.saes[i].metrics.value("hook", std::string());
-    if (auto b = baselines.find({hook, saes[i].centred}); b != baselines.end()) {
+    if (auto b = baselines.find({at_hook(hook, saes[i].fold_values), saes[i].centred}); b != baselines.end()) {
       result.baselines.push_back(std::move(b->second));
       baselines.erase(b);
     }

@@ -70,18 +70,19 @@ struct PendingEval {
   int64_t model_id = 0, sae_id = 0, corpus_id = 0;
   nlohmann::json params;
   bool center_writing_weights = false;
+  bool fold_value_biases = false;
   bool prepend_bos = true;  // the windows' BOS rule (run_prepends_bos)
 };
 
 // Requests that can share one model and one pass over the windows.
-std::string group_key(const SaeEvalRequest& r, bool center_writing_weights, bool prepend_bos) {
+std::string group_key(const SaeEvalRequest& r, bool center_writing_weights, bool fold_value_biases, bool prepend_bos) {
   return nlohmann::json{{"m", r.model_dir},          {"c", r.corpus},
                         {"t", r.tokenizer_dir},      {"d", r.device},
                         {"x", r.context},            {"n", r.max_tokens},
                         {"b", r.options.batch_windows}, {"bos", r.options.include_bos},
                         {"ce", r.options.ce_loss},   {"dt", r.options.dense_threshold},
                         {"hb", r.options.histogram_bins}, {"cww", center_writing_weights},
-                        {"pb", prepend_bos}}
+                        {"pb", prepend_bos}, {"fvb", fold_value_biases}}
       .dump();
 }
 
@@ -102,7 +103,9 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
     if (hook.empty()) throw InputError(r.sae_dir + "/cfg.json: no hook_name: where in the model does this SAE read?");
     PendingEval p;
     p.index = i;
-    p.center_writing_weights = workflows::model_options_for({{r.sae_dir, &cfg}}, r.device).center_writing_weights;
+    const model::ModelOptions run = workflows::model_options_for({{r.sae_dir, &cfg}}, r.device);
+    p.center_writing_weights = run.center_writing_weights;
+    p.fold_value_biases = run.fold_value_biases;
     p.prepend_bos = run_prepends_bos(model::read_model_info(r.model_dir), {{r.sae_dir, &cfg}});
     if (ws) {
       p.model_id = jobs::register_probed(*ws, r.model_dir);
@@ -110,6 +113,7 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
       p.corpus_id = register_corpus(*ws, r.corpus);
       const std::string tok_hash = r.tokenizer_dir.empty() ? std::string() : ws->content_hash(r.tokenizer_dir);
       p.params = sae_eval_params(r, hook, cfg.center_writing_weights, tok_hash);
+      if (p.fold_value_biases) p.params["fold_value_biases"] = true;
       out.key = store::Workspace::result_key("reconstruction",
                                              {ws->input(p.model_id)->content_hash, ws->input(p.sae_id)->content_hash,
                                               ws->input(p.corpus_id)->content_hash},
@@ -129,10 +133,12 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
   for (std::size_t g = 0; g < pending.size(); ++g) {
     if (grouped[g]) continue;
     const SaeEvalRequest& r = requests[pending[g].index];
-    const std::string key = group_key(r, pending[g].center_writing_weights, pending[g].prepend_bos);
+    const std::string key =
+        group_key(r, pending[g].center_writing_weights, pending[g].fold_value_biases, pending[g].prepend_bos);
     std::vector<const PendingEval*> members;
     for (std::size_t j = g; j < pending.size(); ++j)
-      if (!grouped[j] && group_key(requests[pending[j].index], pending[j].center_writing_weights, pending[j].prepend_bos) == key) {
+      if (!grouped[j] && group_key(requests[pending[j].index], pending[j].center_writing_weights, pending[j].fold_value_biases,
+                                       pending[j].prepend_bos) == key) {
         grouped[j] = true;
         members.push_back(&pending[j]);
       }
@@ -140,6 +146,7 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
     model::ModelOptions mo;
     mo.device = model::parse_device(r.device);
     mo.center_writing_weights = pending[g].center_writing_weights;
+    mo.fold_value_biases = pending[g].fold_value_biases;
     std::vector<Sae> saes;
     for (const PendingEval* m : members) {
       saes.push_back(load_sae(requests[m->index].sae_dir));

@@ -233,7 +233,9 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   m.context_size = r.context;
   m.prepend_bos = model::read_model_info(r.model_dir).prepend_bos;  // the windows' rule
   m.dataset_path = r.corpus;
-  m.model_from_pretrained_kwargs = {{"center_writing_weights", r.center_writing_weights}};
+  // Trained on the Hugging Face forward's values: no value biases folded.
+  m.model_from_pretrained_kwargs = {{"center_writing_weights", r.center_writing_weights},
+                                    {"fold_value_biases", false}};
   if (arch == TrainArchitecture::Standard || arch == TrainArchitecture::Gated)
     m.extra["l1_coefficient"] = t.l1_coefficient;
   if (arch == TrainArchitecture::JumpReLU) {  // SAELens's JumpReLUTrainingSAEConfig names

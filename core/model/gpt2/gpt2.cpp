@@ -84,6 +84,7 @@ Gpt2::Gpt2(Gpt2Config config, Gpt2Weights weights, const ModelOptions& options, 
     throw InternalError("GPT-2 weights hold " + std::to_string(weights_.blocks.size()) +
                         " blocks, the config says " + std::to_string(config_.n_layer));
   if (options_.center_writing_weights) center_writing_weights(weights_);
+  if (options_.fold_value_biases) fold_value_biases(weights_);  // after centring, as TransformerLens
   const int64_t P = config_.n_positions;
   causal_bias_ = at::full({P, P}, -std::numeric_limits<double>::infinity(),
                           at::TensorOptions().dtype(options_.dtype).device(options_.device))

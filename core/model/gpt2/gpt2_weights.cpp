@@ -62,6 +62,16 @@ void center_writing_weights(Gpt2Weights& w) {
   }
 }
 
+void fold_value_biases(Gpt2Weights& w) {
+  for (Gpt2BlockWeights& b : w.blocks) {
+    const int64_t d = b.attn_out_bias.size(0);
+    b.attn_out_bias = b.attn_out_bias + at::matmul(b.qkv_bias.slice(0, 2 * d, 3 * d), b.attn_out_weight);
+    at::Tensor qkv = b.qkv_bias.clone();
+    qkv.slice(0, 2 * d, 3 * d).zero_();
+    b.qkv_bias = qkv;
+  }
+}
+
 Gpt2Weights random_gpt2_weights(const Gpt2Config& c, uint64_t seed) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
   const auto normal = [&](std::vector<int64_t> shape, double std) {

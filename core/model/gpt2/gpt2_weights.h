@@ -48,6 +48,11 @@ Gpt2Weights load_gpt2_weights(const std::string& checkpoint, const Gpt2Config& c
 // original wte: centring it would change the logits.
 void center_writing_weights(Gpt2Weights& weights);
 
+// TransformerLens's fold_value_biases: each layer's value bias moves into the
+// attention output's bias (b_O + b_V·W_O; attention rows sum to 1), so
+// hook_v and hook_z lose it and everything after attention is unchanged.
+void fold_value_biases(Gpt2Weights& weights);
+
 // GPT-2's initialisation (std 0.02, output projections 0.02/sqrt(2·n_layer),
 // zero biases, unit gains) in float32 on the CPU: benchmarks and tests.
 Gpt2Weights random_gpt2_weights(const Gpt2Config& config, uint64_t seed);

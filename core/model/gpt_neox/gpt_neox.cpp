@@ -124,6 +124,7 @@ GptNeox::GptNeox(const GptNeoxConfig& c, ModelInfo info, const std::string& chec
     unembed_ = head.get("embed_out.weight", {c.vocab_size, d});
   }
   if (options.center_writing_weights) center_writing_weights();
+  if (options.fold_value_biases) fold_value_biases();
 }
 
 // TransformerLens's center_writing_weights: what writes into the residual
@@ -140,6 +141,19 @@ void GptNeox::center_writing_weights() {
     b.dense_bias = rows(b.dense_bias);
     b.proj_weight = cols(b.proj_weight);
     b.proj_bias = rows(b.proj_bias);
+  }
+}
+
+// TransformerLens's fold_value_biases: the value bias (per head: q|k|v rows)
+// moves into the dense output's bias, dense·b_V; hook_v and hook_z lose it.
+void GptNeox::fold_value_biases() {
+  const int64_t H = config_.n_head, Dh = config_.d_head;
+  for (GptNeoxBlock& b : blocks_) {
+    at::Tensor qkv = b.qkv_bias.clone();
+    at::Tensor b_v = qkv.view({H, 3, Dh}).select(1, 2);
+    b.dense_bias = b.dense_bias + at::matmul(b.dense_weight, b_v.reshape({H * Dh}));
+    b_v.zero_();
+    b.qkv_bias = qkv;
   }
 }
 

@@ -48,6 +48,7 @@ class GptNeox final : public LanguageModel {
                        HookPlan& hooks) const;
   at::Tensor mlp(const at::Tensor& x, int layer, HookPlan& hooks) const;
   void center_writing_weights();
+  void fold_value_biases();
 
   GptNeoxConfig config_;
   at::Tensor embed_;    // [vocab, d]

@@ -159,6 +159,22 @@ Llama::Llama(const LlamaConfig& c, ModelInfo info, const std::string& checkpoint
   if (options.center_writing_weights)
     throw InputError("center_writing_weights applies to LayerNorm models only; " + c.model_type +
                      " uses RMSNorm");
+  if (options.fold_value_biases && c.qkv_bias) fold_value_biases();  // without value biases: nothing to fold
+}
+
+// TransformerLens's fold_value_biases: each query head's z carries its kv
+// head's value bias; o_proj·(those, per query head) joins o_proj's bias.
+void Llama::fold_value_biases() {
+  const int64_t H = config_.n_head, Hkv = config_.n_kv_head, Dh = config_.d_head;
+  for (LlamaBlock& b : blocks_) {
+    at::Tensor bias = b.qkv_bias.clone();
+    at::Tensor b_v = bias.narrow(0, (H + Hkv) * Dh, Hkv * Dh);
+    const at::Tensor per_query_head = b_v.view({Hkv, 1, Dh}).expand({Hkv, H / Hkv, Dh}).reshape({H * Dh});
+    const at::Tensor moved = at::matmul(b.o_weight, per_query_head);
+    b.o_bias = b.o_bias.defined() ? b.o_bias + moved : moved;
+    b_v.zero_();
+    b.qkv_bias = bias;
+  }
 }
 
 RunResult Llama::forward(const at::Tensor& token_ids, const RunRequest& request) const {

@@ -47,6 +47,7 @@ class Llama final : public LanguageModel {
   at::Tensor attention(const at::Tensor& x, int layer, const RopeTable& rope, const at::Tensor& mask,
                        HookPlan& hooks) const;
   at::Tensor mlp(const at::Tensor& x, int layer, HookPlan& hooks) const;
+  void fold_value_biases();
 
   LlamaConfig config_;
   at::Tensor embed_;
