@@ -76,7 +76,7 @@ int JobsPanel::runningCount() const {
   return n;
 }
 
-Job* JobsPanel::run(const QString& title, Job::Work work) {
+Job* JobsPanel::run(const QString& title, Job::Work work, bool unfold) {
   auto* job = new Job(title, std::move(work), this);
   jobs_ << job;
 
@@ -130,7 +130,7 @@ Job* JobsPanel::run(const QString& title, Job::Work work) {
   });
   showLog(job);
   job->start();
-  if (folded_) setFolded(false);  // show what is running
+  if (folded_ && unfold) setFolded(false);  // show what is running
   updateSummary();
   return job;
 }

@@ -20,8 +20,9 @@ class JobsPanel : public QWidget {
   Q_OBJECT
  public:
   explicit JobsPanel(QWidget* parent = nullptr);
-  // Takes ownership and starts the job.
-  Job* run(const QString& title, Job::Work work);
+  // Takes ownership and starts the job. `unfold`: show the panel for it (a
+  // background check that takes a second need not).
+  Job* run(const QString& title, Job::Work work, bool unfold = true);
   QList<Job*> jobs() const { return jobs_; }
   int runningCount() const;
   bool folded() const { return folded_; }

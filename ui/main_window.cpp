@@ -147,7 +147,8 @@ bool MainWindow::openWorkspace(const QString& path) {
                             // Interruptible, so quitting does not wait for it.
                             *problem = store::Workspace::check_integrity(
                                 opened, [&progress] { return progress.cancelled(); });
-                          });
+                          },
+                          /*unfold=*/false);
   connect(check, &Job::ended, this, [this, opened, problem](Job::State state) {
     if (state != Job::State::Finished || problem->empty()) return;
     if (session_->path().toStdString() != opened) return;  // another workspace is open by now

@@ -67,8 +67,16 @@ std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
     }
     r.family = r.hook_kind + " " + r.architecture + " " + std::to_string(r.d_sae) +
                (r.sparsity.empty() ? "" : " " + r.sparsity);
+    // The model its results were computed on, as the workspace names it
+    // (config's _name_or_path or folder), over what the SAE's cfg calls it.
+    const auto model_name = [&](const ResultRecord& res) {
+      if (!res.model_id) return;
+      if (auto m = ws.input(*res.model_id); m && m->config.contains("name") && m->config["name"].is_string())
+        r.model = m->config["name"].get<std::string>();
+    };
     for (const ResultRecord& res : recon)  // results come oldest first: the latest wins
       if (res.done && res.sae_id == sae.id) {
+        model_name(res);
         r.mse = metric(res.metrics, "mse");
         r.l0 = metric(res.metrics, "l0");
         r.explained_variance = metric(res.metrics, "explained_variance");
@@ -76,6 +84,7 @@ std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
       }
     for (const ResultRecord& res : pseval)
       if (res.done && res.sae_id == sae.id) {
+        model_name(res);
         r.accuracy = metric(res.metrics, "accuracy");
         r.precision = metric(res.metrics, "precision");
         r.recall = metric(res.metrics, "recall");

@@ -33,10 +33,6 @@ std::string without_trailing_slash(std::string p) {
   return p;
 }
 
-std::string folder_name(const std::string& dir) {
-  return fs::absolute(fs::path(without_trailing_slash(dir))).lexically_normal().filename().string();
-}
-
 void validate(const SaeTrainRequest& r) {
   if (r.model_dir.empty()) throw InputError("--model: missing");
   if (r.hook.empty()) throw InputError("--hook: missing");
@@ -221,7 +217,7 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   t.center_writing_weights = r.center_writing_weights;
   t.center_writing_weights_source = "model_from_pretrained_kwargs";
   SaeMetadata& m = t.metadata;
-  m.model_name = folder_name(r.model_dir);
+  m.model_name = model::read_model_info(r.model_dir).name;  // _name_or_path, else its folder (model/ -> parent)
   m.hook_name = r.hook;
   if (r.hook.rfind("blocks.", 0) == 0) {  // SAELens writes the layer beside the hook
     const size_t dot = r.hook.find('.', 7);
