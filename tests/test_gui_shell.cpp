@@ -173,11 +173,16 @@ class TestGuiShell : public QObject {
             pdf.count("/Page") >= 5);
     // As a reader sees it: every chart page carries a chart across the page
     // (not a sliver at its edge), and the table holds every hook name whole.
+    for (const QString& old : QDir(dir).entryList({QStringLiteral("page-*.png")})) QFile::remove(QDir(dir).filePath(old));
     QProcess render;
     render.start(QStringLiteral("pdftoppm"), {QStringLiteral("-r"), QStringLiteral("30"), QStringLiteral("-png"), report,
                                               QDir(dir).filePath(QStringLiteral("page"))});
     QVERIFY2(render.waitForFinished(60000) && render.exitCode() == 0, "pdftoppm (poppler-utils) failed");
-    for (int page = 2; page <= 4; ++page) {
+    // Title, findings, the three charts, the table: the charts are the three pages before the last.
+    int pages = 0;
+    while (QFile::exists(QDir(dir).filePath(QStringLiteral("page-%1.png").arg(pages + 1)))) ++pages;
+    QVERIFY2(pages >= 6, qPrintable(QString::number(pages)));
+    for (int page = pages - 3; page <= pages - 1; ++page) {
       const QImage img(QDir(dir).filePath(QStringLiteral("page-%1.png").arg(page)));
       QVERIFY2(!img.isNull(), qPrintable(QStringLiteral("page %1 not rendered").arg(page)));
       int left = img.width(), right = -1, top = img.height(), bottom = -1;
@@ -191,6 +196,14 @@ class TestGuiShell : public QObject {
                qPrintable(QStringLiteral("page %1: ink only in %2x%3 of %4x%5").arg(page).arg(right - left)
                               .arg(bottom - top).arg(img.width()).arg(img.height())));
     }
+    // The slides: 16:9 pages, the same content.
+    const QString slides = QDir(dir).filePath(QStringLiteral("slides.pdf"));
+    QVERIFY2(view->exportSlides(slides, &error), qPrintable(error));
+    QProcess info;
+    info.start(QStringLiteral("pdfinfo"), {slides});
+    QVERIFY(info.waitForFinished(60000) && info.exitCode() == 0);
+    const QString slideInfo = QString::fromUtf8(info.readAllStandardOutput());
+    QVERIFY2(slideInfo.contains(QStringLiteral("720 x 405 pts")), qPrintable(slideInfo));
     QProcess text;
     text.start(QStringLiteral("pdftotext"), {QStringLiteral("-layout"), report, QStringLiteral("-")});
     QVERIFY(text.waitForFinished(60000) && text.exitCode() == 0);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/common/sha256.h"
+#include "core/store/evaluation_findings.h"
 #include "core/store/evaluation_store.h"
 #include "core/store/feature_store.h"
 #include "core/store/schema.h"
@@ -28,9 +29,84 @@ void write_file(const std::string& path, const std::string& bytes) {
 }
 }  // namespace
 
+
+namespace {
+
+saescope::store::EvaluationTableRow row(const std::string& kind, int layer, long long d_sae, const std::string& sparsity,
+                                       double ev, double l0, double f1, double specificity = 0.6) {
+  saescope::store::EvaluationTableRow r;
+  r.hook = "blocks." + std::to_string(layer) + ".hook_" + kind;
+  r.hook_kind = kind;
+  r.layer = layer;
+  r.architecture = "topk";
+  r.d_sae = d_sae;
+  r.sparsity = sparsity;
+  r.family = kind + " topk " + std::to_string(d_sae) + " " + sparsity;
+  r.explained_variance = ev;
+  r.l0 = l0;
+  r.f1 = f1;
+  r.specificity = specificity;
+  return r;
+}
+
+QString findings_text(const std::vector<saescope::store::EvaluationTableRow>& rows, const std::string& topic) {
+  for (const auto& f : saescope::store::evaluation_findings(rows))
+    if (f.topic == topic) return QString::fromStdString(f.text);
+  return {};
+}
+
+}  // namespace
+
 class TestStore : public QObject {
   Q_OBJECT
  private slots:
+  // Each finding on a table built to show it, and on one where it does not hold.
+  void findingsAreTrueOfTheirTable() {
+    using saescope::store::EvaluationTableRow;
+    // The best separator is on the FVU-L0 frontier ...
+    std::vector<EvaluationTableRow> agree = {row("resid_post", 1, 768, "k=32", 0.95, 32, 0.60),
+                                             row("resid_post", 2, 768, "k=32", 0.90, 32, 0.50)};
+    QVERIFY(findings_text(agree, "best separation").startsWith("blocks.1.hook_resid_post"));
+    QVERIFY(findings_text(agree, "trade-off").contains("also on the FVU-L0 frontier"));
+    // ... or another SAE reconstructs better at no higher L0 and separates worse.
+    std::vector<EvaluationTableRow> disagree = {row("resid_post", 1, 768, "k=32", 0.90, 32, 0.60),
+                                                row("resid_post", 2, 768, "k=16", 0.95, 16, 0.50)};
+    const QString t = findings_text(disagree, "trade-off");
+    QVERIFY2(t.contains("not the best on FVU-L0") && t.contains("blocks.2.hook_resid_post") && t.contains("0.05") &&
+                 t.contains("0.1"), qPrintable(t));
+    // Depth: rises, falls, level; a peak in between is named.
+    std::vector<EvaluationTableRow> rising = {row("resid_post", 0, 768, "k=32", 0.9, 32, 0.40),
+                                              row("resid_post", 1, 768, "k=32", 0.9, 32, 0.55),
+                                              row("resid_post", 2, 768, "k=32", 0.9, 32, 0.50)};
+    QVERIFY2(findings_text(rising, "depth").contains("rises with depth, F1 0.4 at layer 0 to 0.5 at layer 2, and peaks at layer 1"),
+             qPrintable(findings_text(rising, "depth")));
+    rising[2].f1 = 0.30;
+    QVERIFY(findings_text(rising, "depth").contains("falls with depth"));
+    rising[2].f1 = 0.41;
+    QVERIFY(findings_text(rising, "depth").contains("stays level"));
+    QVERIFY(findings_text(agree, "depth").contains("falls with depth, F1 0.6 at layer 1 to 0.5 at layer 2"));
+    // Attention against MLP at one layer.
+    std::vector<EvaluationTableRow> sub = {row("attn_out", 2, 768, "k=32", 0.9, 32, 0.26),
+                                           row("mlp_out", 2, 768, "k=32", 0.9, 32, 0.44)};
+    QVERIFY2(findings_text(sub, "attention vs MLP").contains("MLP output separates better than attention's (F1 0.44 against 0.26"),
+             qPrintable(findings_text(sub, "attention vs MLP")));
+    sub[0].f1 = 0.45;
+    QVERIFY(findings_text(sub, "attention vs MLP").contains("about equally"));
+    // Size at one hook and sparsity.
+    std::vector<EvaluationTableRow> size = {row("resid_post", 2, 768, "k=32", 0.9, 32, 0.50),
+                                            row("resid_post", 2, 1536, "k=32", 0.9, 32, 0.58)};
+    QVERIFY(findings_text(size, "size").contains("1536 features separate better than 768"));
+    // The caution F1 calls for.
+    std::vector<EvaluationTableRow> always = {row("resid_post", 1, 768, "k=32", 0.9, 32, 0.70, 0.20),
+                                              row("resid_post", 2, 768, "k=32", 0.9, 32, 0.50, 0.70)};
+    QVERIFY(findings_text(always, "best separation").contains("specificity is only 0.2"));
+    // Nothing said where the data cannot say it.
+    QVERIFY(saescope::store::evaluation_findings({}).empty());
+    QVERIFY(saescope::store::evaluation_findings({row("resid_post", 1, 768, "k=32", 0.9, 32, 0.5)}).empty());
+    QVERIFY(findings_text(size, "depth").isEmpty());          // one layer
+    QVERIFY(findings_text(agree, "attention vs MLP").isEmpty());
+  }
+
   void sha256KnownVectors() {
     QCOMPARE(sha256_hex(""), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
     QCOMPARE(sha256_hex("abc"), std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));

@@ -3,6 +3,7 @@
 #include <QAbstractItemModel>
 #include <QPdfWriter>
 #include <algorithm>
+#include <functional>
 #include <qcustomplot.h>
 
 namespace saescope::ui {
@@ -10,36 +11,54 @@ namespace {
 
 constexpr int kMargin = 38;  // device pixels at 96 dpi: 1 cm
 
-void drawTitlePage(QPainter& p, const QRect& page, const ReportContent& c) {
+// A heading and lines of text below it; `body_pt` sets the reading size.
+void drawTextPage(QPainter& p, const QRect& page, const QString& heading, const QStringList& lines, int heading_pt,
+                  int body_pt, const QString& bullet = QString()) {
   QFont title = p.font();
-  title.setPointSize(22);
+  title.setPointSize(heading_pt);
   title.setBold(true);
   p.setFont(title);
-  p.drawText(QRect(page.left(), page.top(), page.width(), 140), Qt::AlignLeft | Qt::AlignVCenter, c.title);
+  const int head = QFontMetrics(title, p.device()).height() * 2;
+  p.drawText(QRect(page.left(), page.top(), page.width(), head), Qt::AlignLeft | Qt::AlignVCenter, heading);
   QFont body = title;
-  body.setPointSize(13);
+  body.setPointSize(body_pt);
   body.setBold(false);
   p.setFont(body);
-  p.drawText(QRect(page.left(), page.top() + 170, page.width(), page.height() - 170),
-             Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, c.summary.join(QLatin1Char('\n')));
+  int y = page.top() + head + head / 4;
+  for (const QString& line : lines) {
+    const QRect box(page.left(), y, page.width(), page.bottom() - y);
+    const QRect used = p.boundingRect(box, Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, bullet + line);
+    p.drawText(box, Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, bullet + line);
+    y += used.height() + QFontMetrics(body, p.device()).height() / 2;
+  }
+}
+
+void drawTitlePage(QPainter& p, const QRect& page, const ReportContent& c) {
+  drawTextPage(p, page, c.title, c.summary, 22, 13);
 }
 
 // The chart drawn at the page's size (not the widget's, which may be tiny or
 // unshown in a headless export), the caption below it.
-void drawChartPage(QCPPainter& p, const QRect& page, const ReportChart& chart) {
+// `zoom` > 1 draws the chart smaller and scales it up: larger text for slides.
+void drawChartPage(QCPPainter& p, const QRect& page, const ReportChart& chart, int caption_pt, double zoom = 1.0,
+                   bool first_sentence = false) {
+  const QString text = first_sentence ? chart.caption.section(QStringLiteral(". "), 0, 0) + QLatin1Char('.') : chart.caption;
   QFont caption = p.font();
-  caption.setPointSize(11);
+  caption.setPointSize(caption_pt);
   caption.setBold(false);
   p.setFont(caption);
-  const QRect captionBox(page.left(), page.bottom() - 90, page.width(), 90);
+  const int captionHeight =
+      p.boundingRect(QRect(0, 0, page.width(), page.height()), Qt::AlignLeft | Qt::TextWordWrap, text).height();
+  const QRect captionBox(page.left(), page.bottom() - captionHeight, page.width(), captionHeight);
   const int w = page.width(), h = page.height() - captionBox.height() - 12;
   p.save();
   p.translate(page.topLeft());
-  chart.plot->toPainter(&p, w, h);
+  p.scale(zoom, zoom);
+  chart.plot->toPainter(&p, static_cast<int>(w / zoom), static_cast<int>(h / zoom));
   p.restore();
   p.setPen(Qt::black);
   p.setFont(caption);
-  p.drawText(captionBox, Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, chart.caption);
+  p.drawText(captionBox, Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, text);
 }
 
 // Column widths for `font`: the widest header or cell of each column.
@@ -98,36 +117,69 @@ void drawTable(QPainter& p, QPdfWriter& pdf, const QRect& page, const QAbstractI
   }
 }
 
-}  // namespace
 
-bool writeEvaluationReport(const QString& path, const ReportContent& c, QString* error) {
+// One PDF of pages drawn by `pages` (which calls newPage between them).
+bool writePdf(const QString& path, const QPageLayout& layout, const QString& title,
+              const std::function<void(QCPPainter&, QPdfWriter&, const QRect&)>& pages, QString* error) {
   QPdfWriter pdf(path);
-  pdf.setPageSize(QPageSize(QPageSize::A4));
-  pdf.setPageOrientation(QPageLayout::Landscape);
+  pdf.setPageLayout(layout);
   pdf.setResolution(96);  // the screen's: QCustomPlot lays out its text with screen metrics
-  pdf.setTitle(c.title);
+  pdf.setTitle(title);
   pdf.setCreator(QStringLiteral("SAEScope " SAESCOPE_VERSION));
   QCPPainter painter;  // a QPainter that QCustomPlot can draw into
   if (!painter.begin(&pdf)) {
-    if (error) *error = QObject::tr("%1: cannot write the report").arg(path);
+    if (error) *error = QObject::tr("%1: cannot write the file").arg(path);
     return false;
   }
   painter.setPen(Qt::black);
-  const QRect page = painter.viewport().adjusted(kMargin, kMargin, -kMargin, -kMargin);
-  drawTitlePage(painter, page, c);
-  for (const ReportChart& chart : c.charts) {
-    pdf.newPage();
-    drawChartPage(painter, page, chart);
-  }
-  if (c.table && c.table->rowCount() > 0) {
-    pdf.newPage();
-    drawTable(painter, pdf, page, *c.table);
-  }
+  pages(painter, pdf, painter.viewport().adjusted(kMargin, kMargin, -kMargin, -kMargin));
   if (!painter.end()) {
-    if (error) *error = QObject::tr("%1: could not finish the report").arg(path);
+    if (error) *error = QObject::tr("%1: could not finish the file").arg(path);
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool writeEvaluationReport(const QString& path, const ReportContent& c, QString* error) {
+  const QPageLayout a4(QPageSize(QPageSize::A4), QPageLayout::Landscape, QMarginsF());
+  return writePdf(path, a4, c.title, [&](QCPPainter& p, QPdfWriter& pdf, const QRect& page) {
+    drawTitlePage(p, page, c);
+    if (!c.findings.isEmpty()) {
+      pdf.newPage();
+      drawTextPage(p, page, QObject::tr("Findings"), c.findings, 20, 13, QStringLiteral("•  "));
+    }
+    for (const ReportChart& chart : c.charts) {
+      pdf.newPage();
+      drawChartPage(p, page, chart, 11);
+    }
+    if (c.table && c.table->rowCount() > 0) {
+      pdf.newPage();
+      drawTable(p, pdf, page, *c.table);
+    }
+  }, error);
+}
+
+bool writeEvaluationSlides(const QString& path, const ReportContent& c, QString* error) {
+  // 16:9, 10 x 5.625 in: what presentation software calls widescreen.
+  const QPageLayout wide(QPageSize(QSizeF(254.0, 142.875), QPageSize::Millimeter, QStringLiteral("16:9")),
+                         QPageLayout::Portrait, QMarginsF());
+  return writePdf(path, wide, c.title, [&](QCPPainter& p, QPdfWriter& pdf, const QRect& page) {
+    drawTextPage(p, page, c.title, c.summary.mid(0, 4), 32, 20);
+    for (const QString& finding : c.findings) {  // one message per slide
+      pdf.newPage();
+      drawTextPage(p, page, QObject::tr("Finding"), {finding}, 28, 24);
+    }
+    for (const ReportChart& chart : c.charts) {
+      pdf.newPage();
+      drawChartPage(p, page, chart, 18, 1.5, /*first_sentence=*/true);
+    }
+    if (c.table && c.table->rowCount() > 0) {
+      pdf.newPage();
+      drawTable(p, pdf, page, *c.table);
+    }
+  }, error);
 }
 
 }  // namespace saescope::ui

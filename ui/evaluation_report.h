@@ -1,8 +1,10 @@
 #pragma once
 // The evaluation report (A4 landscape PDF): a title page saying what was
-// evaluated, each chart on its own page at full size with a caption on how to
-// read it, and the table with whole hook names and every column (the font
-// shrinks until the widest cells fit; pages follow when rows do not).
+// evaluated, the findings written from the numbers, each chart on its own
+// page at full size with a caption on how to read it, and the table with
+// whole hook names and every column (the font shrinks until the widest cells
+// fit; pages follow when rows do not). The slides (16:9) carry the same, one
+// message per slide, body text at 20 pt or more.
 #include <QString>
 #include <QStringList>
 #include <vector>
@@ -20,11 +22,13 @@ struct ReportChart {
 struct ReportContent {
   QString title;
   QStringList summary;  // the title page's lines, in words
+  QStringList findings;  // store::evaluation_findings, one sentence each
   std::vector<ReportChart> charts;
   const QAbstractItemModel* table = nullptr;
 };
 
 // False (and *error naming the file) when the PDF cannot be written.
 bool writeEvaluationReport(const QString& path, const ReportContent& content, QString* error);
+bool writeEvaluationSlides(const QString& path, const ReportContent& content, QString* error);
 
 }  // namespace saescope::ui

@@ -22,6 +22,8 @@
 #include <qcustomplot.h>
 
 #include "ui/charts.h"
+#include "core/store/evaluation_findings.h"
+#include "core/store/evaluation_table.h"
 #include "ui/evaluation_report.h"
 #include "ui/export_dialog.h"
 
@@ -324,7 +326,7 @@ QStringList EvaluationView::exportCharts(const QString& dir, int width, int heig
   return written;
 }
 
-bool EvaluationView::exportReport(const QString& path, QString* error) {
+ReportContent EvaluationView::reportContent() const {
   ReportContent c;
   c.title = tr("SAEScope evaluation report");
   QStringList hooks;
@@ -333,6 +335,8 @@ bool EvaluationView::exportReport(const QString& path, QString* error) {
     if (!h.isEmpty() && !hooks.contains(h)) hooks << h;
   }
   if (auto* ws = session_->workspace()) {
+    for (const auto& f : store::evaluation_findings(store::evaluation_table(*ws)))
+      c.findings << QString::fromStdString(f.text);
     for (const auto& m : ws->inputs(store::InputKind::Model))
       c.summary << tr("Model: %1 (%2, %3 layers, width %4), from %5")
                        .arg(QString::fromStdString(m.config.value("name", std::string())),
@@ -365,7 +369,15 @@ bool EvaluationView::exportReport(const QString& path, QString* error) {
       {layers_, tr("Sense separation by layer, one line per hook: how it changes with depth, and attention against MLP "
                    "outputs.")}};
   c.table = model_;
-  return writeEvaluationReport(path, c, error);
+  return c;
+}
+
+bool EvaluationView::exportReport(const QString& path, QString* error) {
+  return writeEvaluationReport(path, reportContent(), error);
+}
+
+bool EvaluationView::exportSlides(const QString& path, QString* error) {
+  return writeEvaluationSlides(path, reportContent(), error);
 }
 
 void EvaluationView::exportDialog() {
@@ -380,6 +392,8 @@ void EvaluationView::exportDialog() {
   if (error.isEmpty() && exportCsv(csv, &error)) files << csv;
   const QString report = QDir(o.path).filePath(QStringLiteral("report.pdf"));
   if (error.isEmpty() && exportReport(report, &error)) files << report;
+  const QString slides = QDir(o.path).filePath(QStringLiteral("slides.pdf"));
+  if (error.isEmpty() && exportSlides(slides, &error)) files << slides;
   if (!error.isEmpty()) QMessageBox::critical(this, tr("Export failed"), error);
   else QMessageBox::information(this, tr("Exported"), files.join(QLatin1Char('\n')));
 }

@@ -10,6 +10,9 @@
 #include "ui/workspace_session.h"
 
 class QComboBox;
+namespace saescope::ui {
+struct ReportContent;
+}
 class QCustomPlot;
 class QCPColorScale;
 class QTableView;
@@ -36,7 +39,8 @@ class EvaluationView : public QWidget {
   static int pointCount(QCustomPlot* plot);
 
   bool exportCsv(const QString& path, QString* error) const;
-  bool exportReport(const QString& path, QString* error);
+  bool exportReport(const QString& path, QString* error);   // A4 (evaluation_report.h)
+  bool exportSlides(const QString& path, QString* error);   // 16:9, the same content
   // Writes each chart as <dir>/<name>.{png,pdf,svg}; returns the files.
   QStringList exportCharts(const QString& dir, int width, int height, int dpi, QString* error);
 
@@ -45,6 +49,7 @@ class EvaluationView : public QWidget {
   void evaluateRequested(const QList<qint64>& sae_input_ids);
 
  private:
+  ReportContent reportContent() const;
   void replot();
   void hover(QCustomPlot* plot, QMouseEvent* event);
   QString describe(const EvaluationRow& row) const;

@@ -54,7 +54,12 @@ int exportReportAndQuit(saescope::ui::MainWindow& window, const QCommandLinePars
     std::fprintf(stderr, "saescope: %s: %s\n", qPrintable(report), qPrintable(error));
     return 1;
   }
-  for (const QString& f : charts + QStringList{report}) std::printf("%s\n", qPrintable(f));
+  const QString slides = QDir(dir).filePath(QStringLiteral("slides.pdf"));
+  if (!window.evaluationView()->exportSlides(slides, &error)) {
+    std::fprintf(stderr, "saescope: %s: %s\n", qPrintable(slides), qPrintable(error));
+    return 1;
+  }
+  for (const QString& f : charts + QStringList{report, slides}) std::printf("%s\n", qPrintable(f));
   return 0;
 }
 
