@@ -178,11 +178,11 @@ class TestGuiShell : public QObject {
     render.start(QStringLiteral("pdftoppm"), {QStringLiteral("-r"), QStringLiteral("30"), QStringLiteral("-png"), report,
                                               QDir(dir).filePath(QStringLiteral("page"))});
     QVERIFY2(render.waitForFinished(60000) && render.exitCode() == 0, "pdftoppm (poppler-utils) failed");
-    // Title, findings, the three charts, the table: the charts are the three pages before the last.
+    // Title, findings, the three charts, the table, methods: the charts are pages P-4 .. P-2.
     int pages = 0;
     while (QFile::exists(QDir(dir).filePath(QStringLiteral("page-%1.png").arg(pages + 1)))) ++pages;
-    QVERIFY2(pages >= 6, qPrintable(QString::number(pages)));
-    for (int page = pages - 3; page <= pages - 1; ++page) {
+    QVERIFY2(pages >= 7, qPrintable(QString::number(pages)));
+    for (int page = pages - 4; page <= pages - 2; ++page) {
       const QImage img(QDir(dir).filePath(QStringLiteral("page-%1.png").arg(page)));
       QVERIFY2(!img.isNull(), qPrintable(QStringLiteral("page %1 not rendered").arg(page)));
       int left = img.width(), right = -1, top = img.height(), bottom = -1;

@@ -158,6 +158,10 @@ bool writeEvaluationReport(const QString& path, const ReportContent& c, QString*
       pdf.newPage();
       drawTable(p, pdf, page, *c.table);
     }
+    if (!c.methods.isEmpty()) {
+      pdf.newPage();
+      drawTextPage(p, page, QObject::tr("Methods"), c.methods, 20, 12);
+    }
   }, error);
 }
 

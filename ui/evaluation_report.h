@@ -23,6 +23,7 @@ struct ReportContent {
   QString title;
   QStringList summary;  // the title page's lines, in words
   QStringList findings;  // store::evaluation_findings, one sentence each
+  QStringList methods;   // how the numbers were made: PS-Eval, the metrics' formulas, the data's size
   std::vector<ReportChart> charts;
   const QAbstractItemModel* table = nullptr;
 };

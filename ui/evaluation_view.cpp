@@ -368,6 +368,23 @@ ReportContent EvaluationView::reportContent() const {
                      "for every sense.")},
       {layers_, tr("Sense separation by layer, one line per hook: how it changes with depth, and attention against MLP "
                    "outputs.")}};
+  c.methods << tr("PS-Eval (Minegishi et al., ICLR 2025): a word in two contexts is run through the model; the SAE "
+                  "encodes the activation at the word, and the pair is predicted \"same sense\" when both contexts "
+                  "share their most active feature. Against the pairs' labels this gives accuracy, precision, recall, "
+                  "specificity (true negatives / all different-sense pairs) and F1 = 2PR / (P + R).")
+            << tr("MSE: mean over tokens of the squared reconstruction error, summed over the hook's width. "
+                  "L0: features active per token. Explained variance: 1 − Σ‖x − x̂‖² / Σ‖x − mean(x)‖²; "
+                  "FVU = 1 − explained variance. CE loss recovered: (CE with the hook zeroed − CE with the SAE "
+                  "spliced in) / (CE zeroed − CE clean), over next-token predictions.")
+            << tr("Purity and NMI (Senses view): the argmax feature of each sense-labelled occurrence against its "
+                  "sense, per word, averaged over words.");
+  if (auto* ws = session_->workspace())
+    for (const auto& d : ws->inputs(store::InputKind::Dataset))
+      c.methods << tr("Sense data: %1, %2 format, %3 pairs, %4 sense-labelled occurrences.")
+                       .arg(QFileInfo(QString::fromStdString(d.path)).fileName(),
+                            QString::fromStdString(d.config.value("format", std::string("?"))))
+                       .arg(d.config.value("pairs", 0LL))
+                       .arg(d.config.value("occurrences", 0LL));
   c.table = model_;
   return c;
 }
