@@ -14,6 +14,7 @@
 
 #include <cmath>
 
+#include "core/polysemy/sense_clustering.h"
 #include "core/polysemy/sense_label.h"
 #include "ui/charts.h"
 
@@ -31,24 +32,13 @@ QColor paletteColour(int i) {
   return QColor::fromHsv(static_cast<int>(std::fmod(20.0 + (i - 9) * 137.508, 360.0)), 200, 150);
 }
 
-// The sense each feature fires for most often among this word's labelled
-// occurrences (ties: the sense listed first).
-std::map<int64_t, std::string> majoritySense(const std::vector<store::OccurrenceRow>& occ,
-                                             const std::map<std::string, int>& order) {
-  std::map<int64_t, std::map<std::string, int>> counts;
+// The word's labelled occurrences as the engine scores them: the senses ×
+// features table and each feature's majority sense come from core/polysemy.
+polysemy::SenseFeatureTable senseFeatureTable(const std::vector<store::OccurrenceRow>& occ, const std::string& word) {
+  std::vector<polysemy::OccurrenceOutcome> outcomes;
   for (const auto& o : occ)
-    if (!o.sense_id.empty() && o.argmax_feature >= 0) ++counts[o.argmax_feature][o.sense_id];
-  std::map<int64_t, std::string> out;
-  for (const auto& [feature, by_sense] : counts) {
-    const std::string* best = nullptr;
-    int best_n = -1;
-    for (const auto& [sense, n] : by_sense) {
-      const bool better = n > best_n || (n == best_n && order.at(sense) < order.at(*best));
-      if (better) best = &sense, best_n = n;
-    }
-    out[feature] = *best;
-  }
-  return out;
+    if (!o.sense_id.empty() && o.argmax_feature >= 0) outcomes.push_back({word, o.sense_id, std::nullopt, o.argmax_feature});
+  return polysemy::sense_feature_table(outcomes, word);
 }
 }  // namespace
 
@@ -166,7 +156,8 @@ bool SensesView::showWord(const QString& word) {
   for (const auto& s : senses) sense_index_.emplace(s.sense_id, static_cast<int>(sense_index_.size()));
   for (const auto& o : occ)  // senses present in occurrences but without a gloss row
     if (!o.sense_id.empty()) sense_index_.emplace(o.sense_id, static_cast<int>(sense_index_.size()));
-  const auto majority = majoritySense(occ, sense_index_);
+  const polysemy::SenseFeatureTable table = senseFeatureTable(occ, w);
+  const auto majority = polysemy::majority_sense(table);
 
   // Senses named for people (the WordNet offset stays in the tooltip).
   std::map<std::string, QString> label, short_label;
@@ -224,12 +215,7 @@ bool SensesView::showWord(const QString& word) {
   scores_->setText(parts.join(QStringLiteral(" · ")));
 
   // Senses × features heatmap (counts of labelled occurrences).
-  std::vector<int64_t> features;
-  for (const auto& o : occ)
-    if (!o.sense_id.empty() && o.argmax_feature >= 0 &&
-        std::find(features.begin(), features.end(), o.argmax_feature) == features.end())
-      features.push_back(o.argmax_feature);
-  std::sort(features.begin(), features.end());
+  const std::vector<int64_t>& features = table.features;
   heatmap_->clearPlottables();
   applyPalette(heatmap_);
   auto* map = new QCPColorMap(heatmap_->xAxis, heatmap_->yAxis);
@@ -237,12 +223,10 @@ bool SensesView::showWord(const QString& word) {
   const int ny = std::max<int>(1, static_cast<int>(sense_index_.size()));
   map->data()->setSize(nx, ny);
   map->data()->setRange(QCPRange(0, nx - 1), QCPRange(0, ny - 1));
-  for (const auto& o : occ) {
-    if (o.sense_id.empty() || o.argmax_feature < 0) continue;
-    const int x = static_cast<int>(std::find(features.begin(), features.end(), o.argmax_feature) - features.begin());
-    const int y = sense_index_.at(o.sense_id);
-    map->data()->setCell(x, y, map->data()->cell(x, y) + 1);
-  }
+  for (size_t s_i = 0; s_i < table.senses.size(); ++s_i)
+    for (size_t f_i = 0; f_i < features.size(); ++f_i)
+      map->data()->setCell(static_cast<int>(f_i), sense_index_.at(table.senses[s_i]),
+                           static_cast<double>(table.counts[s_i][f_i]));
   QCPColorGradient counts;  // empty cells in the background colour, full ones dark blue
   counts.setColorStopAt(0, heatmap_->palette().color(QPalette::Base));
   counts.setColorStopAt(1, QColor(31, 90, 160));
