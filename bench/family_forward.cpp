@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "core/common/process_setup.h"
 #include "core/common/runtime_info.h"
 #include "core/io/safetensors.h"
@@ -43,28 +44,15 @@ SAESCOPE_PASSIVE_OPENMP_AT_LOAD
 
 namespace {
 
+using bench::best_seconds;
+using bench::matmul_flops;
+using bench::run_and_parse;
+using bench::vm_hwm_kb;
+
 struct Shape {
   std::string family;  // "llama" or "gemma2"
   int64_t layers, d, heads, kv_heads, head_dim, d_mlp, vocab;
 };
-
-template <typename F>
-double best_seconds(int repeats, F&& f) {
-  f();  // warm-up
-  double best = 1e300;
-  for (int i = 0; i < repeats; ++i) {
-    const auto t0 = Clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  return best;
-}
-
-double matmul_flops(int repeats) {
-  const int64_t n = 2048;
-  const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
-  return 2.0 * n * n * n / best_seconds(repeats, [&] { at::matmul(a, b); });
-}
 
 // The blocks' multiply-adds (projections, MLP, the T x T scores and mixing), 2 FLOPs each.
 double forward_flops(const Shape& s, int64_t batch, int64_t seq) {
@@ -113,13 +101,6 @@ std::string write_checkpoint(const Shape& s, const fs::path& dir, at::ScalarType
   return dir.string();
 }
 
-int64_t vm_hwm_kb() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6));
-  return -1;
-}
-
 int child_load(const std::string& dir) {
   const int64_t before = vm_hwm_kb();
   const auto t0 = Clock::now();
@@ -127,20 +108,6 @@ int child_load(const std::string& dir) {
   const double load_s = std::chrono::duration<double>(Clock::now() - t0).count();
   std::cout << "hwm_before_kb " << before << "\nhwm_loaded_kb " << vm_hwm_kb() << "\nload_s " << load_s << "\n";
   return 0;
-}
-
-std::map<std::string, double> run_and_parse(const std::string& command) {
-  std::map<std::string, double> out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char line[512];
-  while (std::fgets(line, sizeof line, pipe)) {
-    char key[128];
-    double value = 0;
-    if (std::sscanf(line, "%127s %lf", key, &value) == 2) out[key] = value;
-  }
-  pclose(pipe);
-  return out;
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 
 #include "core/common/runtime_info.h"
 #include "core/io/safetensors.h"
+#include "bench/bench_common.h"
 #include "core/common/process_setup.h"
 #include "core/model/gpt2/gpt2.h"
 
@@ -42,24 +43,10 @@ SAESCOPE_PASSIVE_OPENMP_AT_LOAD
 
 namespace {
 
-template <typename F>
-double best_seconds(int repeats, F&& f) {
-  f();  // warm-up
-  double best = 1e300;
-  for (int i = 0; i < repeats; ++i) {
-    const auto t0 = Clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  return best;
-}
-
-double matmul_flops(int repeats) {
-  const int64_t n = 2048;
-  const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
-  const double s = best_seconds(repeats, [&] { at::matmul(a, b); });
-  return 2.0 * n * n * n / s;
-}
+using bench::best_seconds;
+using bench::matmul_flops;
+using bench::run_and_parse;
+using bench::vm_hwm_kb;
 
 // Multiply-adds of the blocks (QKV, attention output, MLP in/out, and the
 // full T x T score and mixing matmuls that run), counted as 2 FLOPs each.
@@ -68,13 +55,6 @@ double forward_flops(const Gpt2Config& c, int64_t batch, int64_t seq, int64_t bl
   const double dense = 2.0 * tokens * (3 * d * d + d * d + 2 * d * static_cast<double>(c.d_mlp));
   const double attention = 2.0 * 2.0 * tokens * static_cast<double>(seq) * d;
   return static_cast<double>(blocks) * (dense + attention);
-}
-
-int64_t vm_hwm_kb() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6));
-  return -1;
 }
 
 // Child mode: load `dir`, report the high-water mark before, after loading
@@ -89,20 +69,6 @@ int child_load(const std::string& dir) {
   std::cout << "hwm_before_kb " << before << "\nhwm_loaded_kb " << loaded << "\nhwm_forward_kb "
             << vm_hwm_kb() << "\nload_s " << load_s << "\n";
   return 0;
-}
-
-std::map<std::string, double> run_and_parse(const std::string& command) {
-  std::map<std::string, double> out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char line[512];
-  while (std::fgets(line, sizeof line, pipe)) {
-    char key[128];
-    double value = 0;
-    if (std::sscanf(line, "%127s %lf", key, &value) == 2) out[key] = value;
-  }
-  pclose(pipe);
-  return out;
 }
 
 }  // namespace
