@@ -67,6 +67,11 @@ SensesView::SensesView(WorkspaceSession* session, QWidget* parent)
   scatter_ = new QCustomPlot(this);
   scatter_->setObjectName(QStringLiteral("senseScatter"));
   scatter_->setMinimumHeight(260);
+  // The legend beside the axes: inside them it hides points.
+  scatter_->axisRect()->insetLayout()->take(scatter_->legend);
+  scatter_->plotLayout()->addElement(0, 1, scatter_->legend);
+  scatter_->plotLayout()->setColumnStretchFactor(1, 0.001);
+  scatter_->legend->setBorderPen(Qt::NoPen);
   addExportAction(heatmap_);
   addExportAction(scatter_);
 
