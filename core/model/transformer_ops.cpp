@@ -38,7 +38,10 @@ at::Tensor normalized(const at::Tensor& x, const Norm& n) {
   if (n.subtract_mean) return at::layer_norm(x, {x.size(-1)}, {}, {}, n.eps);
   // RMSNorm in float32 whatever the compute dtype, as Hugging Face does.
   const at::Tensor xf = x.to(at::kFloat);
-  return (xf * at::rsqrt(at::square(xf).mean(-1, /*keepdim=*/true) + n.eps)).to(x.scalar_type());
+  // mean(x²) from the 2-norm: no [.., d] temporary of squares.
+  const at::Tensor mean_square =
+      at::norm(xf, 2, {-1}, /*keepdim=*/true).square_().div_(static_cast<double>(x.size(-1)));
+  return (xf * at::rsqrt(mean_square.add_(n.eps))).to(x.scalar_type());
 }
 
 at::Tensor with_gain(const at::Tensor& normed, const Norm& n) {

@@ -241,7 +241,9 @@ at::Tensor Gemma::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
   const int64_t M = config_.d_mlp;
   const at::Tensor gate = hooks.at(HookKind::MlpPre, layer, gate_up.narrow(-1, 0, M));
   const at::Tensor up = hooks.at(HookKind::MlpPreLinear, layer, gate_up.narrow(-1, M, M));
-  const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activate(gate, config_.activation) * up);
+  // act(gate) is a fresh tensor that no hook holds: multiply it in place (one
+  // [tokens, d_mlp] pass and allocation fewer; its backward needs gate, not it).
+  const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activate(gate, config_.activation).mul_(up));
   return at::linear(post, w.down_weight);
 }
 
