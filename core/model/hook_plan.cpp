@@ -31,11 +31,6 @@ HookPlan::HookPlan(const RunRequest& request, const HookSchema& schema)
   }
 }
 
-bool HookPlan::wanted(HookKind kind, int layer) const {
-  const Site& site = sites_[static_cast<size_t>(HookPoint{kind, layer}.order(n_layer_))];
-  return site.replace || !site.keep.empty();
-}
-
 at::Tensor HookPlan::at(HookKind kind, int layer, at::Tensor value) {
   const HookPoint where{kind, layer};
   const Site& site = sites_[static_cast<size_t>(where.order(n_layer_))];

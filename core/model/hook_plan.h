@@ -23,10 +23,6 @@ class HookPlan {
   // replacement's output if one is set, else `value`; kept if it was asked for.
   at::Tensor at(HookKind kind, int layer, at::Tensor value);
 
-  // Is this point asked for (kept or replaced)? Lets a forward skip work
-  // (e.g. a normalised value it never otherwise forms).
-  bool wanted(HookKind kind, int layer) const;
-
   // Every asked hook has its value: nothing further needs computing.
   bool complete() const { return missing_ == 0; }
 

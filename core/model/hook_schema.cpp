@@ -154,13 +154,13 @@ int64_t HookSchema::per_token_width(const std::string& name) const {
 
 HookInfo HookSchema::resolve(const std::string& name) const {
   if (std::optional<HookInfo> h = find(name)) return *h;
-  const ParsedHook parsed = parse_hook_name(name, 1 << 20);
-  if (parsed.ok && has(parsed.point.kind) && parsed.point.layer >= n_layer_)
+  const ParsedHook parsed = parse_hook_name(name, n_layer_);
+  if (parsed.layer_out_of_range && has(parsed.point.kind))
     throw InputError("hook point '" + name + "': layer " + std::to_string(parsed.point.layer) +
                      " does not exist, the model has " + std::to_string(n_layer_) + " blocks (0.." +
                      std::to_string(n_layer_ - 1) + ")");
-  const std::string what = parsed.ok ? "is not a hook point of " + family_ + " models"
-                                     : "is not a hook point of this " + family_ + " model";
+  const std::string what = parsed.ok || parsed.layer_out_of_range ? "is not a hook point of " + family_ + " models"
+                                                                  : "is not a hook point of this " + family_ + " model";
   throw InputError("hook point '" + name + "' " + what + "; its hooks are " + describe());
 }
 

@@ -54,9 +54,9 @@ at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table);
 struct AttentionSpec {
   double scale = 1.0;      // multiplies q·k
   double softcap = 0.0;    // > 0: scores = cap·tanh(scores / cap) before the mask (Gemma 2)
-  int64_t window = 0;      // > 0: a query at i sees keys max(0, i - window + 1) .. i
 };
-// Additive mask [T, T]: 0 where a query may look, -inf elsewhere.
+// Additive mask [T, T]: 0 where a query may look, -inf elsewhere; `window` > 0:
+// a query at i sees keys max(0, i - window + 1) .. i (sliding-window layers).
 at::Tensor causal_mask(int64_t T, int64_t window, const at::Tensor& like);
 // q [B, T, H, Dh], k and v [B, T, Hkv, Dh] (H a multiple of Hkv; query head h
 // reads kv head h / (H / Hkv)). Fires Pattern [B, H, T, T] and Z [B, T, H, Dh].

@@ -217,7 +217,8 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   t.center_writing_weights = r.center_writing_weights;
   t.center_writing_weights_source = "model_from_pretrained_kwargs";
   SaeMetadata& m = t.metadata;
-  m.model_name = model::read_model_info(r.model_dir).name;  // _name_or_path, else its folder (model/ -> parent)
+  const model::ModelInfo model_info = model::read_model_info(r.model_dir);
+  m.model_name = model_info.name;  // _name_or_path, else its folder (model/ -> parent)
   m.hook_name = r.hook;
   if (r.hook.rfind("blocks.", 0) == 0) {  // SAELens writes the layer beside the hook
     const size_t dot = r.hook.find('.', 7);
@@ -227,7 +228,7 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
     }
   }
   m.context_size = r.context;
-  m.prepend_bos = model::read_model_info(r.model_dir).prepend_bos;  // the windows' rule
+  m.prepend_bos = model_info.prepend_bos;  // the windows' rule
   m.dataset_path = r.corpus;
   // Trained on the Hugging Face forward's values: no value biases folded.
   m.model_from_pretrained_kwargs = {{"center_writing_weights", r.center_writing_weights},

@@ -229,8 +229,8 @@ at::Tensor Gemma::attention(const at::Tensor& x, int layer, const RopeTable& rop
     q = apply_norm(q, w.q_norm);
     k = apply_norm(k, w.k_norm);
   }
-  const AttentionSpec spec{1.0 / std::sqrt(config_.query_pre_attn_scalar), config_.attn_softcap,
-                           config_.sliding[static_cast<size_t>(layer)] ? config_.sliding_window : 0};
+  // The sliding window is in `mask` (the caller's choice per layer).
+  const AttentionSpec spec{1.0 / std::sqrt(config_.query_pre_attn_scalar), config_.attn_softcap};
   const at::Tensor z = attend(apply_rope(q, rope), apply_rope(k, rope), v, spec, mask, layer, hooks);
   return at::linear(z.reshape({B, T, H * Dh}), w.o_weight);
 }
