@@ -145,23 +145,11 @@ at::Tensor Gpt2::attention(const at::Tensor& x, int layer, HookPlan& hooks) cons
   const at::Tensor q = hooks.at(HookKind::Q, layer, qkv.select(2, 0));  // [B, T, H, Dh]
   const at::Tensor k = hooks.at(HookKind::K, layer, qkv.select(2, 1));
   const at::Tensor v = hooks.at(HookKind::V, layer, qkv.select(2, 2));
-  const auto per_head = [&](const at::Tensor& t) {  // [B, T, H, Dh] -> [B·H, T, Dh]
-    return t.transpose(1, 2).reshape({B * H, T, Dh});
-  };
-
-  double scale = config_.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(Dh)) : 1.0;
-  if (config_.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(layer + 1);
-  // scores = scale·q·kᵀ + causal bias (-inf on keys after the query), in one call.
-  const at::Tensor causal = causal_bias_.slice(0, 0, T).slice(1, 0, T);
-  const at::Tensor scores =
-      at::baddbmm(causal, per_head(q), per_head(k).transpose(1, 2), /*beta=*/1.0, /*alpha=*/scale);
-  const at::Tensor pattern =
-      hooks.at(HookKind::Pattern, layer, at::softmax(scores, -1).view({B, H, T, T}));
-
-  const at::Tensor z = hooks.at(HookKind::Z, layer,
-                                at::bmm(pattern.reshape({B * H, T, T}), per_head(v))
-                                    .view({B, H, T, Dh})
-                                    .transpose(1, 2));  // [B, T, H, Dh]
+  AttentionSpec spec;
+  spec.scale = config_.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(Dh)) : 1.0;
+  if (config_.scale_attn_by_inverse_layer_idx) spec.scale /= static_cast<double>(layer + 1);
+  const at::Tensor causal = causal_bias_.slice(0, 0, T).slice(1, 0, T);  // -inf on keys after the query
+  const at::Tensor z = attend(q, k, v, spec, causal, layer, hooks);      // [B, T, H, Dh]
   return conv1d(z.reshape({B, T, H * Dh}), w.attn_out_weight, w.attn_out_bias);
 }
 
@@ -171,10 +159,6 @@ at::Tensor Gpt2::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
   const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activate(pre, config_.activation));
   return conv1d(post, w.mlp_out_weight, w.mlp_out_bias);
 }
-
-}  // namespace saescope::model
-
-namespace saescope::model {
 
 Family gpt2_family() {
   Family f;
