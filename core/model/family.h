@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "core/model/checkpoint_reader.h"
 #include "core/model/language_model.h"
 
 namespace saescope::model {
@@ -18,6 +19,22 @@ struct Family {
                                                      const ModelInfo& info, const ModelOptions& options)>
       load;
 };
+
+// The Family of a model class constructed as Model(config, info, checkpoint,
+// options) from a config `read` from config.json: what NeoX, Llama and Gemma share.
+// (Pass lambdas as +[](...) {...}: deduction does not convert them.)
+template <typename Model, typename Config>
+Family family_of(Config (*read)(const ConfigJson&), ModelInfo (*info_of)(const Config&),
+                 HookSchema (*schema_of)(const ModelInfo&, const Config&)) {
+  Family f;
+  f.read_info = [=](const ConfigJson& config) { return info_of(read(config)); };
+  f.hook_schema = [=](const ModelInfo& info, const ConfigJson& config) { return schema_of(info, read(config)); };
+  f.load = [=](const std::string& dir, const ConfigJson& config, const ModelInfo& info,
+               const ModelOptions& options) -> std::shared_ptr<const LanguageModel> {
+    return std::make_shared<const Model>(read(config), info, checkpoint_in(dir), options);
+  };
+  return f;
+}
 
 struct FamilyEntry {
   std::string model_type;

@@ -248,16 +248,9 @@ at::Tensor Gemma::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
 }
 
 Family gemma_family() {
-  Family f;
-  f.read_info = [](const ConfigJson& config) { return gemma_info(read_gemma_config(config)); };
-  f.hook_schema = [](const ModelInfo& info, const ConfigJson& config) {
-    return gemma_hook_schema(info, read_gemma_config(config).gemma3);
-  };
-  f.load = [](const std::string& dir, const ConfigJson& config, const ModelInfo& info,
-              const ModelOptions& options) -> std::shared_ptr<const LanguageModel> {
-    return std::make_shared<const Gemma>(read_gemma_config(config), info, checkpoint_in(dir), options);
-  };
-  return f;
+  return family_of<Gemma>(read_gemma_config, gemma_info, +[](const ModelInfo& info, const GemmaConfig& c) {
+    return gemma_hook_schema(info, c.gemma3);
+  });
 }
 
 }  // namespace saescope::model

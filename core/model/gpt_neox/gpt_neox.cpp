@@ -206,14 +206,8 @@ at::Tensor GptNeox::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
 }
 
 Family gpt_neox_family() {
-  Family f;
-  f.read_info = [](const ConfigJson& config) { return gpt_neox_info(read_gpt_neox_config(config)); };
-  f.hook_schema = [](const ModelInfo& info, const ConfigJson&) { return gpt_neox_hook_schema(info); };
-  f.load = [](const std::string& dir, const ConfigJson& config, const ModelInfo& info,
-              const ModelOptions& options) -> std::shared_ptr<const LanguageModel> {
-    return std::make_shared<const GptNeox>(read_gpt_neox_config(config), info, checkpoint_in(dir), options);
-  };
-  return f;
+  return family_of<GptNeox>(read_gpt_neox_config, gpt_neox_info,
+                            +[](const ModelInfo& info, const GptNeoxConfig&) { return gpt_neox_hook_schema(info); });
 }
 
 }  // namespace saescope::model

@@ -234,14 +234,8 @@ at::Tensor Llama::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
 }
 
 Family llama_family() {
-  Family f;
-  f.read_info = [](const ConfigJson& config) { return llama_info(read_llama_config(config)); };
-  f.hook_schema = [](const ModelInfo& info, const ConfigJson&) { return llama_hook_schema(info); };
-  f.load = [](const std::string& dir, const ConfigJson& config, const ModelInfo& info,
-              const ModelOptions& options) -> std::shared_ptr<const LanguageModel> {
-    return std::make_shared<const Llama>(read_llama_config(config), info, checkpoint_in(dir), options);
-  };
-  return f;
+  return family_of<Llama>(read_llama_config, llama_info,
+                          +[](const ModelInfo& info, const LlamaConfig&) { return llama_hook_schema(info); });
 }
 
 }  // namespace saescope::model
