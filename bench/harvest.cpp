@@ -34,6 +34,7 @@
 #include <random>
 #include <string>
 
+#include "bench/bench_common.h"
 #include "core/analysis/feature_harvest.h"
 #include "core/analysis/logit_effects.h"
 #include "core/analysis/process_memory.h"
@@ -50,19 +51,7 @@ namespace {
 
 constexpr int64_t kContext = 128, kDSae = 24576, kLayer = 8;
 
-std::map<std::string, double> run_and_parse(const std::string& command) {
-  std::map<std::string, double> out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char line[512];
-  while (std::fgets(line, sizeof line, pipe)) {
-    char key[128];
-    double value = 0;
-    if (std::sscanf(line, "%127s %lf", key, &value) == 2) out[key] = value;
-  }
-  pclose(pipe);
-  return out;
-}
+using bench::run_and_parse;
 
 std::vector<std::vector<int32_t>> random_windows(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
