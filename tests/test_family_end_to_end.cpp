@@ -15,6 +15,7 @@
 #include "core/polysemy/dataset_writers.h"
 #include "core/sae/sae.h"
 #include "core/sae/sae_folder.h"
+#include "tests/cli_runner.h"
 #include "tests/tiny_engine.h"
 
 using namespace saescope;
@@ -27,25 +28,10 @@ const std::string kFamilies = std::string(SAESCOPE_FIXTURES_DIR) + "/model/famil
 const std::string kOut = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/family_end_to_end";
 constexpr int64_t kVocab = 50257;
 
-struct Cli {
-  int code = -1;
-  std::string out, err;
-};
-
-Cli run_cli(const QStringList& args) {
-  QProcess p;
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.insert("OMP_WAIT_POLICY", "passive");
-  p.setProcessEnvironment(env);
-  p.start(SAESCOPE_CLI_PATH, args);
-  if (!p.waitForFinished(180000)) {
-    p.kill();
-    p.waitForFinished();
-  }
-  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
-}
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
+using cli_runner::Cli;
+using cli_runner::q;
+// Harvest, evaluation and training of a family each in one CLI call: up to 3 minutes.
+Cli run_cli(const QStringList& args) { return cli_runner::run_cli(args, 180000); }
 
 bool is_vocab_tensor(const std::string& name, int64_t rows) {
   const auto ends = [&](const char* e) {

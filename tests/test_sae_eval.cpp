@@ -28,6 +28,7 @@
 #include "core/sae/sae_folder.h"
 #include "core/store/workspace.h"
 #include "core/tokenizer/bpe_tokenizer.h"
+#include "tests/cli_runner.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -176,25 +177,9 @@ Direct direct_ce(const model::Gpt2& m, analysis::WindowSource& windows, int64_t 
 
 bool close(double a, double b, double rel = 1e-5) { return std::fabs(a - b) <= rel * std::max(1.0, std::fabs(b)); }
 
-struct Cli {
-  int code = -1;
-  std::string out, err;
-};
-
-Cli run_cli(const QStringList& args) {
-  QProcess p;
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.insert("OMP_WAIT_POLICY", "passive");
-  p.setProcessEnvironment(env);
-  p.start(SAESCOPE_CLI_PATH, args);
-  if (!p.waitForFinished(120000)) {
-    p.kill();
-    p.waitForFinished();
-  }
-  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
-}
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
+using cli_runner::Cli;
+using cli_runner::q;
+using cli_runner::run_cli;
 
 }  // namespace
 

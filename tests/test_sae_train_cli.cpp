@@ -17,6 +17,7 @@
 #include "core/sae/sae_folder.h"
 #include "core/store/evaluation_table.h"
 #include "core/store/workspace.h"
+#include "tests/cli_runner.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -27,25 +28,9 @@ namespace {
 const std::string kOut = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/sae_train_cli";
 const std::string kHook = "blocks.1.hook_resid_pre";
 
-struct Cli {
-  int code = -1;
-  std::string out, err;
-};
-
-Cli run_cli(const QStringList& args) {
-  QProcess p;
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.insert("OMP_WAIT_POLICY", "passive");
-  p.setProcessEnvironment(env);
-  p.start(SAESCOPE_CLI_PATH, args);
-  if (!p.waitForFinished(120000)) {
-    p.kill();
-    p.waitForFinished();
-  }
-  return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
-}
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
+using cli_runner::Cli;
+using cli_runner::q;
+using cli_runner::run_cli;
 
 json read_json(const std::string& path) {
   std::ifstream in(path);
