@@ -16,41 +16,37 @@ std::string canonical(const std::string& path) {
 }
 }  // namespace
 
+// The cached value under `key`, else `load()`'s, kept. Loading runs outside
+// the lock (it is slow); two threads loading one key keep the first.
+template <typename T, typename Load>
+std::shared_ptr<const T> EngineCache::find_or_load(std::map<std::string, std::shared_ptr<const T>>& cache,
+                                                   const std::string& key, Load&& load) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  std::shared_ptr<const T> loaded = load();
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cache.emplace(key, std::move(loaded)).first->second;
+}
+
 std::shared_ptr<const model::LanguageModel> EngineCache::model(const std::string& dir,
-                                                      const model::ModelOptions& options) {
+                                                               const model::ModelOptions& options) {
   const std::string key = canonical(dir) + "|" + options.device.str() + "|" +
                           model::dtype_name(options.dtype) + "|" +
                           (options.center_writing_weights ? "centred" : "raw") +
                           (options.fold_value_biases ? "|fvb" : "");
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (auto it = models_.find(key); it != models_.end()) return it->second;
-  }
-  auto loaded = model::load_language_model(dir, options);  // outside the lock: loading is slow
-  std::lock_guard<std::mutex> lock(mutex_);
-  return models_.emplace(key, std::move(loaded)).first->second;
+  return find_or_load(models_, key, [&] { return model::load_language_model(dir, options); });
 }
 
 std::shared_ptr<const sae::Sae> EngineCache::sae(const std::string& dir) {
-  const std::string key = canonical(dir);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (auto it = saes_.find(key); it != saes_.end()) return it->second;
-  }
-  auto loaded = std::make_shared<const sae::Sae>(sae::load_sae(dir));
-  std::lock_guard<std::mutex> lock(mutex_);
-  return saes_.emplace(key, std::move(loaded)).first->second;
+  return find_or_load(saes_, canonical(dir), [&] { return std::make_shared<const sae::Sae>(sae::load_sae(dir)); });
 }
 
 std::shared_ptr<const tokenizer::BpeTokenizer> EngineCache::tokenizer(const std::string& dir) {
-  const std::string key = canonical(dir);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (auto it = tokenizers_.find(key); it != tokenizers_.end()) return it->second;
-  }
-  auto loaded = std::make_shared<const tokenizer::BpeTokenizer>(tokenizer::load_tokenizer(dir));
-  std::lock_guard<std::mutex> lock(mutex_);
-  return tokenizers_.emplace(key, std::move(loaded)).first->second;
+  return find_or_load(tokenizers_, canonical(dir), [&] {
+    return std::make_shared<const tokenizer::BpeTokenizer>(tokenizer::load_tokenizer(dir));
+  });
 }
 
 void EngineCache::clear() {

@@ -29,6 +29,10 @@ class EngineCache {
   void clear();
 
  private:
+  template <typename T, typename Load>
+  std::shared_ptr<const T> find_or_load(std::map<std::string, std::shared_ptr<const T>>& cache,
+                                        const std::string& key, Load&& load);
+
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<const model::LanguageModel>> models_;
   std::map<std::string, std::shared_ptr<const sae::Sae>> saes_;
