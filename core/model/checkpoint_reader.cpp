@@ -41,7 +41,10 @@ const std::string& CheckpointReader::path() const { return checkpoint_->path(); 
 bool CheckpointReader::has(const std::string& name) const { return checkpoint_->has(prefix_ + name); }
 
 at::Tensor CheckpointReader::get(const std::string& name, const std::vector<int64_t>& shape) const {
-  const std::string full = prefix_ + name;
+  return get_unprefixed(prefix_ + name, shape);
+}
+
+at::Tensor CheckpointReader::get_unprefixed(const std::string& full, const std::vector<int64_t>& shape) const {
   if (!checkpoint_->has(full))
     throw InputError(checkpoint_->path() + ": tensor '" + full + "' is missing (" + context_ + ")");
   const io::TensorInfo& info = checkpoint_->info(full);

@@ -27,6 +27,8 @@ class CheckpointReader {
   ~CheckpointReader();
 
   at::Tensor get(const std::string& name, const std::vector<int64_t>& shape) const;
+  // A tensor beside the prefixed ones (lm_head.weight next to model.*), by its full name.
+  at::Tensor get_unprefixed(const std::string& name, const std::vector<int64_t>& shape) const;
   // Several tensors (each checked as get() does) stacked along dim 0 into one
   // new tensor, their mapped pages then released: one matmul where the file
   // has several (q|k|v, gate|up). Undefined when `names` is empty.

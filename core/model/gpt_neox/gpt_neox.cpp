@@ -119,9 +119,7 @@ GptNeox::GptNeox(const GptNeoxConfig& c, ModelInfo info, const std::string& chec
   if (c.tied) {
     unembed_ = embed_;
   } else {  // embed_out sits beside gpt_neox.*, not under it
-    const CheckpointReader head(checkpoint, {""}, "embed_out.weight", "config.json: tie_word_embeddings false",
-                                options.device, options.dtype);
-    unembed_ = head.get("embed_out.weight", {c.vocab_size, d});
+    unembed_ = r.get_unprefixed("embed_out.weight", {c.vocab_size, d});
   }
   if (options.center_writing_weights) center_writing_weights();
   if (options.fold_value_biases) fold_value_biases();

@@ -152,9 +152,7 @@ Llama::Llama(const LlamaConfig& c, ModelInfo info, const std::string& checkpoint
   if (c.tied) {
     unembed_ = embed_;
   } else {
-    const CheckpointReader head(checkpoint, {""}, "lm_head.weight", "config.json: tie_word_embeddings false",
-                                options.device, options.dtype);
-    unembed_ = head.get("lm_head.weight", {c.vocab_size, d});
+    unembed_ = r.get_unprefixed("lm_head.weight", {c.vocab_size, d});  // beside model.*
   }
   if (options.center_writing_weights)
     throw InputError("center_writing_weights applies to LayerNorm models only; " + c.model_type +
