@@ -136,7 +136,7 @@ bool MainWindow::openWorkspace(const QString& path) {
     return false;
   }
   rememberRecent(path);
-  selectOpeningFeature();  // an SAE and a telling feature: no page opens empty
+  opened_on_feature_ = selectOpeningFeature();  // an SAE and a telling feature: no page opens empty
   // The window is usable at once; damage found by the full check (every page
   // read, ~1 s per 120 MB) offers the same recovery as damage found on open.
   const std::string opened = session_->path().toStdString();

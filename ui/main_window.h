@@ -40,6 +40,7 @@ class MainWindow : public QMainWindow {
   // Selects the demo's default SAE (middle layer) and feature; false when the
   // workspace does not hold them (yet).
   bool selectOpeningFeature();
+  bool opened_on_feature_ = false;  // the last openWorkspace() found one to open on
   // The most recently opened workspace that still exists, or "".
   static QString lastWorkspace();
   // Where openDemo keeps the demo's workspace (the user's data folder).

@@ -53,7 +53,7 @@ bool MainWindow::openDemo() {
     return false;
   }
   if (!openWorkspace(path)) return false;
-  const bool ready = selectOpeningFeature();
+  const bool ready = opened_on_feature_;  // openWorkspace made the choice already
 
   demo::DemoBuildOptions options;
   options.workspace_path = path.toStdString();
