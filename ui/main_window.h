@@ -37,10 +37,9 @@ class MainWindow : public QMainWindow {
   // the demo's SAE and feature as soon as they exist. False, with the error
   // shown, when the demo is not installed.
   bool openDemo();
-  // Selects the demo's default SAE (middle layer) and feature; false when the
-  // workspace does not hold them (yet).
+  // Selects the SAE and feature a workspace opens on (analysis::opening_selection);
+  // false when the workspace does not hold them (yet).
   bool selectOpeningFeature();
-  bool opened_on_feature_ = false;  // the last openWorkspace() found one to open on
   // The most recently opened workspace that still exists, or "".
   static QString lastWorkspace();
   // Where openDemo keeps the demo's workspace (the user's data folder).
@@ -84,6 +83,7 @@ class MainWindow : public QMainWindow {
   void rebuildRecentMenu();
   void showAbout();
 
+  bool opened_on_feature_ = false;  // the last openWorkspace() found one to open on
   WorkspaceSession* session_ = nullptr;
   ModelPanel* model_panel_ = nullptr;
   FeaturesView* features_ = nullptr;
