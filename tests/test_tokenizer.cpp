@@ -421,11 +421,30 @@ class TestTokenizer : public QObject {
     QTest::newRow("null type") << "/model/type" << "null" << "model.type is \"null\"";
     QTest::newRow("type not a string") << "/model/type" << "5" << "model.type is \"5\"";
     QTest::newRow("no model") << "/model" << "null" << "no \"model\"";
-    QTest::newRow("normalizer") << "/normalizer" << R"({"type":"NFC"})" << "normalizer NFC";
-    QTest::newRow("pre_tokenizer") << "/pre_tokenizer/type" << R"("Metaspace")" << "must be ByteLevel";
-    QTest::newRow("no pre_tokenizer") << "/pre_tokenizer" << "null" << "must be ByteLevel";
-    QTest::newRow("prefix space") << "/pre_tokenizer/add_prefix_space" << "true" << "add_prefix_space";
-    QTest::newRow("no regex") << "/pre_tokenizer/use_regex" << "false" << "use_regex";
+    QTest::newRow("unigram") << "/model/type" << R"("Unigram")" << "model.type is \"Unigram\"";
+    QTest::newRow("normalizer") << "/normalizer" << R"({"type":"Precompiled"})"
+                                << "normalizer: type \"Precompiled\" is not supported (supported: NFC";
+    QTest::newRow("normalizer in sequence") << "/normalizer"
+        << R"({"type":"Sequence","normalizers":[{"type":"NFC"},{"type":"BertNormalizer"}]})"
+        << "type \"BertNormalizer\"";
+    QTest::newRow("replace pattern") << "/normalizer" << R"({"type":"Replace","pattern":{"X":" "},"content":"_"})"
+                                     << "pattern must be";
+    QTest::newRow("pre_tokenizer") << "/pre_tokenizer/type" << R"("BertPreTokenizer")"
+                                   << "pre_tokenizer: type \"BertPreTokenizer\" is not supported (supported: Split";
+    QTest::newRow("split behavior") << "/pre_tokenizer"
+        << R"({"type":"Split","pattern":{"String":" "},"behavior":"Sideways","invert":false})"
+        << "behavior \"Sideways\"";
+    QTest::newRow("split regex") << "/pre_tokenizer"
+        << "{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(a\"},\"behavior\":\"Isolated\",\"invert\":false}"
+        << "regex (a is not supported";
+    QTest::newRow("metaspace scheme") << "/pre_tokenizer"
+        << R"({"type":"Metaspace","replacement":"_","prepend_scheme":"sometimes"})" << "prepend_scheme";
+    QTest::newRow("decoder") << "/decoder" << R"({"type":"WordPiece"})" << "decoder: type \"WordPiece\"";
+    QTest::newRow("post_processor") << "/post_processor" << R"({"type":"Foo"})" << "post_processor: type \"Foo\"";
+    QTest::newRow("template token") << "/post_processor"
+        << R"({"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}]})"
+        << "token \"<s>\" is not in the vocabulary";
+    QTest::newRow("unk token") << "/model/unk_token" << R"("<unk>")" << "unk_token \"<unk>\" is not in the vocabulary";
     QTest::newRow("suffix") << "/model/end_of_word_suffix" << R"("</w>")" << "end_of_word_suffix";
     QTest::newRow("prefix") << "/model/continuing_subword_prefix" << R"("##")" << "continuing_subword_prefix";
     QTest::newRow("vocab not object") << "/model/vocab" << "null" << "model.vocab: expected a JSON object";
@@ -460,8 +479,14 @@ class TestTokenizer : public QObject {
   }
 
   void cliTokenizeJson() {
+    const auto [code0, out0] = run_cli({"tokenize", "--model", QString::fromStdString(kGpt2Dir.string()),
+                                        "--json", "Hello world<|endoftext|>"});
+    QCOMPARE(code0, 0);  // as HF's encode(text, add_special_tokens=False)
+    QCOMPARE(out0.trimmed(),
+             QByteArray(R"({"ids":[15496,995,50256],"tokens":["Hello"," world","<|endoftext|>"],)"
+                        R"("offsets":[[0,5],[5,11],[11,24]]})"));
     const auto [code, out] = run_cli({"tokenize", "--model", QString::fromStdString(kGpt2Dir.string()),
-                                      "--json", "Hello world<|endoftext|>"});
+                                      "--json", "--special-as-text", "Hello world<|endoftext|>"});
     QCOMPARE(code, 0);
     QCOMPARE(out.trimmed(),
              QByteArray(R"({"ids":[15496,995,27,91,437,1659,5239,91,29],)"

@@ -1,5 +1,7 @@
-// `saescope-cli tokenize --model DIR [--json] [--allow-special] TEXT`: the ids,
-// token texts and byte offsets GPT-2's tokenizer gives TEXT.
+// `saescope-cli tokenize --model DIR [--json] [--add-special-tokens] TEXT`: the
+// ids, token texts and byte offsets the folder's tokenizer gives TEXT, as
+// Hugging Face's tokenizer.encode(TEXT, add_special_tokens=False) gives them
+// (special tokens written in TEXT are recognised, as HF does).
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -13,7 +15,8 @@ struct TokenizeArgs {
   std::string model_dir;
   std::string text;
   bool as_json = false;
-  bool allow_special = false;
+  bool special_as_text = false;
+  bool add_special_tokens = false;
 };
 
 // JSON strings must be UTF-8; a token that holds part of a character (an
@@ -24,7 +27,7 @@ std::string json_string(const std::string& bytes) {
 
 int run_tokenize(const TokenizeArgs& a) {
   const auto tokenizer = tokenizer::load_tokenizer(a.model_dir);
-  const auto encoding = tokenizer.encode(a.text, {a.allow_special});
+  const auto encoding = tokenizer.encode(a.text, {!a.special_as_text, a.add_special_tokens});
   if (a.as_json) {
     // Written by hand to keep the key order ids, tokens, offsets.
     std::string out = "{\"ids\":[";
@@ -51,15 +54,19 @@ int run_tokenize(const TokenizeArgs& a) {
 }
 
 const bool registered = register_command(
-    "tokenize", "Token ids, texts and byte offsets of a text (GPT-2 byte-level BPE)",
+    "tokenize", "Token ids, texts and byte offsets of a text, as Hugging Face's tokenizer gives them",
     [](CLI::App* sub) {
       auto a = std::make_shared<TokenizeArgs>();
       sub->add_option("--model", a->model_dir,
                       "Model folder holding tokenizer.json or vocab.json + merges.txt")
           ->required();
       sub->add_flag("--json", a->as_json, "Print {\"ids\",\"tokens\",\"offsets\"} as JSON");
-      sub->add_flag("--allow-special", a->allow_special,
-                    "Read <|endoftext|> in TEXT as the special token, not as text");
+      sub->add_flag("--add-special-tokens", a->add_special_tokens,
+                    "Add what HF's encode() adds by default (BOS for Llama and Gemma)");
+      sub->add_flag("--special-as-text", a->special_as_text,
+                    "Read special tokens written in TEXT (<|endoftext|>, <bos>) as plain text");
+      sub->add_flag("--allow-special", "Recognise special tokens in TEXT (the default; kept for "
+                                       "older scripts)");
       sub->add_option("text", a->text, "The text (UTF-8)")->required();
       return [a] { return run_tokenize(*a); };
     });

@@ -32,7 +32,7 @@ const BpeMerges::Rule* BpeMerges::find(TokenId left, TokenId right) const {
   return slot.key == kEmpty ? nullptr : &slot.rule;
 }
 
-void BpeMerges::apply(std::vector<TokenId>& symbols) const {
+void BpeMerges::apply(std::vector<TokenId>& symbols, std::vector<std::uint32_t>* lengths) const {
   const int n = static_cast<int>(symbols.size());
   if (n < 2) return;
   // Symbols form a linked list over their starting positions; a merged-away
@@ -68,6 +68,7 @@ void BpeMerges::apply(std::vector<TokenId>& symbols) const {
     const int right = next[pos];
     symbols[pos] = rule->merged;
     symbols[right] = -1;
+    if (lengths) (*lengths)[pos] += (*lengths)[right];
     next[pos] = next[right];
     if (next[pos] >= 0) prev[next[pos]] = pos;
     if (const std::uint64_t c = candidate(prev[pos]); c != kEmpty) queue.push(c);
@@ -75,8 +76,12 @@ void BpeMerges::apply(std::vector<TokenId>& symbols) const {
   }
 
   int out = 0;
-  for (int i = 0; i >= 0; i = next[i]) symbols[out++] = symbols[i];
+  for (int i = 0; i >= 0; i = next[i]) {
+    if (lengths) (*lengths)[out] = (*lengths)[i];
+    symbols[out++] = symbols[i];
+  }
   symbols.resize(out);
+  if (lengths) lengths->resize(out);
 }
 
 }  // namespace saescope::tokenizer

@@ -26,8 +26,9 @@ class BpeMerges {
   const Rule* find(TokenId left, TokenId right) const;
 
   // Merges `symbols` in place. O(n log n), so that a megabyte-long run of
-  // spaces (one piece) stays fast.
-  void apply(std::vector<TokenId>& symbols) const;
+  // spaces (one piece) stays fast. `lengths`, when given, holds each
+  // symbol's length in bytes of text and is summed along with the merges.
+  void apply(std::vector<TokenId>& symbols, std::vector<std::uint32_t>* lengths = nullptr) const;
 
  private:
   struct Slot {

@@ -1,88 +1,129 @@
 #include "core/tokenizer/bpe_tokenizer.h"
 
-#include <array>
-#include <cstdio>
-#include <mutex>
-#include <unordered_map>
+#include <cstdlib>
+#include <optional>
 
 #include "core/common/error.h"
-#include "core/tokenizer/bpe_merges.h"
-#include "core/tokenizer/bpe_vocabulary.h"
+#include "core/tokenizer/added_tokens.h"
+#include "core/tokenizer/bpe_model.h"
 #include "core/tokenizer/byte_level_alphabet.h"
-#include "core/tokenizer/pretokenizer.h"
+#include "core/tokenizer/normalizer.h"
+#include "core/tokenizer/pre_tokenizer.h"
 #include "core/tokenizer/tokenizer_files.h"
 
 namespace saescope::tokenizer {
 namespace {
 
-// English text has a few tens of thousands of distinct pre-tokens; the bound
-// only keeps adversarial input (random strings) from growing the cache forever.
-constexpr std::size_t kMaxCacheEntries = 1 << 20;
-// Longer pieces (runs of one character, blobs) hardly ever repeat: not cached.
-constexpr std::size_t kMaxCachedPiece = 256;
 const std::string kEndOfText = "<|endoftext|>";
+
+// "<0xNN>" -> the byte, else nullopt.
+std::optional<char> byte_fallback_value(const std::string& raw) {
+  if (raw.size() != 6 || raw.compare(0, 3, "<0x") != 0 || raw[5] != '>') return std::nullopt;
+  char* end = nullptr;
+  const std::string hex = raw.substr(3, 2);
+  const long value = std::strtol(hex.c_str(), &end, 16);
+  if (end != hex.c_str() + 2) return std::nullopt;
+  return static_cast<char>(value);
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  if (from.empty()) return;
+  for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+    s.replace(p, from.size(), to);
+}
+
+// What the decoder makes of one vocabulary string.
+std::string decoded_token(const std::string& raw, const DecoderSpec& decoder) {
+  std::string text = raw;
+  for (const DecoderSpec::Step& step : decoder.steps) {
+    switch (step.kind) {
+      case DecoderSpec::Step::Kind::ByteLevel:
+        text = alphabet_to_bytes(text).value_or(text);
+        break;
+      case DecoderSpec::Step::Kind::Replace:
+        replace_all(text, step.pattern, step.content);
+        break;
+      case DecoderSpec::Step::Kind::ByteFallback:
+        if (const auto b = byte_fallback_value(text)) text = std::string(1, *b);
+        break;
+    }
+  }
+  return text;
+}
+
+std::vector<const AddedToken*> select(const BpeVocabulary& v, bool normalized, bool with_special) {
+  std::vector<const AddedToken*> out;
+  for (const AddedToken& t : v.added_tokens)
+    if (t.normalized == normalized && (with_special || !t.special)) out.push_back(&t);
+  return out;
+}
 
 }  // namespace
 
 struct BpeTokenizer::Impl {
-  BpeVocabulary vocab;
-  std::vector<std::string> token_bytes;  // id -> the bytes it stands for
-  std::vector<bool> special;
-  std::array<TokenId, 256> byte_token{};
-  BpeMerges merges;
-  std::unordered_map<std::string, TokenId> id_by_bytes;  // only with ignore_merges
-  TokenId eot = -1;
-  Pretokenizer pretokenizer;
+  explicit Impl(TokenizerSpec s);
 
-  mutable std::mutex cache_mutex;
-  mutable std::unordered_map<std::string, std::vector<TokenId>> cache;
+  TokenizerSpec spec;
+  std::vector<std::string> token_bytes;  // id -> the bytes it stands for (decode)
+  std::vector<std::string> token_text;   // id -> the normalized text it covers (offsets)
+  std::vector<bool> special;
+  TokenId eot = -1;
+  Normalizer normalizer;
+  PreTokenizer pre_tokenizer;
+  std::optional<BpeModel> model;
+  // Added tokens found in the raw text / the normalized text; with and
+  // without the special ones.
+  AddedTokenMatcher raw_all, raw_plain, normalized_all, normalized_plain;
 
   template <bool kOffsets>
   void encode_into(std::string_view text, const EncodeOptions& options, Encoding& out) const;
   template <bool kOffsets>
-  void encode_ordinary(std::string_view text, std::size_t base, Encoding& out) const;
-  std::vector<TokenId> bpe(std::string_view piece) const;
-  bool cached_bpe(std::string_view piece, std::vector<TokenId>& out) const;  // appends on a hit
+  void encode_gap(std::string_view gap, std::size_t base, bool allow_special, Encoding& out) const;
 };
 
-BpeTokenizer::BpeTokenizer(BpeVocabulary vocabulary) : impl_(std::make_unique<Impl>()) {
-  Impl& m = *impl_;
-  m.vocab = std::move(vocabulary);
-  const BpeVocabulary& v = m.vocab;
-  const auto size = v.raw_by_id.size();
-
+BpeTokenizer::Impl::Impl(TokenizerSpec s)
+    : spec(std::move(s)), normalizer(spec.normalizer), pre_tokenizer(spec.pre_tokenizer) {
+  const BpeVocabulary& v = spec.vocab;
+  const std::size_t size = v.raw_by_id.size();
   // vocab.json files carry <|endoftext|> as an ordinary entry; it is special.
-  const auto eot = v.id_by_raw.find(kEndOfText);
-  if (eot != v.id_by_raw.end()) {
-    m.eot = eot->second;
+  const auto eot_it = v.id_by_raw.find(kEndOfText);
+  if (eot_it != v.id_by_raw.end()) {
     bool listed = false;
-    for (const AddedToken& t : v.added_tokens) listed = listed || t.id == m.eot;
-    if (!listed) m.vocab.added_tokens.push_back({kEndOfText, m.eot, true});
+    for (const AddedToken& t : v.added_tokens) listed = listed || t.id == eot_it->second;
+    if (!listed) spec.vocab.added_tokens.push_back({kEndOfText, eot_it->second, true});
   }
-  m.special.assign(size, false);
-  m.token_bytes.resize(size);
-  for (std::size_t id = 0; id < size; ++id)
-    m.token_bytes[id] = alphabet_to_bytes(v.raw_by_id[id]).value_or(v.raw_by_id[id]);
-  for (const AddedToken& t : v.added_tokens) {
-    m.token_bytes[t.id] = t.content;
-    m.special[t.id] = t.special;
-  }
+  eot = eot_it != v.id_by_raw.end() ? eot_it->second : spec.eos_id;
 
-  for (int b = 0; b < 256; ++b) {
-    const std::string raw = byte_to_alphabet_utf8(static_cast<std::uint8_t>(b));
-    const auto it = v.id_by_raw.find(raw);
-    if (it == v.id_by_raw.end()) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02X", b);
-      throw InputError(v.source + ": the vocabulary has no token for byte " + hex + " (\"" + raw +
-                       "\"); not a GPT-2-style byte-level BPE vocabulary");
-    }
-    m.byte_token[b] = it->second;
+  special.assign(size, false);
+  token_bytes.resize(size);
+  token_text.resize(size);
+  for (std::size_t id = 0; id < size; ++id) {
+    const std::string& raw = v.raw_by_id[id];
+    token_bytes[id] = decoded_token(raw, spec.decoder);
+    if (spec.byte_level) token_text[id] = alphabet_to_bytes(raw).value_or(raw);
+    else if (const auto b = byte_fallback_value(raw); b && spec.byte_fallback) token_text[id] = *b;
+    else token_text[id] = raw;
   }
-  for (const MergeRule& r : v.merges) m.merges.add(r.left, r.right, r.merged);
-  if (v.ignore_merges)
-    for (const auto& [raw, id] : v.id_by_raw)
-      if (!m.special[id]) m.id_by_bytes.emplace(m.token_bytes[id], id);
+  // HF's decoder runs over added tokens too: Gemma's "▁▁▁▁" decodes to four spaces.
+  for (const AddedToken& t : v.added_tokens) {
+    token_bytes[t.id] = decoded_token(t.content, spec.decoder);
+    token_text[t.id] = t.content;
+    special[t.id] = t.special;
+  }
+  model.emplace(spec, token_text);
+  raw_all = AddedTokenMatcher(select(v, false, true));
+  raw_plain = AddedTokenMatcher(select(v, false, false));
+  normalized_all = AddedTokenMatcher(select(v, true, true));
+  normalized_plain = AddedTokenMatcher(select(v, true, false));
+}
+
+BpeTokenizer::BpeTokenizer(TokenizerSpec spec) {
+  const std::string source = spec.vocab.source;
+  try {
+    impl_ = std::make_unique<Impl>(std::move(spec));
+  } catch (const std::invalid_argument& e) {  // a regex PCRE2 cannot compile
+    throw InputError(source + ": " + e.what());
+  }
 }
 
 BpeTokenizer::BpeTokenizer(BpeTokenizer&&) noexcept = default;
@@ -98,57 +139,43 @@ BpeTokenizer BpeTokenizer::from_tokenizer_json(const std::filesystem::path& toke
   return BpeTokenizer(read_tokenizer_json(tokenizer_json));
 }
 
-std::vector<TokenId> BpeTokenizer::Impl::bpe(std::string_view piece) const {
-  if (!id_by_bytes.empty()) {
-    const auto whole = id_by_bytes.find(std::string(piece));
-    if (whole != id_by_bytes.end()) return {whole->second};
-  }
-  std::vector<TokenId> symbols;
-  symbols.reserve(piece.size());
-  for (char c : piece) symbols.push_back(byte_token[static_cast<std::uint8_t>(c)]);
-  merges.apply(symbols);
-  return symbols;
-}
-
-bool BpeTokenizer::Impl::cached_bpe(std::string_view piece, std::vector<TokenId>& out) const {
-  const std::string key(piece);  // no allocation: short pieces fit the small-string buffer
-  std::lock_guard<std::mutex> lock(cache_mutex);
-  const auto it = cache.find(key);
-  if (it == cache.end()) return false;
-  out.insert(out.end(), it->second.begin(), it->second.end());
-  return true;
-}
-
+// One stretch of text between raw added tokens: normalize, find normalized
+// added tokens, pre-tokenize, run the model on each piece.
 template <bool kOffsets>
-void BpeTokenizer::Impl::encode_ordinary(std::string_view text, std::size_t base,
-                                         Encoding& out) const {
-  pretokenizer.split(text, [&](std::size_t begin, std::size_t end, bool invalid_byte) {
-    if (invalid_byte) {
-      out.ids.push_back(byte_token[static_cast<std::uint8_t>(text[begin])]);
-      if (kOffsets) out.offsets.push_back({base + begin, base + end});
-      return;
+void BpeTokenizer::Impl::encode_gap(std::string_view gap, std::size_t base, bool allow_special,
+                                    Encoding& out) const {
+  if (gap.empty()) return;
+  NormalizedText text(gap, base);
+  std::vector<Piece> whole{{0, gap.size()}};
+  normalizer.apply(text, whole);
+  std::vector<PreToken> pieces;
+  const AddedTokenMatcher& added = allow_special ? normalized_all : normalized_plain;
+  std::size_t pos = 0;
+  for (const auto& m : added.find_all(text.text())) {
+    if (pos < m.begin) pieces.push_back({{pos, m.begin}, -1});
+    pieces.push_back({{m.begin, m.end}, m.token->id});
+    pos = m.end;
+  }
+  if (pos < text.text().size()) pieces.push_back({{pos, text.text().size()}, -1});
+  pre_tokenizer.apply(text, pieces);
+
+  std::vector<std::uint32_t> lengths;
+  for (const PreToken& p : pieces) {
+    if (p.added >= 0) {
+      out.ids.push_back(p.added);
+      if (kOffsets) out.offsets.push_back(text.original_span(p.span.begin, p.span.end));
+      continue;
     }
-    const std::size_t first = out.ids.size();
-    const std::string_view piece = text.substr(begin, end - begin);
-    if (piece.size() > kMaxCachedPiece) {
-      const std::vector<TokenId> ids = bpe(piece);
-      out.ids.insert(out.ids.end(), ids.begin(), ids.end());
-    } else if (!cached_bpe(piece, out.ids)) {
-      std::vector<TokenId> ids = bpe(piece);
-      out.ids.insert(out.ids.end(), ids.begin(), ids.end());
-      std::lock_guard<std::mutex> lock(cache_mutex);
-      if (cache.size() >= kMaxCacheEntries) cache.clear();
-      cache.emplace(std::string(piece), std::move(ids));
+    const std::string_view piece(text.text().data() + p.span.begin, p.span.end - p.span.begin);
+    lengths.clear();
+    model->encode(piece, out.ids, kOffsets ? &lengths : nullptr);
+    if (!kOffsets) continue;
+    std::size_t at = p.span.begin;
+    for (std::uint32_t len : lengths) {
+      out.offsets.push_back(text.original_span(at, at + len));
+      at += len;
     }
-    if (kOffsets) {
-      std::size_t pos = base + begin;
-      for (std::size_t i = first; i < out.ids.size(); ++i) {
-        const std::size_t len = token_bytes[out.ids[i]].size();
-        out.offsets.push_back({pos, pos + len});
-        pos += len;
-      }
-    }
-  });
+  }
 }
 
 template <bool kOffsets>
@@ -156,33 +183,24 @@ void BpeTokenizer::Impl::encode_into(std::string_view text, const EncodeOptions&
                                      Encoding& out) const {
   out.ids.reserve(text.size() / 3 + 1);
   if (kOffsets) out.offsets.reserve(text.size() / 3 + 1);
-  // Added tokens to cut out of the text first: non-special ones always (as
-  // HF does), special ones only when asked for.
-  struct Cut {
-    const AddedToken* token;
-    std::size_t next;  // its next occurrence at or after the scan position
-  };
-  std::vector<Cut> cuts;
-  for (const AddedToken& t : vocab.added_tokens)
-    if (options.allow_special || !t.special) cuts.push_back({&t, text.find(t.content)});
-
-  std::size_t pos = 0;
-  while (true) {
-    const Cut* best = nullptr;
-    for (Cut& c : cuts) {
-      if (c.next != std::string_view::npos && c.next < pos) c.next = text.find(c.token->content, pos);
-      if (c.next == std::string_view::npos) continue;
-      if (!best || c.next < best->next ||
-          (c.next == best->next && c.token->content.size() > best->token->content.size()))
-        best = &c;
+  if (options.add_special_tokens)
+    for (TokenId id : spec.special_prefix) {
+      out.ids.push_back(id);
+      if (kOffsets) out.offsets.push_back({0, 0});
     }
-    const std::size_t end = best ? best->next : text.size();
-    encode_ordinary<kOffsets>(text.substr(pos, end - pos), pos, out);
-    if (!best) break;
-    out.ids.push_back(best->token->id);
-    pos = end + best->token->content.size();
-    if (kOffsets) out.offsets.push_back({end, pos});
+  std::size_t pos = 0;
+  for (const auto& m : (options.allow_special ? raw_all : raw_plain).find_all(text)) {
+    encode_gap<kOffsets>(text.substr(pos, m.begin - pos), pos, options.allow_special, out);
+    out.ids.push_back(m.token->id);
+    if (kOffsets) out.offsets.push_back({m.begin, m.end});
+    pos = m.end;
   }
+  encode_gap<kOffsets>(text.substr(pos), pos, options.allow_special, out);
+  if (options.add_special_tokens)
+    for (TokenId id : spec.special_suffix) {
+      out.ids.push_back(id);
+      if (kOffsets) out.offsets.push_back({text.size(), text.size()});
+    }
 }
 
 Encoding BpeTokenizer::encode(std::string_view text, const EncodeOptions& options) const {
@@ -201,40 +219,43 @@ std::vector<TokenId> BpeTokenizer::encode_ids(std::string_view text,
 std::string BpeTokenizer::decode(const std::vector<TokenId>& ids) const {
   std::string text;
   for (TokenId id : ids) text += token_string(id);
-  return text;
+  const DecoderSpec& d = impl_->spec.decoder;
+  std::size_t cut = 0;
+  for (std::size_t i = 0; i < d.strip_start && !d.strip_content.empty() &&
+                          text.compare(cut, d.strip_content.size(), d.strip_content) == 0;
+       ++i)
+    cut += d.strip_content.size();
+  return text.substr(cut);
 }
 
 const std::string& BpeTokenizer::token_string(TokenId id) const {
-  if (id < 0 || id >= vocab_size() || impl_->vocab.raw_by_id[id].empty())
+  if (id < 0 || id >= vocab_size() || impl_->spec.vocab.raw_by_id[id].empty())
     throw InputError("token id " + std::to_string(id) + " is not in the vocabulary of " +
-                     impl_->vocab.source + " (size " + std::to_string(vocab_size()) + ")");
+                     impl_->spec.vocab.source + " (size " + std::to_string(vocab_size()) + ")");
   return impl_->token_bytes[id];
 }
 
 const std::string& BpeTokenizer::raw_token_string(TokenId id) const {
   token_string(id);  // checks the id
-  return impl_->vocab.raw_by_id[id];
+  return impl_->spec.vocab.raw_by_id[id];
 }
 
 std::optional<TokenId> BpeTokenizer::token_id(std::string_view raw) const {
-  const auto it = impl_->vocab.id_by_raw.find(std::string(raw));
-  if (it == impl_->vocab.id_by_raw.end()) return std::nullopt;
+  const auto it = impl_->spec.vocab.id_by_raw.find(std::string(raw));
+  if (it == impl_->spec.vocab.id_by_raw.end()) return std::nullopt;
   return it->second;
 }
 
 TokenId BpeTokenizer::vocab_size() const {
-  return static_cast<TokenId>(impl_->vocab.raw_by_id.size());
+  return static_cast<TokenId>(impl_->spec.vocab.raw_by_id.size());
 }
 TokenId BpeTokenizer::eot_id() const { return impl_->eot; }
 bool BpeTokenizer::is_special(TokenId id) const {
   return id >= 0 && id < vocab_size() && impl_->special[id];
 }
-const std::string& BpeTokenizer::source() const { return impl_->vocab.source; }
+const std::string& BpeTokenizer::source() const { return impl_->spec.vocab.source; }
 
-void BpeTokenizer::clear_cache() const {
-  std::lock_guard<std::mutex> lock(impl_->cache_mutex);
-  impl_->cache.clear();
-}
+void BpeTokenizer::clear_cache() const { impl_->model->clear_cache(); }
 
 BpeTokenizer load_tokenizer(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;

@@ -1,21 +1,23 @@
 #pragma once
-// GPT-2's byte-level BPE tokenizer, exact to the byte: the tests check its ids
-// against tiktoken's r50k_base and the npm gpt-tokenizer (see README.md).
+// A Hugging Face BPE tokenizer, exact to the id: GPT-2's vocab.json +
+// merges.txt, or any tokenizer.json with a BPE model — byte-level (GPT-2,
+// GPT-NeoX, Llama 3, Qwen 2/3) or SentencePiece-style with byte fallback
+// (Gemma 2/3, Llama 2). The pipeline is HF's: added tokens are cut out of
+// the text, the rest is normalized, split by the pre-tokenizer and merged by
+// the model. Tests check the ids against HF's own `tokenizers` on the real
+// files (see README.md).
 //
-// Text is UTF-8 bytes. Pre-tokenisation uses GPT-2's regex with \s meaning
-// Unicode White_Space (as in Python `regex`, tiktoken, HF tokenizers).
+// Text is UTF-8 bytes. Invalid UTF-8 is never rejected and never altered: in
+// a byte-level tokenizer each byte that is not part of a well-formed sequence
+// becomes its own single-byte token, in a SentencePiece-style one its <0xNN>
+// token (or the unknown token), and normalizers pass it through; so
+// decode(encode(b)) == b for any bytes b, and offsets stay offsets into the
+// caller's buffer. (HF's tokenizers take Unicode strings and cannot see
+// invalid bytes.)
 //
-// Invalid UTF-8 is never rejected and never altered: every byte that is not
-// part of a well-formed sequence becomes its own single-byte token (GPT-2 has
-// one for each of the 256 bytes), and the valid text on either side is split
-// as if the text ended/began at that byte. So decode(encode(b)) == b for any
-// bytes b, and offsets stay offsets into the caller's buffer. (tiktoken and
-// the JS gpt-tokenizer take Unicode strings and cannot see invalid bytes;
-// callers that want their "replace with U+FFFD" behaviour do it before.)
-//
-// Special tokens (<|endoftext|>, and a tokenizer.json's special added tokens)
-// are recognised in text only with EncodeOptions::allow_special; otherwise
-// "<|endoftext|>" is encoded as the 13 characters it is made of.
+// Special added tokens (<|endoftext|>, <bos>, ...) are recognised in text only
+// with EncodeOptions::allow_special, as HF does; otherwise they are encoded as
+// the characters they are made of. Non-special added tokens always are.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -42,17 +44,18 @@ struct Encoding {
 };
 
 struct EncodeOptions {
-  bool allow_special = false;  // recognise "<|endoftext|>" etc. as special tokens
+  bool allow_special = false;       // recognise "<|endoftext|>" etc. as special tokens
+  bool add_special_tokens = false;  // add what HF's encode() adds by default (BOS, ...)
 };
 
-struct BpeVocabulary;
+struct TokenizerSpec;
 
 class BpeTokenizer {
  public:
   static BpeTokenizer from_vocab_and_merges(const std::filesystem::path& vocab_json,
                                             const std::filesystem::path& merges_txt);
   static BpeTokenizer from_tokenizer_json(const std::filesystem::path& tokenizer_json);
-  explicit BpeTokenizer(BpeVocabulary vocabulary);  // checks it is byte-level BPE
+  explicit BpeTokenizer(TokenizerSpec spec);  // InputError when the spec cannot work
 
   BpeTokenizer(BpeTokenizer&&) noexcept;
   BpeTokenizer& operator=(BpeTokenizer&&) noexcept;
@@ -62,21 +65,24 @@ class BpeTokenizer {
   Encoding encode(std::string_view text, const EncodeOptions& options = {}) const;
   std::vector<TokenId> encode_ids(std::string_view text, const EncodeOptions& options = {}) const;
 
-  // The bytes the ids stand for, concatenated. Ids that split a character
-  // give invalid UTF-8 here, as they do in GPT-2. InputError for an id
-  // outside the vocabulary.
+  // The bytes the ids stand for, concatenated, less what the decoder strips
+  // from the start (Llama 2's prefix space). Ids that split a character give
+  // invalid UTF-8 here, as they do in GPT-2 and for <0xNN> tokens. InputError
+  // for an id outside the vocabulary.
   std::string decode(const std::vector<TokenId>& ids) const;
 
-  // The bytes one token stands for (" the" for id 262); may be part of a
-  // UTF-8 character.
+  // The bytes one token stands for (" the" for GPT-2's id 262 and for
+  // Gemma's "▁the"); may be part of a UTF-8 character.
   const std::string& token_string(TokenId id) const;
-  // The token as written in the vocabulary ("Ġthe" for id 262).
+  // The token as written in the vocabulary ("Ġthe", "▁the").
   const std::string& raw_token_string(TokenId id) const;
   // The id of a vocabulary string (raw form, e.g. "Ġthe").
   std::optional<TokenId> token_id(std::string_view raw) const;
 
   TokenId vocab_size() const;  // one past the largest id (50257 for GPT-2)
-  TokenId eot_id() const;      // id of "<|endoftext|>" (50256), -1 if there is none
+  // The document separator: "<|endoftext|>" (GPT-2's 50256) when the
+  // vocabulary has it, else tokenizer_config.json's eos_token; -1 if neither.
+  TokenId eot_id() const;
   bool is_special(TokenId id) const;
   const std::string& source() const;  // the file(s) it was read from
 
@@ -88,9 +94,9 @@ class BpeTokenizer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Reads the tokenizer of a HF model folder: tokenizer.json when present,
-// else vocab.json + merges.txt. InputError naming the folder when it holds
-// neither.
+// Reads the tokenizer of a HF model folder: tokenizer.json (with
+// tokenizer_config.json) when present, else vocab.json + merges.txt.
+// InputError naming the folder when it holds neither.
 BpeTokenizer load_tokenizer(const std::filesystem::path& dir);
 
 }  // namespace saescope::tokenizer

@@ -1,7 +1,7 @@
 #pragma once
-// What a tokenizer folder says, read and checked, before any encoding
-// structure is built: ids of the vocabulary strings, merge rules as ids, and
-// added (special) tokens. Produced by the readers in tokenizer_files.h.
+// What a tokenizer folder says about its vocabulary, read and checked: ids of
+// the vocabulary strings, merge rules as ids, and added (special) tokens.
+// Part of TokenizerSpec (tokenizer_spec.h).
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -13,7 +13,10 @@ namespace saescope::tokenizer {
 struct AddedToken {
   std::string content;  // matched in text as is (not in the byte alphabet)
   TokenId id = -1;
-  bool special = true;  // special: matched only on request; else always
+  bool special = true;      // special: matched only on request; else always
+  bool normalized = false;  // matched in the normalized text, not the raw one
+  bool lstrip = false, rstrip = false;  // takes the whitespace on that side
+  bool single_word = false;  // only where no word character touches it
 };
 
 struct MergeRule {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/common/error.h"
+#include "core/tokenizer/tokenizer_json_parts.h"
 
 namespace saescope::tokenizer {
 namespace {
@@ -13,6 +14,7 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 std::string read_file(const fs::path& path) {
+  if (fs::is_directory(path)) throw InputError(path.string() + ": is a folder, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path.string() + ": cannot open the file (missing or unreadable)");
   std::ostringstream buffer;
@@ -60,9 +62,19 @@ void add_merge(const std::string& left, const std::string& right, const std::str
   v.merges.push_back({find(left, "left"), find(right, "right"), find(left + right, "merged")});
 }
 
-BpeVocabulary read_vocab_and_merges_unchecked(const fs::path& vocab_json,
+void add_merge_line(const std::string& line, const std::string& where, BpeVocabulary& v) {
+  const std::size_t space = line.find(' ');
+  if (space == std::string::npos || space == 0 || space + 1 == line.size() ||
+      line.find(' ', space + 1) != std::string::npos)
+    throw InputError(where + ": expected \"left right\" (two tokens separated by one space), got \"" +
+                     line + "\"");
+  add_merge(line.substr(0, space), line.substr(space + 1), where, v);
+}
+
+TokenizerSpec read_vocab_and_merges_unchecked(const fs::path& vocab_json,
                                               const fs::path& merges_txt) {
-  BpeVocabulary v;
+  TokenizerSpec spec;
+  BpeVocabulary& v = spec.vocab;
   v.source = vocab_json.string() + " + " + merges_txt.string();
   read_vocab_object(parse_json(vocab_json), vocab_json.string(), v);
 
@@ -71,81 +83,46 @@ BpeVocabulary read_vocab_and_merges_unchecked(const fs::path& vocab_json,
   for (int number = 1; std::getline(lines, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || (number == 1 && line.rfind("#version", 0) == 0)) continue;
-    const std::string where = merges_txt.string() + " line " + std::to_string(number);
-    const std::size_t space = line.find(' ');
-    if (space == std::string::npos || space == 0 || space + 1 == line.size() ||
-        line.find(' ', space + 1) != std::string::npos)
-      throw InputError(where + ": expected two tokens separated by one space, got \"" + line + "\"");
-    add_merge(line.substr(0, space), line.substr(space + 1), where, v);
+    add_merge_line(line, merges_txt.string() + " line " + std::to_string(number), v);
   }
-  return v;
+  // GPT-2's pipeline: ByteLevel with its regex, no prefix space.
+  PreTokenizerStep byte_level;
+  byte_level.kind = PreTokenizerStep::Kind::ByteLevel;
+  spec.pre_tokenizer.push_back(byte_level);
+  spec.decoder.steps.push_back({DecoderSpec::Step::Kind::ByteLevel, "", ""});
+  return spec;
 }
 
-std::string type_of(const json& j) {
-  return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>()
-                                                                      : j.dump();
-}
-
-BpeVocabulary read_tokenizer_json_unchecked(const fs::path& tokenizer_json) {
-  const std::string file = tokenizer_json.string();
-  const json root = parse_json(tokenizer_json);
-  BpeVocabulary v;
-  v.source = file;
-  if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
-    throw InputError(file + ": no \"model\" object; not a HF tokenizer.json");
-  const json& model = root["model"];
-  const std::string type = !model.contains("type")      ? std::string("(missing)")
-                           : model["type"].is_string() ? model["type"].get<std::string>()
-                                                       : model["type"].dump();
-  if (type != "BPE")
-    throw InputError(file + ": model.type is \"" + type +
-                     "\"; only \"BPE\" (GPT-2-style byte-level BPE) is supported");
-
-  // Anything that would change the text before BPE must be GPT-2's: no
-  // normaliser, and the ByteLevel pre-tokeniser with its regex, no prefix space.
-  if (root.contains("normalizer") && !root["normalizer"].is_null())
-    throw InputError(file + ": normalizer " + type_of(root["normalizer"]) +
-                     " is not supported (GPT-2 has none)");
-  const json pre = root.value("pre_tokenizer", json());
-  if (type_of(pre) != "ByteLevel")
-    throw InputError(file + ": pre_tokenizer must be ByteLevel (GPT-2 style), got " + pre.dump());
-  if (pre.value("add_prefix_space", false) || !pre.value("use_regex", true))
-    throw InputError(file + ": pre_tokenizer ByteLevel with add_prefix_space=true or "
-                            "use_regex=false is not supported");
-  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
-    if (model.contains(key) && !model[key].is_null() && model[key] != "")
-      throw InputError(file + ": model." + key + " is set; not a byte-level BPE vocabulary");
-  v.ignore_merges = model.value("ignore_merges", false);
-
-  if (!model.contains("vocab")) throw InputError(file + ": model.vocab is missing");
-  read_vocab_object(model["vocab"], file + ": model.vocab", v);
-
+void read_merges(const json& model, const std::string& file, BpeVocabulary& v) {
   if (!model.contains("merges") || !model["merges"].is_array())
     throw InputError(file + ": model.merges is missing or not a list");
   const json& merges = model["merges"];
+  v.merges.reserve(merges.size());
   for (std::size_t i = 0; i < merges.size(); ++i) {
     const json& m = merges[i];
     const std::string where = file + ": model.merges[" + std::to_string(i) + "]";
-    if (m.is_string()) {  // "left right"
-      const std::string s = m.get<std::string>();
-      const std::size_t space = s.find(' ');
-      if (space == std::string::npos || space == 0 || space + 1 == s.size() ||
-          s.find(' ', space + 1) != std::string::npos)
-        throw InputError(where + ": expected \"left right\", got \"" + s + "\"");
-      add_merge(s.substr(0, space), s.substr(space + 1), where, v);
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+    if (m.is_string())
+      add_merge_line(m.get<std::string>(), where, v);
+    else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
       add_merge(m[0].get<std::string>(), m[1].get<std::string>(), where, v);
-    } else {
+    else
       throw InputError(where + ": expected \"left right\" or [\"left\", \"right\"], got " + m.dump());
-    }
   }
+}
 
+void read_added_tokens(const json& root, const std::string& file, BpeVocabulary& v) {
   for (const json& t : root.value("added_tokens", json::array())) {
     if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() ||
         !t.contains("content") || !t["content"].is_string() || t["content"] == "")
       throw InputError(file + ": added_tokens entry " + t.dump() + " needs an integer id and content");
-    AddedToken added{t["content"].get<std::string>(), t["id"].get<TokenId>(),
-                     t.value("special", false)};
+    AddedToken added;
+    added.content = t["content"].get<std::string>();
+    added.id = t["id"].get<TokenId>();
+    added.special = t.value("special", false);
+    added.normalized = t.value("normalized", !added.special);
+    added.lstrip = t.value("lstrip", false);
+    added.rstrip = t.value("rstrip", false);
+    added.single_word = t.value("single_word", false);
     if (added.id < 0 || added.id >= 10'000'000)
       throw InputError(file + ": added token \"" + added.content + "\" has id out of range");
     if (added.id >= static_cast<TokenId>(v.raw_by_id.size())) v.raw_by_id.resize(added.id + 1);
@@ -156,12 +133,62 @@ BpeVocabulary read_tokenizer_json_unchecked(const fs::path& tokenizer_json) {
     v.id_by_raw.emplace(added.content, added.id);
     v.added_tokens.push_back(std::move(added));
   }
-  return v;
+}
+
+void read_model(const json& root, const std::string& file, TokenizerSpec& spec) {
+  if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
+    throw InputError(file + ": no \"model\" object; not a HF tokenizer.json");
+  const json& model = root["model"];
+  const std::string type = type_name(model);
+  if (type != "BPE")
+    throw InputError(file + ": model.type is \"" + type +
+                     "\"; only \"BPE\" models are supported (byte-level like GPT-2, Llama 3 and "
+                     "Qwen, or SentencePiece-style like Gemma and Llama 2), not Unigram, "
+                     "WordPiece or WordLevel");
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
+    if (model.contains(key) && !model[key].is_null() && model[key] != "")
+      throw InputError(file + ": model." + key + " is set (" + model[key].dump() +
+                       "); BPE with subword prefixes or suffixes is not supported");
+  BpeVocabulary& v = spec.vocab;
+  v.ignore_merges = model.value("ignore_merges", false);
+  spec.byte_fallback = model.value("byte_fallback", false);
+  spec.fuse_unk = model.value("fuse_unk", false);
+  if (!model.contains("vocab")) throw InputError(file + ": model.vocab is missing");
+  read_vocab_object(model["vocab"], file + ": model.vocab", v);
+  read_merges(model, file, v);
+  read_added_tokens(root, file, v);
+  if (model.contains("unk_token") && model["unk_token"].is_string()) {
+    const auto it = v.id_by_raw.find(model["unk_token"].get<std::string>());
+    if (it == v.id_by_raw.end())
+      throw InputError(file + ": model.unk_token " + model["unk_token"].dump() +
+                       " is not in the vocabulary");
+    spec.unk_id = it->second;
+  }
+}
+
+TokenizerSpec read_tokenizer_json_unchecked(const fs::path& tokenizer_json) {
+  const std::string file = tokenizer_json.string();
+  const json root = parse_json(tokenizer_json);
+  TokenizerSpec spec;
+  spec.vocab.source = file;
+  read_model(root, file, spec);
+  spec.normalizer = read_normalizer(root.value("normalizer", json()), file + ": normalizer");
+  spec.pre_tokenizer =
+      read_pre_tokenizer(root.value("pre_tokenizer", json()), file + ": pre_tokenizer");
+  spec.byte_level = false;
+  for (const PreTokenizerStep& s : spec.pre_tokenizer)
+    spec.byte_level = spec.byte_level || s.kind == PreTokenizerStep::Kind::ByteLevel;
+  spec.decoder = read_decoder(root.value("decoder", json()), file + ": decoder");
+  read_post_processor(root.value("post_processor", json()), file + ": post_processor",
+                      spec.vocab, spec);
+  const fs::path config = tokenizer_json.parent_path() / "tokenizer_config.json";
+  if (fs::is_regular_file(config)) read_tokenizer_config(parse_json(config), config.string(), spec);
+  return spec;
 }
 
 }  // namespace
 
-BpeVocabulary read_vocab_and_merges(const fs::path& vocab_json, const fs::path& merges_txt) {
+TokenizerSpec read_vocab_and_merges(const fs::path& vocab_json, const fs::path& merges_txt) {
   try {
     return read_vocab_and_merges_unchecked(vocab_json, merges_txt);
   } catch (const nlohmann::json::exception& e) {
@@ -169,7 +196,7 @@ BpeVocabulary read_vocab_and_merges(const fs::path& vocab_json, const fs::path& 
   }
 }
 
-BpeVocabulary read_tokenizer_json(const fs::path& tokenizer_json) {
+TokenizerSpec read_tokenizer_json(const fs::path& tokenizer_json) {
   try {
     return read_tokenizer_json_unchecked(tokenizer_json);
   } catch (const nlohmann::json::exception& e) {  // a field of the wrong JSON type

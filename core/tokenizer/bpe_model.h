@@ -1,0 +1,57 @@
+#pragma once
+// The BPE model: one piece of normalized, pre-tokenized text in, token ids
+// out. Byte-level (GPT-2, Llama 3, Qwen): a piece starts as one symbol per
+// byte; an invalid UTF-8 byte stays a token of its own. Character-level
+// (SentencePiece-style: Gemma, Llama 2): a piece starts as one symbol per
+// character; a character outside the vocabulary becomes its <0xNN> byte
+// tokens (byte_fallback) or the unknown token (consecutive ones fused with
+// fuse_unk). Then the merge rules run, lowest rank first.
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/tokenizer/bpe_merges.h"
+#include "core/tokenizer/tokenizer_spec.h"
+
+namespace saescope::tokenizer {
+
+class BpeModel {
+ public:
+  // `token_text` (id -> the bytes of normalized text a token covers: "▁the"
+  // for a SentencePiece-style token, one byte for <0xNN>) and `spec` must
+  // outlive this.
+  BpeModel(const TokenizerSpec& spec, const std::vector<std::string>& token_text);
+
+  // Appends the piece's ids, and with `lengths` each token's length in bytes
+  // of the piece. Thread-safe; calls share a cache of results per piece.
+  void encode(std::string_view piece, std::vector<TokenId>& ids,
+              std::vector<std::uint32_t>* lengths) const;
+
+  void clear_cache() const;
+
+ private:
+  void symbols(std::string_view piece, std::vector<TokenId>& ids,
+               std::vector<std::uint32_t>& lengths, bool& has_unk) const;
+  void byte_symbols(std::string_view piece, std::vector<TokenId>& ids,
+                    std::vector<std::uint32_t>& lengths) const;
+  void char_symbols(std::string_view piece, std::vector<TokenId>& ids,
+                    std::vector<std::uint32_t>& lengths, bool& has_unk) const;
+  bool cached(std::string_view piece, std::vector<TokenId>& ids) const;
+
+  const std::vector<std::string>& token_text_;  // id -> normalized text it stands for
+  const std::unordered_map<std::string, TokenId>& id_by_raw_;
+  bool byte_level_, byte_fallback_, fuse_unk_;
+  TokenId unk_;
+  std::array<TokenId, 256> byte_token_{};  // byte-level alphabet, or <0xNN>; -1 if none
+  BpeMerges merges_;
+  std::unordered_map<std::string, TokenId> whole_piece_;  // ignore_merges: piece -> its token
+
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<std::string, std::vector<TokenId>> cache_;
+};
+
+}  // namespace saescope::tokenizer
