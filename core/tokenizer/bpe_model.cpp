@@ -1,5 +1,6 @@
 #include "core/tokenizer/bpe_model.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/common/error.h"
@@ -15,6 +16,18 @@ constexpr std::size_t kMaxCacheEntries = 1 << 20;
 // Longer pieces (runs of one character, blobs, Gemma's whole texts) hardly
 // ever repeat: not cached.
 constexpr std::size_t kMaxCachedPiece = 256;
+const std::string kMarker = "\xE2\x96\x81";  // U+2581 '▁', SentencePiece's space
+
+bool ends_with(std::string_view s, std::string_view end) {
+  return s.size() >= end.size() && s.substr(s.size() - end.size()) == end;
+}
+
+// The last UTF-8 character of s.
+std::string_view last_char(std::string_view s) {
+  std::size_t start = s.size() - 1;
+  while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+  return s.substr(start);
+}
 
 std::string hex_byte(int b) {
   char hex[8];
@@ -44,6 +57,17 @@ BpeModel::BpeModel(const TokenizerSpec& spec, const std::vector<std::string>& to
                        " (\"" + raw + "\"); not a GPT-2-style byte-level BPE vocabulary");
   }
   for (const MergeRule& r : v.merges) merges_.add(r.left, r.right, r.merged);
+  split_at_marker_ = !byte_level_ && !v.ignore_merges;
+  for (const MergeRule& r : v.merges) {
+    const std::string& left = v.raw_by_id[r.left];
+    if (v.raw_by_id[r.right].rfind(kMarker, 0) != 0 || left.empty() || ends_with(left, kMarker))
+      continue;
+    // A byte or unknown token stands for other text than its name: no cuts.
+    if (r.left == unk_ || (left.size() == 6 && left.rfind("<0x", 0) == 0)) split_at_marker_ = false;
+    const std::string c(last_char(left));
+    if (std::find(joins_marker_.begin(), joins_marker_.end(), c) == joins_marker_.end())
+      joins_marker_.push_back(c);  // Gemma 3 has one such rule: ">" + "▁</"
+  }
   if (v.ignore_merges) {
     std::vector<bool> added(v.raw_by_id.size(), false);
     for (const AddedToken& t : v.added_tokens) added[t.id] = true;
@@ -143,21 +167,44 @@ bool BpeModel::cached(std::string_view piece, std::vector<TokenId>& ids) const {
   return true;
 }
 
+bool BpeModel::splits_before(std::string_view piece, std::size_t pos) const {
+  if (pos == 0 || piece.compare(pos, kMarker.size(), kMarker) != 0) return false;
+  const std::string_view before = last_char(piece.substr(0, pos));
+  if (before == kMarker) return false;
+  for (const std::string& c : joins_marker_)
+    if (before == c) return false;
+  return true;
+}
+
 void BpeModel::encode(std::string_view piece, std::vector<TokenId>& ids,
                       std::vector<std::uint32_t>* lengths) const {
+  if (!whole_piece_.empty()) {
+    const auto whole = whole_piece_.find(std::string(piece));
+    if (whole != whole_piece_.end()) {
+      ids.push_back(whole->second);
+      if (lengths) lengths->push_back(static_cast<std::uint32_t>(token_text_[whole->second].size()));
+      return;
+    }
+  }
+  if (!split_at_marker_ || piece.size() <= kMaxCachedPiece) return encode_word(piece, ids, lengths);
+  std::size_t word = 0;
+  for (std::size_t pos = piece.find(kMarker, 1); pos != std::string_view::npos;
+       pos = piece.find(kMarker, pos + kMarker.size()))
+    if (splits_before(piece, pos)) {
+      encode_word(piece.substr(word, pos - word), ids, lengths);
+      word = pos;
+    }
+  encode_word(piece.substr(word), ids, lengths);
+}
+
+void BpeModel::encode_word(std::string_view piece, std::vector<TokenId>& ids,
+                           std::vector<std::uint32_t>* lengths) const {
   const std::size_t first = ids.size();
   const auto add_lengths = [&] {
     if (lengths)
       for (std::size_t i = first; i < ids.size(); ++i)
         lengths->push_back(static_cast<std::uint32_t>(token_text_[ids[i]].size()));
   };
-  if (!whole_piece_.empty()) {
-    const auto whole = whole_piece_.find(std::string(piece));
-    if (whole != whole_piece_.end()) {
-      ids.push_back(whole->second);
-      return add_lengths();
-    }
-  }
   const bool cacheable = piece.size() <= kMaxCachedPiece;
   if (cacheable && cached(piece, ids)) return add_lengths();
   std::vector<TokenId> out;

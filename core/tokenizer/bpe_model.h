@@ -34,6 +34,9 @@ class BpeModel {
   void clear_cache() const;
 
  private:
+  void encode_word(std::string_view word, std::vector<TokenId>& ids,
+                   std::vector<std::uint32_t>* lengths) const;
+  bool splits_before(std::string_view piece, std::size_t pos) const;
   void symbols(std::string_view piece, std::vector<TokenId>& ids,
                std::vector<std::uint32_t>& lengths, bool& has_unk) const;
   void byte_symbols(std::string_view piece, std::vector<TokenId>& ids,
@@ -49,6 +52,12 @@ class BpeModel {
   std::array<TokenId, 256> byte_token_{};  // byte-level alphabet, or <0xNN>; -1 if none
   BpeMerges merges_;
   std::unordered_map<std::string, TokenId> whole_piece_;  // ignore_merges: piece -> its token
+  // SentencePiece-style text is one long piece (Gemma, Llama 2). Where no
+  // merge rule can join a symbol ending in some character c to one starting
+  // with '▁', BPE never merges across "c▁", so the piece is cut there into
+  // words that merge alone and are cached: the same ids, far less work.
+  bool split_at_marker_ = false;
+  std::vector<std::string> joins_marker_;  // the characters c that a rule does join to '▁'
 
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<std::string, std::vector<TokenId>> cache_;
