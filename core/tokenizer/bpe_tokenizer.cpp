@@ -157,25 +157,26 @@ void BpeTokenizer::Impl::encode_gap(std::string_view gap, std::size_t base, bool
     pos = m.end;
   }
   if (pos < text.text().size()) pieces.push_back({{pos, text.text().size()}, -1});
-  pre_tokenizer.apply(text, pieces);
-
   std::vector<std::uint32_t> lengths;
-  for (const PreToken& p : pieces) {
+  const auto handle = [&](const PreToken& p) {
     if (p.added >= 0) {
       out.ids.push_back(p.added);
       if (kOffsets) out.offsets.push_back(text.original_span(p.span.begin, p.span.end));
-      continue;
+      return;
     }
-    const std::string_view piece(text.text().data() + p.span.begin, p.span.end - p.span.begin);
+    const std::string_view piece = text.text().substr(p.span.begin, p.span.end - p.span.begin);
     lengths.clear();
     model->encode(piece, out.ids, kOffsets ? &lengths : nullptr);
-    if (!kOffsets) continue;
+    if (!kOffsets) return;
     std::size_t at = p.span.begin;
     for (std::uint32_t len : lengths) {
       out.offsets.push_back(text.original_span(at, at + len));
       at += len;
     }
-  }
+  };
+  if (!pre_tokenizer.changes_text()) return pre_tokenizer.for_each_piece(text, pieces, handle);
+  pre_tokenizer.apply(text, pieces);
+  for (const PreToken& p : pieces) handle(p);
 }
 
 template <bool kOffsets>

@@ -3,7 +3,7 @@
 namespace saescope::tokenizer {
 
 NormalizedText::NormalizedText(std::string_view original, std::size_t base)
-    : text_(original), base_(base), original_size_(original.size()) {}
+    : original_(original), base_(base), original_size_(original.size()) {}
 
 ByteSpan NormalizedText::original_span(std::size_t begin, std::size_t end) const {
   if (origin_.empty()) return {base_ + begin, base_ + end};
@@ -18,6 +18,10 @@ ByteSpan NormalizedText::original_span(std::size_t begin, std::size_t end) const
 
 void NormalizedText::apply(const std::vector<Edit>& edits, std::vector<Piece>& pieces) {
   if (edits.empty()) return;
+  if (!owned_) {
+    text_.assign(original_);
+    owned_ = true;
+  }
   if (origin_.empty()) {
     origin_.resize(text_.size());
     for (std::size_t i = 0; i < text_.size(); ++i) origin_[i] = {base_ + i, base_ + i + 1};

@@ -24,7 +24,7 @@ class NormalizedText {
   // `original` is text[base, base + size) of the caller's text.
   NormalizedText(std::string_view original, std::size_t base);
 
-  const std::string& text() const { return text_; }
+  std::string_view text() const { return owned_ ? std::string_view(text_) : original_; }
 
   // One rewrite: `removed` bytes at `pos` give way to `inserted`.
   struct Edit {
@@ -41,7 +41,9 @@ class NormalizedText {
   ByteSpan original_span(std::size_t begin, std::size_t end) const;
 
  private:
-  std::string text_;
+  std::string_view original_;  // the text until the first edit: no copy on the fast path
+  std::string text_;           // the text after edits
+  bool owned_ = false;
   std::size_t base_;
   std::size_t original_size_;
   // Per byte of text_, its origin; empty while the text is the original's.

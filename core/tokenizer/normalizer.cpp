@@ -17,7 +17,7 @@ using Kind = NormalizerStep::Kind;
 
 // Calls f(begin, end) for each maximal run of well-formed UTF-8 in text.
 template <typename F>
-void for_each_valid_run(const std::string& text, F f) {
+void for_each_valid_run(std::string_view text, F f) {
   std::size_t run = 0, pos = 0;
   while (pos < text.size()) {
     const std::size_t len = valid_utf8_sequence_length(text, pos);
@@ -52,7 +52,7 @@ const icu::Normalizer2* icu_normalizer(Kind kind) {
   return n;
 }
 
-Edits unicode_edits(Kind kind, const std::string& text) {
+Edits unicode_edits(Kind kind, std::string_view text) {
   Edits edits;
   for_each_valid_run(text, [&](std::size_t begin, std::size_t end) {
     const icu::StringPiece run(text.data() + begin, static_cast<int32_t>(end - begin));
@@ -74,14 +74,14 @@ Edits unicode_edits(Kind kind, const std::string& text) {
   return edits;
 }
 
-bool is_white_space_at(const std::string& text, std::size_t pos, std::size_t len) {
+bool is_white_space_at(std::string_view text, std::size_t pos, std::size_t len) {
   const char32_t c = decode_utf8_at(text, pos, len);
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
          c == 0x205F || c == 0x3000;
 }
 
-Edits strip_edits(const NormalizerStep& step, const std::string& text) {
+Edits strip_edits(const NormalizerStep& step, std::string_view text) {
   std::size_t lead = 0, trail = text.size();
   if (step.strip_left)
     while (lead < text.size()) {
@@ -118,7 +118,7 @@ Normalizer& Normalizer::operator=(Normalizer&&) noexcept = default;
 void Normalizer::apply(NormalizedText& text, std::vector<Piece>& pieces) const {
   for (std::size_t i = 0; i < steps_.size(); ++i) {
     const NormalizerStep& step = steps_[i];
-    const std::string& t = text.text();
+    const std::string_view t = text.text();
     Edits edits;
     switch (step.kind) {
       case Kind::Replace:
@@ -127,7 +127,7 @@ void Normalizer::apply(NormalizedText& text, std::vector<Piece>& pieces) const {
             edits.push_back({b, e - b, step.content});
           });
         } else if (!step.pattern.text.empty()) {
-          for (std::size_t p = t.find(step.pattern.text); p != std::string::npos;
+          for (std::size_t p = t.find(step.pattern.text); p != std::string_view::npos;
                p = t.find(step.pattern.text, p + step.pattern.text.size()))
             edits.push_back({p, step.pattern.text.size(), step.content});
         }

@@ -1,5 +1,7 @@
 #include "core/tokenizer/pre_tokenizer.h"
 
+#include <functional>
+
 #include "core/tokenizer/regex_pattern.h"
 
 namespace saescope::tokenizer {
@@ -11,66 +13,85 @@ struct Segment {
   std::size_t begin, end;
   bool match;
 };
+using SpanSink = std::function<void(std::size_t, std::size_t)>;
 
-// Matches and the text between them, covering [begin, end).
-std::vector<Segment> segments(const std::string& text, std::size_t begin, std::size_t end,
-                              const RegexPattern* regex, const std::string& literal, bool invert) {
-  std::vector<Segment> out;
+// HF's SplitDelimiterBehavior, fed one segment at a time (matches and the
+// text between them, in order) so that a megabyte-long piece is never held
+// as a list: each behaviour needs at most one segment of lookahead.
+class BehaviorStream {
+ public:
+  BehaviorStream(SplitBehavior behavior, const SpanSink& out) : behavior_(behavior), out_(out) {}
+
+  void push(const Segment& s) {
+    switch (behavior_) {
+      case SplitBehavior::Isolated:
+        return out_(s.begin, s.end);
+      case SplitBehavior::Removed:
+        if (!s.match) out_(s.begin, s.end);
+        return;
+      case SplitBehavior::MergedWithPrevious:  // a match joins the non-match before it
+        if (s.match && !previous_match_ && has_) pending_.end = s.end;
+        else hold(s);
+        break;
+      case SplitBehavior::Contiguous:  // runs of matches (and of non-matches) join
+        if (has_ && s.match == previous_match_) pending_.end = s.end;
+        else hold(s);
+        break;
+      case SplitBehavior::MergedWithNext:  // a match joins the non-match after it
+        if (has_ && pending_.match && !s.match) {
+          out_(pending_.begin, s.end);
+          has_ = false;
+        } else {
+          hold(s);
+        }
+        break;
+    }
+    previous_match_ = s.match;
+  }
+  void finish() {
+    if (has_) out_(pending_.begin, pending_.end);
+    has_ = false;
+  }
+
+ private:
+  void hold(const Segment& s) {
+    if (has_) out_(pending_.begin, pending_.end);
+    pending_ = s;
+    has_ = true;
+  }
+  SplitBehavior behavior_;
+  const SpanSink& out_;
+  Segment pending_{0, 0, false};
+  bool has_ = false;
+  bool previous_match_ = false;
+};
+
+// Feeds the matches of `regex` (or of `literal`) in [begin, end) and the text
+// between them to `stream`.
+void stream_segments(std::string_view text, std::size_t begin, std::size_t end,
+                     const RegexPattern* regex, const std::string& literal, bool invert,
+                     BehaviorStream& stream) {
   std::size_t prev = begin;
   const auto on_match = [&](std::size_t b, std::size_t e) {
-    if (prev < b) out.push_back({prev, b, invert});
-    out.push_back({b, e, !invert});
+    if (prev < b) stream.push({prev, b, invert});
+    stream.push({b, e, !invert});
     prev = e;
   };
-  const std::string_view piece(text.data() + begin, end - begin);
+  const std::string_view piece = text.substr(begin, end - begin);
   if (regex) {
-    regex->find_all(piece, [&](std::size_t b, std::size_t e) { on_match(begin + b, begin + e); });
+    RegexPattern::Scanner scanner(*regex, piece);
+    std::size_t b = 0, e = 0;
+    while (scanner.next(b, e)) on_match(begin + b, begin + e);
   } else if (!literal.empty()) {
     for (std::size_t p = piece.find(literal); p != std::string_view::npos;
          p = piece.find(literal, p + literal.size()))
       on_match(begin + p, begin + p + literal.size());
   }
-  if (prev < end) out.push_back({prev, end, invert});
-  return out;
+  if (prev < end) stream.push({prev, end, invert});
+  stream.finish();
 }
 
-// HF's SplitDelimiterBehavior over one piece's segments.
-std::vector<Segment> apply_behavior(std::vector<Segment> segs, SplitBehavior behavior) {
-  std::vector<Segment> out;
-  bool previous_match = false;
-  switch (behavior) {
-    case SplitBehavior::Isolated:
-      return segs;
-    case SplitBehavior::Removed:
-      for (const Segment& s : segs)
-        if (!s.match) out.push_back(s);
-      return out;
-    case SplitBehavior::MergedWithPrevious:
-      for (const Segment& s : segs) {
-        if (s.match && !previous_match && !out.empty()) out.back().end = s.end;
-        else out.push_back(s);
-        previous_match = s.match;
-      }
-      return out;
-    case SplitBehavior::MergedWithNext:
-      for (auto it = segs.rbegin(); it != segs.rend(); ++it) {
-        if (it->match && !previous_match && !out.empty()) out.back().begin = it->begin;
-        else out.push_back(*it);
-        previous_match = it->match;
-      }
-      return {out.rbegin(), out.rend()};
-    case SplitBehavior::Contiguous:
-      for (std::size_t i = 0; i < segs.size(); ++i) {
-        if (i > 0 && segs[i].match == previous_match) out.back().end = segs[i].end;
-        else out.push_back(segs[i]);
-        previous_match = segs[i].match;
-      }
-      return out;
-  }
-  return segs;
-}
-
-bool starts_with(const std::string& text, std::size_t pos, std::size_t end, const std::string& s) {
+bool starts_with(std::string_view text, std::size_t pos, std::size_t end, std::string_view s) {
   return end - pos >= s.size() && text.compare(pos, s.size(), s) == 0;
 }
 
@@ -108,25 +129,53 @@ void PreTokenizer::apply(NormalizedText& text, std::vector<PreToken>& pieces) co
   }
 }
 
+void PreTokenizer::split_piece(std::string_view text, std::size_t step, const Piece& piece,
+                               const SpanSink& out) const {
+  const PreTokenizerStep& s = steps_[step];
+  const bool byte_level = s.kind == Kind::ByteLevel;
+  const std::string& literal = s.kind == Kind::Metaspace ? s.replacement : s.pattern.text;
+  const SplitBehavior behavior = byte_level                     ? SplitBehavior::Isolated
+                                 : s.kind == Kind::Metaspace ? SplitBehavior::MergedWithNext
+                                                                : s.behavior;
+  BehaviorStream stream(behavior, out);
+  stream_segments(text, piece.begin, piece.end, regexes_[step].get(), literal,
+                  !byte_level && s.invert, stream);
+}
+
 void PreTokenizer::split(const NormalizedText& text, std::size_t step,
                          std::vector<PreToken>& pieces) const {
-  const PreTokenizerStep& s = steps_[step];
-  const SplitBehavior behavior = s.kind == Kind::ByteLevel ? SplitBehavior::Isolated : s.behavior;
-  const bool invert = s.kind == Kind::ByteLevel ? false : s.invert;
   std::vector<PreToken> out;
   out.reserve(pieces.size() * 4);
+  const SpanSink keep = [&](std::size_t b, std::size_t e) {
+    if (b < e) out.push_back({{b, e}, -1});
+  };
   for (const PreToken& p : pieces) {
-    if (p.added >= 0) {
-      out.push_back(p);
-      continue;
-    }
-    for (const Segment& seg : apply_behavior(
-             segments(text.text(), p.span.begin, p.span.end, regexes_[step].get(),
-                      s.pattern.text, invert),
-             behavior))
-      if (seg.begin < seg.end) out.push_back({{seg.begin, seg.end}, -1});
+    if (p.added >= 0) out.push_back(p);
+    else split_piece(text.text(), step, p.span, keep);
   }
   pieces = std::move(out);
+}
+
+bool PreTokenizer::changes_text() const {
+  for (const PreTokenizerStep& s : steps_)
+    if (s.kind == Kind::Metaspace || (s.kind == Kind::ByteLevel && s.add_prefix_space)) return true;
+  return false;
+}
+
+void PreTokenizer::for_each_piece(const NormalizedText& text, const std::vector<PreToken>& pieces,
+                                  const PieceSink& sink) const {
+  for (const PreToken& p : pieces) emit(text.text(), 0, p, sink);
+}
+
+// Splits a piece by step `step` and hands each part to the next step, the
+// last to `sink`: no list of all pieces is built.
+void PreTokenizer::emit(std::string_view text, std::size_t step, const PreToken& p,
+                        const PieceSink& sink) const {
+  while (step < steps_.size() && !regexes_[step] && steps_[step].kind != Kind::Split) ++step;
+  if (p.added >= 0 || step == steps_.size()) return sink(p);
+  split_piece(text, step, p.span, [&](std::size_t b, std::size_t e) {
+    if (b < e) emit(text, step + 1, {{b, e}, -1}, sink);
+  });
 }
 
 void PreTokenizer::prefix_space(NormalizedText& text, std::vector<PreToken>& pieces) const {
@@ -145,7 +194,7 @@ void PreTokenizer::prefix_space(NormalizedText& text, std::vector<PreToken>& pie
 // each piece splits before every replacement (MergedWithNext).
 void PreTokenizer::metaspace(NormalizedText& text, const PreTokenizerStep& step,
                              std::vector<PreToken>& pieces) const {
-  const std::string& t = text.text();
+  const std::string_view t = text.text();
   const std::string& r = step.replacement;
   std::vector<NormalizedText::Edit> edits;
   for (const PreToken& p : pieces) {
@@ -163,19 +212,7 @@ void PreTokenizer::metaspace(NormalizedText& text, const PreTokenizerStep& step,
   for (const PreToken& p : pieces) spans.push_back(p.span);
   text.apply(edits, spans);
   for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].span = spans[i];
-  if (!step.split) return;
-  std::vector<PreToken> out;
-  for (const PreToken& p : pieces) {
-    if (p.added >= 0) {
-      out.push_back(p);
-      continue;
-    }
-    for (const Segment& seg :
-         apply_behavior(segments(text.text(), p.span.begin, p.span.end, nullptr, r, false),
-                        SplitBehavior::MergedWithNext))
-      if (seg.begin < seg.end) out.push_back({{seg.begin, seg.end}, -1});
-  }
-  pieces = std::move(out);
+  if (step.split) split(text, static_cast<std::size_t>(&step - steps_.data()), pieces);
 }
 
 }  // namespace saescope::tokenizer

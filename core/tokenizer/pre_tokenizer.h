@@ -5,7 +5,9 @@
 // Whitespace and WhitespaceSplit arrive as Splits. Each step cuts the pieces
 // it is given into smaller ones, as HF's PreTokenizedString does; pieces
 // holding an added token are left alone.
+#include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "core/tokenizer/normalized_text.h"
@@ -30,7 +32,19 @@ class PreTokenizer {
 
   void apply(NormalizedText& text, std::vector<PreToken>& pieces) const;
 
+  // Whether a step rewrites the text (Metaspace, ByteLevel's prefix space).
+  // When none does, for_each_piece gives apply's pieces one at a time,
+  // without building their list: the fast path for byte-level tokenizers.
+  bool changes_text() const;
+  using PieceSink = std::function<void(const PreToken&)>;
+  void for_each_piece(const NormalizedText& text, const std::vector<PreToken>& pieces,
+                      const PieceSink& sink) const;
+
  private:
+  using SpanSink = std::function<void(std::size_t, std::size_t)>;
+  void split_piece(std::string_view text, std::size_t step, const Piece& piece,
+                   const SpanSink& out) const;
+  void emit(std::string_view text, std::size_t step, const PreToken& p, const PieceSink& sink) const;
   void split(const NormalizedText& text, std::size_t step, std::vector<PreToken>& pieces) const;
   void metaspace(NormalizedText& text, const PreTokenizerStep& step,
                  std::vector<PreToken>& pieces) const;

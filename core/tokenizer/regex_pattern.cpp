@@ -17,17 +17,6 @@ std::string pcre2_message(int code) {
   return reinterpret_cast<const char*>(buffer);
 }
 
-struct MatchData {
-  explicit MatchData(const pcre2_code* code)
-      : data(pcre2_match_data_create_from_pattern(code, nullptr)) {
-    if (!data) throw InternalError("tokenizer regex: out of memory for PCRE2 match data");
-  }
-  ~MatchData() { pcre2_match_data_free(data); }
-  MatchData(const MatchData&) = delete;
-  MatchData& operator=(const MatchData&) = delete;
-  pcre2_match_data* data;
-};
-
 }  // namespace
 
 const std::string& gpt2_split_pattern() {
@@ -77,33 +66,53 @@ RegexPattern::~RegexPattern() {
 
 bool RegexPattern::uses_jit() const { return impl_->jit; }
 
-void RegexPattern::find_all(std::string_view text,
-                            const std::function<void(std::size_t, std::size_t)>& sink) const {
-  MatchData match(impl_->code);
-  const auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-  const std::size_t size = text.size();
-  std::size_t pos = 0;
-  while (pos < size) {
-    int rc = impl_->jit ? pcre2_jit_match(impl_->code, subject, size, pos, 0, match.data, nullptr)
-                        : PCRE2_ERROR_JIT_BADOPTION;
+RegexPattern::Scanner::Scanner(const RegexPattern& pattern, std::string_view text)
+    : pattern_(pattern),
+      text_(text),
+      match_data_(pcre2_match_data_create_from_pattern(pattern.impl_->code, nullptr)) {
+  if (!match_data_) throw InternalError("tokenizer regex: out of memory for PCRE2 match data");
+}
+
+RegexPattern::Scanner::~Scanner() {
+  pcre2_match_data_free(static_cast<pcre2_match_data*>(match_data_));
+}
+
+bool RegexPattern::Scanner::next(std::size_t& begin, std::size_t& end) {
+  const Impl& re = *pattern_.impl_;
+  auto* data = static_cast<pcre2_match_data*>(match_data_);
+  const auto subject = reinterpret_cast<PCRE2_SPTR>(text_.data());
+  const std::size_t size = text_.size();
+  while (pos_ < size) {
+    int rc = re.jit ? pcre2_jit_match(re.code, subject, size, pos_, 0, data, nullptr)
+                    : PCRE2_ERROR_JIT_BADOPTION;
     // The interpreter keeps its backtracking state on the heap: the fallback
     // when the JIT's fixed stack runs out on a pathological run.
     if (rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_JIT_BADOPTION)
-      rc = pcre2_match(impl_->code, subject, size, pos, 0, match.data, nullptr);
-    if (rc == PCRE2_ERROR_NOMATCH) return;
+      rc = pcre2_match(re.code, subject, size, pos_, 0, data, nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0)
-      throw InternalError("tokenizer regex: PCRE2 failed at byte " + std::to_string(pos) + ": " +
+      throw InternalError("tokenizer regex: PCRE2 failed at byte " + std::to_string(pos_) + ": " +
                           pcre2_message(rc));
-    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match.data);
-    const std::size_t begin = ovector[0], end = ovector[1];
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);
+    begin = ovector[0];
+    end = ovector[1];
     if (end > begin) {
-      sink(begin, end);
-      pos = end;
-    } else {  // an empty match: step over one character (or one invalid byte)
-      const std::size_t len = valid_utf8_sequence_length(text, begin);
-      pos = begin + (len ? len : 1);
+      pos_ = end;
+      return true;
     }
+    // An empty match: step over one character (or one invalid byte).
+    const std::size_t len = valid_utf8_sequence_length(text_, begin);
+    pos_ = begin + (len ? len : 1);
   }
+  pos_ = size;
+  return false;
+}
+
+void RegexPattern::find_all(std::string_view text,
+                            const std::function<void(std::size_t, std::size_t)>& sink) const {
+  Scanner scanner(*this, text);
+  std::size_t begin = 0, end = 0;
+  while (scanner.next(begin, end)) sink(begin, end);
 }
 
 }  // namespace saescope::tokenizer

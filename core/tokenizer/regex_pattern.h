@@ -27,6 +27,23 @@ class RegexPattern {
 
   bool uses_jit() const;
 
+  // The matches of one text, one at a time, for loops that want no callback
+  // per match (the pre-tokenizer's hot path).
+  class Scanner {
+   public:
+    Scanner(const RegexPattern& pattern, std::string_view text);
+    ~Scanner();
+    Scanner(const Scanner&) = delete;
+    Scanner& operator=(const Scanner&) = delete;
+    bool next(std::size_t& begin, std::size_t& end);  // false when no match is left
+
+   private:
+    const RegexPattern& pattern_;
+    std::string_view text_;
+    std::size_t pos_ = 0;
+    void* match_data_;
+  };
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
