@@ -2,10 +2,11 @@
 
 #include <cctype>
 #include <cmath>
-#include <fstream>
+#include <limits>
 #include <regex>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/model/model_info.h"
 
 namespace saescope::sae {
@@ -299,15 +300,7 @@ SaeConfig parse_sae_config(const json& cfg, const std::string& path) {
 }
 
 SaeConfig read_sae_config(const std::string& cfg_json_path) {
-  std::ifstream in(cfg_json_path);
-  if (!in) throw InputError(cfg_json_path + ": cannot open");
-  json cfg;
-  try {
-    cfg = json::parse(in);
-  } catch (const json::exception& e) {
-    throw InputError(cfg_json_path + ": not valid JSON (" + e.what() + ")");
-  }
-  return parse_sae_config(cfg, cfg_json_path);
+  return parse_sae_config(read_json_file(cfg_json_path), cfg_json_path);
 }
 
 json to_saelens_json(const SaeConfig& cfg) {
