@@ -169,6 +169,8 @@ void write_folder_contents(const Sae& sae, const fs::path& dir,
 }  // namespace
 
 Sae load_sae(const std::string& folder, const LoadOptions& options) {
+  // "" (an unset variable in a script) would otherwise read as ": not a folder".
+  if (folder.empty()) throw InputError("SAE folder: the path is empty (name a SAELens SAE folder)");
   const fs::path dir(folder);
   std::error_code ec;
   if (!fs::is_directory(dir, ec))

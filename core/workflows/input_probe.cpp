@@ -80,6 +80,7 @@ nlohmann::json read_raw_sae_cfg(const std::string& sae_dir) {
 }
 
 ProbedInput probe_input(const std::string& path) {
+  if (path.empty()) throw InputError("the path is empty (name a model or SAE folder, a corpus or a dataset)");
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
   if (fs::is_directory(path)) {
