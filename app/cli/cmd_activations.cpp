@@ -97,7 +97,7 @@ const bool registered = register_command(
     "activations", "Run the model on tokens and save hook-point values (safetensors)",
     [](CLI::App* sub) {
       auto a = std::make_shared<ActivationsArgs>();
-      sub->add_option("--model", a->model_dir, "Hugging Face model folder")->required();
+      sub->add_option("--model", a->model_dir, "Hugging Face model folder")->check(non_empty_path())->required();
       sub->add_option("--hook", a->hooks, "Hook point, e.g. blocks.5.hook_resid_pre or logits (repeatable)")
           ->required();
       auto* text = sub->add_option("--text", a->text, "Text to tokenize with the model's tokenizer");
@@ -111,7 +111,7 @@ const bool registered = register_command(
                     "TransformerLens's center_writing_weights (mean-zero residual stream)");
       sub->add_option("--device", a->device, "cpu, cuda or cuda:N")->capture_default_str();
       sub->add_option("--dtype", a->dtype, "float32 or bfloat16")->capture_default_str();
-      sub->add_option("--out", a->out, "Output .safetensors file")->required();
+      sub->add_option("--out", a->out, "Output .safetensors file")->check(non_empty_path())->required();
       return [a, text, ids] {
         if (text->count() == 0 && ids->count() == 0)
           throw InputError("give the tokens with --text TEXT or --ids 1,2,3");

@@ -70,10 +70,10 @@ const bool registered = register_command(
     [](CLI::App* sub) {
       auto a = std::make_shared<CacheArgs>();
       auto& r = a->request;
-      sub->add_option("--model", r.model_dir, "Hugging Face model folder")->required();
+      sub->add_option("--model", r.model_dir, "Hugging Face model folder")->check(non_empty_path())->required();
       sub->add_option("--hook", r.hook, "TransformerLens hook name, e.g. blocks.8.hook_resid_pre")->required();
-      sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")->required();
-      sub->add_option("--out", r.out, "Cache file to write or continue")->required();
+      sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")->check(non_empty_path())->required();
+      sub->add_option("--out", r.out, "Cache file to write or continue")->check(non_empty_path())->required();
       sub->add_option("--tokens", r.max_tokens, "At most N window tokens, BOS counted (default: the whole corpus)");
       sub->add_option("--context", r.context, "Tokens per window, BOS included")->capture_default_str();
       sub->add_option("--dtype", r.dtype, "Storage type: float16 or bfloat16")->capture_default_str();

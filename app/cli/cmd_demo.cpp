@@ -116,9 +116,9 @@ const bool registered = register_command(
     "demo", "Build the embedded demo's workspace and write its report (CSV, summary, charts)",
     [](CLI::App* sub) {
       auto a = std::make_shared<DemoArgs>();
-      sub->add_option("--out", a->out, "Folder for the report (and the workspace)")->required();
+      sub->add_option("--out", a->out, "Folder for the report (and the workspace)")->check(non_empty_path())->required();
       sub->add_option("--workspace", a->build.workspace_path,
-                      "Workspace file (default: OUT/demo.saescope)");
+                      "Workspace file (default: OUT/demo.saescope)")->check(non_empty_path());
       sub->add_option("--demo-dir", a->demo_dir,
                       "The demo's folder (default: installed, or this build's source tree)");
       sub->add_option("--wordnet-dir", a->build.wordnet_dir, "WordNet 3.0 database folder")

@@ -81,10 +81,10 @@ int run_encode(const EncodeArgs& a) {
 const bool registered = register_command(
     "encode", "Run an SAE over activations: features and reconstructions", [](CLI::App* sub) {
       auto a = std::make_shared<EncodeArgs>();
-      sub->add_option("--sae", a->sae_dir, "SAELens SAE folder")->required();
-      sub->add_option("--in", a->in_path, "safetensors file with tensor `activations` [n, d_in]")
+      sub->add_option("--sae", a->sae_dir, "SAELens SAE folder")->check(non_empty_path())->required();
+      sub->add_option("--in", a->in_path, "safetensors file with tensor `activations` [n, d_in]")->check(non_empty_path())
           ->required();
-      sub->add_option("--out", a->out_path, "safetensors file to write (features, reconstruction)")
+      sub->add_option("--out", a->out_path, "safetensors file to write (features, reconstruction)")->check(non_empty_path())
           ->required();
       sub->add_option("--batch", a->batch, "Tokens per batch (default 4096)");
       sub->add_option("--scaling-factor", a->scaling_factor,

@@ -21,16 +21,18 @@ std::string dump(const json& j) {
   return j.dump(2, ' ', false, json::error_handler_t::replace);  // token bytes may split a character
 }
 
+// Both commands only read: the workspace is opened so that nothing is written.
 std::unique_ptr<store::Workspace> open_existing(const std::string& path) {
   if (!fs::exists(path)) throw InputError(path + ": no such workspace file");
-  return store::Workspace::open(path);
+  return store::Workspace::open(path, store::IntegrityCheck::Full, store::Access::ReadOnly);
 }
 
 // The latest finished harvest of an SAE given as an input id or a folder
 // (matched by path and current content, so an edited SAE has none).
 store::ResultRecord find_harvest(store::Workspace& ws, const std::string& sae) {
   std::optional<store::InputRecord> input;
-  const bool is_id = !sae.empty() && std::all_of(sae.begin(), sae.end(), ::isdigit);
+  // Eighteen digits at most, so std::stoll cannot overflow; longer is no id.
+  const bool is_id = !sae.empty() && sae.size() <= 18 && std::all_of(sae.begin(), sae.end(), ::isdigit);
   if (is_id) {
     input = ws.input(std::stoll(sae));
     if (!input || input->kind != store::InputKind::Sae)
@@ -72,10 +74,9 @@ struct FeatureArgs {
   bool as_json = false;
 };
 
-int run_feature(const FeatureArgs& a) {
-  auto ws = open_existing(a.workspace);
-  const store::ResultRecord h = find_harvest(*ws, a.sae);
-  store::FeatureStore fs(ws->db());
+int print_feature(store::Workspace& ws, const FeatureArgs& a) {
+  const store::ResultRecord h = find_harvest(ws, a.sae);
+  store::FeatureStore fs(ws.db());
   const auto page = fs.page(h.id, a.id, h.model_id);
   if (!page) {
     const auto n = h.metrics.value("features", int64_t(0));
@@ -91,8 +92,8 @@ int run_feature(const FeatureArgs& a) {
   for (const auto& e : page->interval_samples) samples.push_back(example_json(fs, e, h.model_id));
   for (const auto& l : page->logit_effects)
     (l.sign > 0 ? pos : neg).push_back({{"token", l.token}, {"token_id", l.token_id}, {"value", l.value}});
-  const std::string sae_path = ws->input(*h.sae_id)->path;
-  const auto note = ws->note(ws->input(*h.sae_id)->content_hash, a.id);
+  const std::string sae_path = ws.input(*h.sae_id)->path;
+  const auto note = ws.note(ws.input(*h.sae_id)->content_hash, a.id);
   json j = {{"result_id", h.id},
             {"sae", sae_path},
             {"hook", h.params.value("hook", std::string())},
@@ -136,20 +137,20 @@ int run_feature(const FeatureArgs& a) {
   return 0;
 }
 
+int run_feature(const FeatureArgs& a) {
+  auto ws = open_existing(a.workspace);
+  return store::reading_stored_json(*ws, [&] { return print_feature(*ws, a); });
+}
+
 struct FeaturesArgs {
   std::string workspace, sae, sort = "id";
   int64_t limit = -1;
   bool ascending = false, as_json = false;
 };
 
-int run_features(const FeaturesArgs& a) {
-  store::FeatureSort sort = store::FeatureSort::Id;
-  if (a.sort == "density") sort = store::FeatureSort::Density;
-  else if (a.sort == "max") sort = store::FeatureSort::MaxActivation;
-  else if (a.sort != "id") throw InputError("--sort " + a.sort + ": use density, max or id");
-  auto ws = open_existing(a.workspace);
-  const store::ResultRecord h = find_harvest(*ws, a.sae);
-  store::FeatureStore fs(ws->db());
+int print_features(store::Workspace& ws, const FeaturesArgs& a, store::FeatureSort sort) {
+  const store::ResultRecord h = find_harvest(ws, a.sae);
+  store::FeatureStore fs(ws.db());
   const bool descending = sort != store::FeatureSort::Id && !a.ascending;
   const auto all = fs.list(h.id, sort, descending, a.limit);
   if (a.as_json) {
@@ -158,7 +159,7 @@ int run_features(const FeaturesArgs& a) {
       rows.push_back({{"feature", f.feature}, {"fire_count", f.fire_count}, {"density", f.density},
                       {"max_act", f.max_act}, {"mean_act", f.mean_act}, {"top_tokens", f.top_tokens},
                       {"dead", f.fire_count == 0}});
-    std::cout << dump({{"result_id", h.id}, {"sae", ws->input(*h.sae_id)->path},
+    std::cout << dump({{"result_id", h.id}, {"sae", ws.input(*h.sae_id)->path},
                        {"features_total", h.metrics.value("features", int64_t(0))},
                        {"dead", h.metrics.value("dead", int64_t(0))}, {"sort", a.sort}, {"features", rows}})
               << "\n";
@@ -172,12 +173,21 @@ int run_features(const FeaturesArgs& a) {
   return 0;
 }
 
+int run_features(const FeaturesArgs& a) {
+  store::FeatureSort sort = store::FeatureSort::Id;
+  if (a.sort == "density") sort = store::FeatureSort::Density;
+  else if (a.sort == "max") sort = store::FeatureSort::MaxActivation;
+  else if (a.sort != "id") throw InputError("--sort " + a.sort + ": use density, max or id");
+  auto ws = open_existing(a.workspace);
+  return store::reading_stored_json(*ws, [&] { return print_features(*ws, a, sort); });
+}
+
 const bool registered_feature = register_command(
     "feature", "One feature's dashboard from a harvest: stats, examples, logit effects",
     [](CLI::App* sub) {
       auto a = std::make_shared<FeatureArgs>();
-      sub->add_option("--workspace", a->workspace, "Workspace file")->required();
-      sub->add_option("--sae", a->sae, "SAE folder or its input id")->required();
+      sub->add_option("--workspace", a->workspace, "Workspace file")->check(non_empty_path())->required();
+      sub->add_option("--sae", a->sae, "SAE folder or its input id")->check(non_empty_path())->required();
       sub->add_option("--id", a->id, "Feature index")->required();
       sub->add_flag("--json", a->as_json, "Print as JSON");
       return [a] { return run_feature(*a); };
@@ -186,8 +196,8 @@ const bool registered_feature = register_command(
 const bool registered_features = register_command(
     "features", "All features of a harvest: density, max, mean, top tokens", [](CLI::App* sub) {
       auto a = std::make_shared<FeaturesArgs>();
-      sub->add_option("--workspace", a->workspace, "Workspace file")->required();
-      sub->add_option("--sae", a->sae, "SAE folder or its input id")->required();
+      sub->add_option("--workspace", a->workspace, "Workspace file")->check(non_empty_path())->required();
+      sub->add_option("--sae", a->sae, "SAE folder or its input id")->check(non_empty_path())->required();
       sub->add_option("--sort", a->sort, "density, max or id (density and max: largest first)")
           ->capture_default_str();
       sub->add_option("--limit", a->limit, "Print at most N features");

@@ -141,20 +141,20 @@ const bool registered = register_command(
           "whose chosen token string occurs once: 'reference_lookup'), all-zero codes scored as "
           "feature 0, and its truncation (all surviving label-0 pairs, then the first that many label-1 "
           "pairs). Use it to match published numbers; the default is the clean procedure.");
-      sub->add_option("--model", a->job.model_dir, "Hugging Face model folder")->required();
+      sub->add_option("--model", a->job.model_dir, "Hugging Face model folder")->check(non_empty_path())->required();
       sub->add_option("--tokenizer", a->job.tokenizer_dir,
                       "Folder with vocab.json + merges.txt or tokenizer.json (default: the model folder)");
-      sub->add_option("--sae", a->job.sae_dirs, "SAELens SAE folder (repeatable; all share one pass)")->required();
+      sub->add_option("--sae", a->job.sae_dirs, "SAELens SAE folder (repeatable; all share one pass)")->check(non_empty_path())->required();
       sub->add_option("--dataset", a->job.dataset_path,
-                      "Pairs: PS-Eval .jsonl/.json/.csv, a WiC folder, or sense-labelled occurrences .jsonl")
+                      "Pairs: PS-Eval .jsonl/.json/.csv, a WiC folder, or sense-labelled occurrences .jsonl")->check(non_empty_path())
           ->required();
       sub->add_option("--split", a->job.split, "Only pairs of this split (e.g. test)");
       sub->add_option("--occurrences", a->job.occurrences_path,
                       "Sense-labelled occurrences (.jsonl, `senses wordnet` writes them): per-occurrence "
-                      "features, purity, NMI, PCA");
+                      "features, purity, NMI, PCA")->check(non_empty_path());
       sub->add_option("--corpus", a->job.corpus_path,
                       "Also find unlabelled uses of the occurrence words in this corpus (.txt/.jsonl): "
-                      "stored with their argmax feature for the Senses view, never scored");
+                      "stored with their argmax feature for the Senses view, never scored")->check(non_empty_path());
       sub->add_option("--corpus-per-word", a->job.corpus_per_word,
                       "Unlabelled corpus uses per word (with --corpus)")
           ->capture_default_str();
@@ -173,7 +173,7 @@ const bool registered = register_command(
       sub->add_flag("--no-mse", a->no_mse, "Skip MSE and L0");
       sub->add_option("--per-word", a->per_word_csv, "Write per-word confusion and sense scores (CSV)");
       sub->add_option("--workspace", a->job.workspace_path,
-                      "Workspace file: reuse stored results, store new ones");
+                      "Workspace file: reuse stored results, store new ones")->check(non_empty_path());
       sub->add_option("--device", a->job.device, "cpu, cuda or cuda:N")->capture_default_str();
       sub->add_option("--dtype", a->job.dtype, "float32 or bfloat16")->capture_default_str();
       sub->add_option("--batch", a->job.options.batch_size, "Prompts per forward pass")->capture_default_str();

@@ -82,9 +82,9 @@ const bool registered = register_command(
     [](CLI::App* sub) {
       auto a = std::make_shared<SaeEvalArgs>();
       auto& r = a->request;
-      sub->add_option("--sae", r.sae_dir, "SAELens SAE folder")->required();
-      sub->add_option("--model", r.model_dir, "Hugging Face model folder (with --corpus)");
-      sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)");
+      sub->add_option("--sae", r.sae_dir, "SAELens SAE folder")->check(non_empty_path())->required();
+      sub->add_option("--model", r.model_dir, "Hugging Face model folder (with --corpus)")->check(non_empty_path());
+      sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")->check(non_empty_path());
       sub->add_option("--cache", a->cache, "Activation cache (saescope-cli cache) instead of a corpus: no CE loss");
       sub->add_option("--holdout", a->holdout,
                       "With --cache: evaluate the last fraction of its windows (1: all)")->capture_default_str();
@@ -96,7 +96,7 @@ const bool registered = register_command(
       sub->add_option("--batch", r.options.batch_windows, "Windows per forward pass")->capture_default_str();
       sub->add_option("--device", r.device, "cpu, cuda or cuda:N")->capture_default_str();
       sub->add_option("--tokenizer", r.tokenizer_dir, "Tokenizer folder (default: --model)");
-      sub->add_option("--workspace", a->workspace, "Workspace file (.saescope) to keep the result in");
+      sub->add_option("--workspace", a->workspace, "Workspace file (.saescope) to keep the result in")->check(non_empty_path());
       sub->add_flag("--json", a->as_json, "Print the metrics as JSON");
       return [a] { return run_sae_eval_command(*a); };
     });

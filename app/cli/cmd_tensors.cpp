@@ -76,7 +76,7 @@ const bool registered = register_command(
       auto path = std::make_shared<std::string>();
       auto as_json = std::make_shared<bool>(false);
       sub->add_option("FILE", *path,
-                      "A .safetensors file, a *.safetensors.index.json, or a folder holding either")
+                      "A .safetensors file, a *.safetensors.index.json, or a folder holding either")->check(non_empty_path())
           ->required();
       sub->add_flag("--json", *as_json, "Print {\"tensors\": [{name, dtype, shape, bytes}...], \"metadata\": {...}}");
       return [path, as_json] { return run_tensors(*path, *as_json); };

@@ -58,7 +58,7 @@ const bool registered = register_command(
     [](CLI::App* sub) {
       auto a = std::make_shared<TokenizeArgs>();
       sub->add_option("--model", a->model_dir,
-                      "Model folder holding tokenizer.json or vocab.json + merges.txt")
+                      "Model folder holding tokenizer.json or vocab.json + merges.txt")->check(non_empty_path())
           ->required();
       sub->add_flag("--json", a->as_json, "Print {\"ids\",\"tokens\",\"offsets\"} as JSON");
       sub->add_flag("--add-special-tokens", a->add_special_tokens,

@@ -70,14 +70,14 @@ const bool registered = register_command(
     [](CLI::App* sub) {
       auto a = std::make_shared<TrainArgs>();
       auto& r = a->request;
-      sub->add_option("--model", r.model_dir, "Hugging Face model folder")->required();
+      sub->add_option("--model", r.model_dir, "Hugging Face model folder")->check(non_empty_path())->required();
       sub->add_option("--hook", r.hook, "TransformerLens hook name, e.g. blocks.8.hook_resid_pre")->required();
-      sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")
+      sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")->check(non_empty_path())
           ->required();
       sub->add_option("--arch", r.architecture,
                       "standard, topk, batchtopk (saved as jumprelu), jumprelu or gated")
           ->required();
-      sub->add_option("--out", r.out, "SAE folder to write (SAELens layout)")->required();
+      sub->add_option("--out", r.out, "SAE folder to write (SAELens layout)")->check(non_empty_path())->required();
       sub->add_option("--expansion", r.expansion, "d_sae = R x d_in");
       sub->add_option("--d-sae", r.d_sae, "Number of features (instead of --expansion)");
       sub->add_option("--k", r.k, "Active features per token (topk; mean per token for batchtopk)");

@@ -146,7 +146,7 @@ const bool registered = register_command(
     [](CLI::App* sub) {
       auto a = std::make_shared<TrainLmArgs>();
       auto& o = a->options;
-      sub->add_option("--corpus", a->corpus, "Training corpus: JSONL, one {\"text\": ...} per line")
+      sub->add_option("--corpus", a->corpus, "Training corpus: JSONL, one {\"text\": ...} per line")->check(non_empty_path())
           ->required();
       sub->add_option("--tokenizer", a->tokenizer_dir,
                       "Tokenizer folder (vocab.json + merges.txt, or tokenizer.json)")
@@ -155,7 +155,7 @@ const bool registered = register_command(
                       "Validation corpus (JSONL); default: the training "
                       "stream's last --valid-fraction");
       sub->add_option("--valid-fraction", a->valid_fraction)->capture_default_str();
-      sub->add_option("--out", o.out_dir, "Output folder (Hugging Face GPT-2 layout)");
+      sub->add_option("--out", o.out_dir, "Output folder (Hugging Face GPT-2 layout)")->check(non_empty_path());
       sub->add_option("--layers", a->layers)->capture_default_str();
       sub->add_option("--width", a->width, "d_model")->capture_default_str();
       sub->add_option("--heads", a->heads)->capture_default_str();

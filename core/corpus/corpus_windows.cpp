@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/common/sha256.h"
 #include "core/model/model_info.h"
 #include "core/tokenizer/bpe_tokenizer.h"
@@ -66,9 +67,13 @@ bool CorpusDocuments::next(std::string& text) {
       ++line_;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (is_blank(line)) continue;
-      const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded()) {
-        problems_.push_back({line_, "not valid JSON"});
+      nlohmann::json j;
+      try {
+        j = parse_json_bounded(line, path_);
+      } catch (const JsonError& e) {
+        // "not valid JSON" alone, as before; too deep says so.
+        const bool deep = e.reason().rfind("JSON nested", 0) == 0;
+        problems_.push_back({line_, deep ? e.reason() : "not valid JSON"});
         continue;
       }
       if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/io/mapped_file.h"
 #include "core/io/safetensors_dtype.h"
 
@@ -113,13 +114,9 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) 
                      " runs past the end of the file (" + std::to_string(size) +
                      " bytes): not a safetensors file, or truncated");
 
-  ordered_json header;
-  try {
-    const char* text = reinterpret_cast<const char*>(bytes + kLengthPrefix);
-    header = ordered_json::parse(text, text + header_len);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path + ": header is not valid JSON: " + e.what());
-  }
+  const ordered_json header = parse_ordered_json_bounded(
+      std::string_view(reinterpret_cast<const char*>(bytes + kLengthPrefix), header_len),
+      path + ": header");
   if (!header.is_object())
     throw InputError(path + ": header is a JSON " + std::string(header.type_name()) +
                      ", not an object mapping tensor names to entries");

@@ -4,11 +4,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/io/safetensors.h"
 
 namespace saescope::io {
@@ -38,18 +37,6 @@ std::string pick_in_folder(const fs::path& dir) {
                         : std::string()));
 }
 
-nlohmann::json read_index(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path + ": not valid JSON: " + e.what());
-  }
-}
-
 }  // namespace
 
 SafetensorsCheckpoint SafetensorsCheckpoint::open(const std::string& path) {
@@ -64,7 +51,7 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const std::string& path) {
     return ckpt;
   }
 
-  const nlohmann::json index = read_index(file);
+  const nlohmann::json index = read_json_file(file);
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
     throw InputError(file + ": no \"weight_map\" object mapping tensor names to shard files");
   if (index.contains("metadata") && index["metadata"].is_object())

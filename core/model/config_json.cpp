@@ -2,10 +2,10 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/model/transformer_ops.h"
 
 namespace saescope::model {
@@ -16,16 +16,12 @@ ConfigJson::ConfigJson(std::string path, std::string prefix, std::shared_ptr<con
     : path_(std::move(path)), prefix_(std::move(prefix)), j_(std::move(j)) {}
 
 ConfigJson ConfigJson::read(const std::string& path) {
-  if (std::filesystem::is_directory(path))
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
     throw InputError(path + ": a folder, not a config.json file");
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open the file (a model folder must hold config.json)");
-  auto j = std::make_shared<json>();
-  try {
-    *j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw InputError(path + ": not valid JSON: " + e.what());
-  }
+  if (!std::filesystem::exists(path, ec))
+    throw InputError(path + ": cannot open the file (a model folder must hold config.json)");
+  auto j = std::make_shared<json>(read_json_file(path));
   if (!j->is_object()) throw InputError(path + ": not a JSON object");
   return ConfigJson(path, "", j);
 }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 namespace saescope::model {
@@ -23,9 +24,9 @@ std::vector<std::string> read_documents(const std::string& path) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(path + ": line " + std::to_string(number) + " is not JSON (" + e.what() +
+      j = parse_json_bounded(line, path);
+    } catch (const JsonError& e) {
+      throw InputError(path + ": line " + std::to_string(number) + " is not JSON (" + e.reason() +
                        "); a training corpus holds one {\"text\": ...} object per line");
     }
     if (!j.is_object() || !j.contains("text") || !j["text"].is_string())

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/common/sha256.h"
 #include "core/io/atomic_file.h"
 #include "core/io/safetensors.h"
@@ -199,7 +200,7 @@ LmTrainingState load_training_state(const std::string& path,
   const auto& meta = file->metadata();
   try {
     state.step = std::stoll(meta.at("step"));
-    state.info = nlohmann::json::parse(meta.at("info"));
+    state.info = parse_json_bounded(meta.at("info"), path + ": metadata 'info'");
   } catch (const std::exception& e) {
     throw InputError(path + ": the metadata 'step' and 'info' are missing or unreadable (" +
                      e.what() + ")");

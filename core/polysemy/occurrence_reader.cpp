@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/common/json_file.h"
 #include "core/polysemy/lenient_fields.h"
 #include "core/polysemy/text_files.h"
 
@@ -72,12 +73,9 @@ std::vector<SenseOccurrence> read_occurrences_jsonl(const std::string& path, Rea
     ++report.records_seen;
     nlohmann::json record;
     try {
-      record = nlohmann::json::parse(lines[i]);
-    } catch (const nlohmann::json::parse_error& e) {
-      const std::string what = e.what();
-      const std::size_t at = what.find("] ");
-      report_issue(report, options, path, i + 1,
-                   "not valid JSON: " + (at == std::string::npos ? what : what.substr(at + 2)));
+      record = parse_json_bounded(lines[i], path);
+    } catch (const JsonError& e) {
+      report_issue(report, options, path, i + 1, e.reason());
       continue;
     }
     if (auto occ = occurrence_from_record(record, path, i + 1, report, options)) {

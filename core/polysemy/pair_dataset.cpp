@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/polysemy/occurrence_reader.h"
 #include "core/polysemy/pseval_reader.h"
 #include "core/polysemy/sense_pairs.h"
@@ -25,10 +26,10 @@ bool looks_like_occurrences(const std::string& path) {
   for (std::string_view line : split_lines(text)) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     try {
-      const auto record = nlohmann::json::parse(line);
+      const auto record = parse_json_bounded(line, path);
       if (!record.is_object()) continue;
       return record.contains("sense_id") && record.contains("context") && !record.contains("context_1");
-    } catch (const nlohmann::json::parse_error&) {
+    } catch (const JsonError&) {
       continue;
     }
   }

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "core/common/json_file.h"
 #include "core/polysemy/csv_records.h"
 #include "core/polysemy/lenient_fields.h"
 #include "core/polysemy/text_files.h"
@@ -20,12 +21,6 @@ std::string trimmed(const std::string& s) {
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
   return s.substr(b, e - b);
-}
-
-// Parse-error messages of nlohmann start with "[json.exception.parse_error.101] ".
-std::string short_json_error(const std::string& what) {
-  const std::size_t at = what.find("] ");
-  return at == std::string::npos ? what : what.substr(at + 2);
 }
 
 std::optional<CharSpan> read_location(const nlohmann::json& record, const char* key,
@@ -70,9 +65,9 @@ std::vector<WordPair> read_jsonl_text(const std::string& text, const std::string
     ++report.records_seen;
     nlohmann::json record;
     try {
-      record = nlohmann::json::parse(lines[i]);
-    } catch (const nlohmann::json::parse_error& e) {
-      report_issue(report, options, path, i + 1, "not valid JSON: " + short_json_error(e.what()));
+      record = parse_json_bounded(lines[i], path);
+    } catch (const JsonError& e) {
+      report_issue(report, options, path, i + 1, e.reason());
       continue;
     }
     if (auto pair = pair_from_record(record, path, i + 1, report, options)) {
@@ -146,8 +141,9 @@ std::vector<WordPair> read_pseval_json(const std::string& path, ReadReport& repo
   const std::string text = read_text_file(path);
   nlohmann::json document;
   try {
-    document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
+    document = parse_json_bounded(text, path);
+  } catch (const JsonError& e) {
+    if (json_nested_deeper_than(text, kMaxJsonDepth)) throw;  // no line of it is readable either
     return read_jsonl_text(text, path, report, options);  // JSONL saved as .json
   }
   const nlohmann::json* array = nullptr;

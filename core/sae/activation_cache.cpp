@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/io/mapped_file.h"
 
 namespace saescope::sae {
@@ -131,8 +132,7 @@ CacheFileInfo read_cache_file_info(const std::string& path) {
   std::string text(header_len, '\0');
   in.seekg(L::kHeaderOffset);
   in.read(text.data(), static_cast<std::streamsize>(header_len));
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw InputError(path + ": the activation cache header is not JSON");
+  const auto j = parse_json_bounded(text, path + ": the activation cache header");
   info.header = ActivationCacheHeader::from_json(j, path);
   info.progress = {static_cast<int64_t>(windows), static_cast<int64_t>(rows)};
   info.data_offset = (L::kHeaderOffset + static_cast<int64_t>(header_len) + L::kAlign - 1) /

@@ -2,10 +2,11 @@
 
 #include <cctype>
 #include <cmath>
-#include <fstream>
+#include <limits>
 #include <regex>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/model/model_info.h"
 
 namespace saescope::sae {
@@ -94,10 +95,18 @@ int64_t positive_int(const json& cfg, const char* name, const std::string& path)
   return *v;
 }
 
-// Leading integer of "6.1.0", "6.0.0-rc.0", "3.13.1"; -1 when there is none.
+constexpr int kNoSuchVersion = std::numeric_limits<int>::max();
+
+// Leading integer of "6.1.0", "6.0.0-rc.0", "3.13.1"; -1 when there is none,
+// kNoSuchVersion when it has more digits than any release (std::stoi threw).
 int major_version(const std::string& v) {
   if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return -1;
-  return std::stoi(v);
+  int major = 0;
+  for (size_t i = 0; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])); ++i) {
+    if (major > 99999) return kNoSuchVersion;
+    major = major * 10 + (v[i] - '0');
+  }
+  return major;
 }
 
 std::string normalize_dtype(const std::string& raw, const std::string& path) {
@@ -210,7 +219,8 @@ void parse_metadata(const json& cfg, const std::string& path, SaeConfig& out) {
   if (!m.hook_layer) {
     static const std::regex layer_re(R"(^blocks\.(\d+)\.)");
     std::smatch mt;
-    if (std::regex_search(m.hook_name, mt, layer_re)) m.hook_layer = std::stoll(mt[1].str());
+    // Nine digits at most: a longer number is no layer (and would overflow stoll).
+    if (std::regex_search(m.hook_name, mt, layer_re) && mt[1].length() <= 9) m.hook_layer = std::stoll(mt[1].str());
   }
   m.hook_head_index = opt_int(cfg, {"hook_head_index", "hook_point_head_index"}, path);
   m.context_size = opt_int(cfg, {"context_size"}, path);
@@ -275,6 +285,8 @@ SaeConfig parse_sae_config(const json& cfg, const std::string& path) {
   if (!cfg.is_object()) bad(path, "cfg.json is not a JSON object");
   SaeConfig out;
   const std::string version = opt_string(cfg, {"sae_lens_version"}, path);
+  if (major_version(version) == kNoSuchVersion)
+    bad(path, "field sae_lens_version '" + version + "' is not a SAELens version (its major number is too large)");
   out.is_legacy = major_version(version) < 6;
   out.d_in = positive_int(cfg, "d_in", path);
   out.d_sae = positive_int(cfg, "d_sae", path);
@@ -299,15 +311,7 @@ SaeConfig parse_sae_config(const json& cfg, const std::string& path) {
 }
 
 SaeConfig read_sae_config(const std::string& cfg_json_path) {
-  std::ifstream in(cfg_json_path);
-  if (!in) throw InputError(cfg_json_path + ": cannot open");
-  json cfg;
-  try {
-    cfg = json::parse(in);
-  } catch (const json::exception& e) {
-    throw InputError(cfg_json_path + ": not valid JSON (" + e.what() + ")");
-  }
-  return parse_sae_config(cfg, cfg_json_path);
+  return parse_sae_config(read_json_file(cfg_json_path), cfg_json_path);
 }
 
 json to_saelens_json(const SaeConfig& cfg) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/io/safetensors.h"
 
 namespace saescope::sae {
@@ -35,16 +36,6 @@ bool tensor_belongs(Architecture a, const std::string& name) {
   if (a == Architecture::Gated) return name == "b_gate" || name == "b_mag" || name == "r_mag";
   if (name == "b_enc") return true;
   return a == Architecture::JumpReLU && (name == "threshold" || name == "topk_threshold");
-}
-
-json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw InputError(path + ": not valid JSON (" + e.what() + ")");
-  }
 }
 
 // The legacy "finetuning scaling factor" multiplies features before the decoder.
@@ -178,6 +169,8 @@ void write_folder_contents(const Sae& sae, const fs::path& dir,
 }  // namespace
 
 Sae load_sae(const std::string& folder, const LoadOptions& options) {
+  // "" (an unset variable in a script) would otherwise read as ": not a folder".
+  if (folder.empty()) throw InputError("SAE folder: the path is empty (name a SAELens SAE folder)");
   const fs::path dir(folder);
   std::error_code ec;
   if (!fs::is_directory(dir, ec))

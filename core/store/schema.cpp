@@ -150,9 +150,31 @@ CREATE TABLE notes (
   return all;
 }
 
+const std::set<std::string>& schema_tables(int version) {
+  // Read back from the migrations run in memory, so the list cannot drift
+  // from the SQL above.
+  static const std::vector<std::set<std::string>> by_version = [] {
+    std::vector<std::set<std::string>> out(1);
+    Database mem(":memory:", /*create=*/true);
+    for (const std::string& sql : migrations()) {
+      mem.exec(sql);
+      Statement s = mem.prepare("SELECT name FROM sqlite_master WHERE type = 'table'");
+      out.emplace_back();
+      while (s.step()) out.back().insert(s.column_text(0));
+    }
+    return out;
+  }();
+  if (version < 0 || version >= static_cast<int>(by_version.size()))
+    throw InternalError("schema_tables: no schema version " + std::to_string(version));
+  return by_version[static_cast<size_t>(version)];
+}
+
 void migrate(Database& db) {
   const int have = db.user_version();
   const int want = current_schema_version();
+  if (have < 0)  // migrations()[have] would read before the list
+    throw InputError(db.path() + ": workspace schema version " + std::to_string(have) +
+                     " is not one SAEScope writes: not a SAEScope workspace");
   if (have > want)
     throw InputError(db.path() + ": workspace schema version " + std::to_string(have) +
                      " is newer than this SAEScope understands (" + std::to_string(want) +

@@ -2,15 +2,50 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
 #include "core/common/error.h"
 
 namespace saescope::store {
+namespace {
+
+// SQLite's verdicts on the file rather than on our SQL: the user's input is at
+// fault (exit 2). "unsupported file format" is SQLITE_ERROR with that text
+// (a schema format newer than this SQLite); READONLY and CANTOPEN are the
+// file's or folder's permissions.
+bool file_at_fault(int rc, sqlite3* db) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB || primary == SQLITE_READONLY ||
+      primary == SQLITE_CANTOPEN || primary == SQLITE_FORMAT)
+    return true;
+  return primary == SQLITE_ERROR && db && std::strcmp(sqlite3_errmsg(db), "unsupported file format") == 0;
+}
+
+// A path as an SQLite URI ("file:///abs?mode=ro"): '%', '?' and '#' in it
+// must not be read as URI syntax.
+std::string file_uri(const std::string& path) {
+  const std::string abs = std::filesystem::absolute(path).lexically_normal().string();
+  std::string uri = "file://";
+  for (unsigned char c : abs) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20) {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      uri += hex;
+    } else {
+      uri += static_cast<char>(c);
+    }
+  }
+  return uri;
+}
+
+}  // namespace
 
 Statement::Statement(sqlite3* db, const std::string& sql, const std::string& file)
     : db_(db), file_(file) {
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr);
-  if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
-    throw InputError(file_ + ": " + sqlite3_errmsg(db_));
+  if (file_at_fault(rc, db_)) throw InputError(file_ + ": " + sqlite3_errmsg(db_));
   if (rc != SQLITE_OK)
     throw InternalError(file_ + ": cannot prepare SQL (" + sqlite3_errmsg(db_) + "): " + sql);
 }
@@ -25,7 +60,7 @@ Statement::~Statement() { sqlite3_finalize(stmt_); }
 void Statement::check(int rc, const char* what) const {
   if (rc == SQLITE_OK) return;
   const std::string msg = file_ + ": " + what + ": " + sqlite3_errmsg(db_);
-  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) throw InputError(msg);
+  if (file_at_fault(rc, db_)) throw InputError(msg);
   throw InternalError(msg);
 }
 
@@ -85,13 +120,31 @@ size_t Statement::column_bytes(int c) const {
 }
 
 Database::Database(const std::string& path, bool create) : path_(path) {
-  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  open(path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0));
+}
+
+Database::Database(const std::string& path, Access access) : path_(path) {
+  if (access == Access::ReadWrite) {
+    open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    return;
+  }
+  // A WAL reader needs the -shm (and creates it, and a -wal, when missing).
+  // Without a -wal no writer is open and nothing is left uncheckpointed, so
+  // the file alone is the whole database: immutable reads it without locks
+  // or a -shm, which also works in a folder the user cannot write to.
+  std::error_code ec;
+  const bool wal_present = std::filesystem::exists(path + "-wal", ec);
+  open(file_uri(path) + (wal_present ? "?mode=ro" : "?mode=ro&immutable=1"),
+       SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+}
+
+void Database::open(const std::string& target, int flags) {
+  int rc = sqlite3_open_v2(target.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
-    throw InputError(path + ": cannot open workspace (" + msg + ")");
+    throw InputError(path_ + ": cannot open workspace (" + msg + ")");
   }
   sqlite3_busy_timeout(db_, 5000);
 }
@@ -104,7 +157,7 @@ void Database::exec(const std::string& sql) {
   if (rc != SQLITE_OK) {
     std::string msg = path_ + ": " + (err ? err : "SQL error");
     sqlite3_free(err);
-    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) throw InputError(msg);
+    if (file_at_fault(rc, db_)) throw InputError(msg);
     throw InternalError(msg);
   }
 }

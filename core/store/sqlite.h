@@ -54,10 +54,16 @@ class Statement {
   std::string file_;
 };
 
+// ReadOnly never writes: not the file, not a -wal or -shm beside it.
+enum class Access { ReadWrite, ReadOnly };
+
 class Database {
  public:
   // Opens (creating when `create`) the SQLite file; throws InputError naming it.
   Database(const std::string& path, bool create);
+  // ReadWrite: as Database(path, true). ReadOnly: an existing file, as
+  // described at Access.
+  Database(const std::string& path, Access access);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -71,6 +77,7 @@ class Database {
   sqlite3* handle() { return db_; }
 
  private:
+  void open(const std::string& target, int flags);
   sqlite3* db_ = nullptr;
   std::string path_;
 };

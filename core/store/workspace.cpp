@@ -7,8 +7,10 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <set>
 #include <thread>
 
+#include "core/common/json_file.h"
 #include "core/common/sha256.h"
 #include "core/store/schema.h"
 
@@ -31,9 +33,25 @@ void bind_optional(Statement& s, int index, std::optional<int64_t> v) {
   else s.bind_null(index);
 }
 
-nlohmann::json parse_json_column(Statement& s, int col) {
-  if (s.column_is_null(col)) return nullptr;
-  return nlohmann::json::parse(s.column_text(col), nullptr, /*allow_exceptions=*/false);
+// A JSON object column (`what` names it: "result 3's params"). We only ever
+// store objects, so anything else, or a NULL where `nullable` is false, means
+// the file was edited outside SAEScope.
+nlohmann::json stored_object(Statement& s, int col, const std::string& path, const std::string& what,
+                             bool nullable) {
+  if (s.column_is_null(col)) {
+    if (nullable) return nullptr;
+    throw damaged_workspace(path, what + " is NULL");
+  }
+  nlohmann::json j;
+  try {
+    j = parse_json_bounded(s.column_text(col), what);
+  } catch (const JsonError& e) {
+    throw damaged_workspace(path, e.what());
+  }
+  if (j.is_null() && nullable) return j;
+  if (!j.is_object())
+    throw damaged_workspace(path, what + " is a JSON " + std::string(j.type_name()) + ", not an object");
+  return j;
 }
 
 // Runs PRAGMA integrity_check; returns the first problem, or "" when sound.
@@ -58,7 +76,66 @@ std::string timestamp() {
   return buf;
 }
 
+std::string joined(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::set<std::string> table_names(Database& db) {
+  Statement s = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+  std::set<std::string> out;
+  while (s.step()) out.insert(s.column_text(0));
+  return out;
+}
+
+std::string version_text(int version) { return "workspace schema version " + std::to_string(version); }
+
+// user_version outside 0..current: never written by this SAEScope (and
+// migrations()[version] would read outside the list).
+void check_version(const std::string& path, int version) {
+  if (version < 0)
+    throw NotAWorkspace(path + ": " + version_text(version) + " is not one SAEScope writes: not a SAEScope workspace");
+  if (version > current_schema_version())
+    throw NotAWorkspace(path + ": " + version_text(version) + " is newer than this SAEScope understands (" +
+                        std::to_string(current_schema_version()) + "); open it with a newer SAEScope");
+}
+
+// Version 0 is an empty file only: with tables it is another program's
+// database, and replaying CREATE TABLE into it would fail or, worse, succeed.
+void check_tables(Database& db, int version, Access access) {
+  const std::string& path = db.path();
+  const std::set<std::string> have = table_names(db);
+  if (version == 0 && !have.empty())
+    throw NotAWorkspace(path + ": an SQLite database of another program (tables " + joined(have) +
+                        "), not a SAEScope workspace; it was left untouched");
+  if (version == 0 && access == Access::ReadOnly)
+    throw NotAWorkspace(path + ": an empty file, not a SAEScope workspace (create one with `saescope-cli harvest`)");
+  std::set<std::string> missing;
+  for (const auto& t : schema_tables(version))
+    if (!have.count(t)) missing.insert(t);
+  if (version > 0 && missing.size() == schema_tables(version).size())
+    throw NotAWorkspace(path + ": an SQLite database with none of SAEScope's tables (" + version_text(version) +
+                        "), not a SAEScope workspace; it was left untouched");
+  if (!missing.empty()) throw damaged_workspace(path, "table " + joined(missing) + " is missing");
+}
+
+// Refuses, by reading only, a file that must not be used as a workspace here;
+// otherwise the file is a workspace at some version, or empty and writable.
+void check_is_workspace(Database& db, Access access) {
+  const int version = db.user_version();
+  check_version(db.path(), version);
+  check_tables(db, version, access);
+  if (access == Access::ReadOnly && version < current_schema_version())
+    throw NotAWorkspace(db.path() + ": " + version_text(version) + " is from an older SAEScope; a command that "
+                        "only reads does not upgrade it: run `saescope-cli workspace upgrade " + db.path() + "` once");
+}
+
 }  // namespace
+
+WorkspaceDamaged damaged_workspace(const std::string& path, const std::string& problem) {
+  return WorkspaceDamaged(damaged_message(path, problem));
+}
 
 const char* to_string(InputKind kind) {
   switch (kind) {
@@ -76,7 +153,8 @@ InputKind input_kind_from_string(const std::string& s) {
   throw InputError("unknown input kind '" + s + "' (model, sae, corpus, dataset)");
 }
 
-Workspace::Workspace(const std::string& path) : db_(path, /*create=*/true) {}
+Workspace::Workspace(const std::string& path, Access access)
+    : db_(path, access), read_only_(access == Access::ReadOnly) {}
 
 std::string Workspace::check_integrity(const std::string& path, const std::function<bool()>& cancelled) {
   if (cancelled && cancelled()) throw Cancelled();
@@ -112,23 +190,30 @@ std::string Workspace::check_integrity(const std::string& path, const std::funct
   }
 }
 
-std::unique_ptr<Workspace> Workspace::open(const std::string& path, IntegrityCheck check) {
-  std::unique_ptr<Workspace> ws(new Workspace(path));
+std::unique_ptr<Workspace> Workspace::open(const std::string& path, IntegrityCheck check, Access access) {
+  std::unique_ptr<Workspace> ws(new Workspace(path, access));
   Database& db = ws->db_;
   try {
+    // Everything up to check_is_workspace only reads: a refused file is left as it was.
     const std::string problem = check == IntegrityCheck::Full ? integrity_problem(db) : std::string();
-    if (!problem.empty()) throw WorkspaceDamaged(damaged_message(path, problem));
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA foreign_keys = ON");
-    migrate(db);
+    if (!problem.empty()) throw damaged_workspace(path, problem);
+    check_is_workspace(db, access);
+  } catch (const NotAWorkspace&) {
+    throw;
   } catch (const WorkspaceDamaged&) {
     throw;
   } catch (const InputError& e) {
-    // SQLITE_NOTADB / SQLITE_CORRUPT surface as InputError from the wrapper.
-    if (std::string(e.what()).find("newer than this SAEScope") != std::string::npos) throw;
-    throw WorkspaceDamaged(damaged_message(path, e.what()));
+    // SQLITE_NOTADB / SQLITE_CORRUPT / "unsupported file format" surface as InputError from the wrapper.
+    throw damaged_workspace(path, e.what());
   }
+  if (access == Access::ReadOnly) return ws;
+  if (sqlite3_db_readonly(db.handle(), "main") == 1)  // permissions, or a header only newer SQLite writes
+    throw InputError(path + ": the workspace cannot be written (a read-only file or folder); "
+                     "commands that only read it (workspace info, features, feature) still work");
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  migrate(db);
   return ws;
 }
 
@@ -190,6 +275,7 @@ std::string Workspace::file_hash(const std::string& path) {
   get.bind(1, abs).bind(2, static_cast<int64_t>(size)).bind(3, static_cast<int64_t>(mtime));
   if (get.step()) return get.column_text(0);
   const std::string hash = sha256_file(path);
+  if (read_only_) return hash;  // the cache is a write; reading commands hash again next time
   Statement put = db_.prepare(
       "INSERT OR REPLACE INTO file_hashes (path, size, mtime_ns, sha256) VALUES (?, ?, ?, ?)");
   put.bind(1, abs).bind(2, static_cast<int64_t>(size)).bind(3, static_cast<int64_t>(mtime));
@@ -221,9 +307,7 @@ std::optional<InputRecord> Workspace::input(int64_t id) {
       "SELECT id, kind, path, content_hash, config, added_at FROM inputs WHERE id = ?");
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
-  return InputRecord{s.column_int(0), input_kind_from_string(s.column_text(1)),
-                     s.column_text(2), s.column_text(3), parse_json_column(s, 4),
-                     s.column_text(5)};
+  return read_input(s);
 }
 
 std::vector<InputRecord> Workspace::inputs(std::optional<InputKind> kind) {
@@ -234,8 +318,7 @@ std::vector<InputRecord> Workspace::inputs(std::optional<InputKind> kind) {
   else s.bind_null(1);
   std::vector<InputRecord> out;
   while (s.step())
-    out.push_back({s.column_int(0), input_kind_from_string(s.column_text(1)), s.column_text(2),
-                   s.column_text(3), parse_json_column(s, 4), s.column_text(5)});
+    out.push_back(read_input(s));
   return out;
 }
 
@@ -254,18 +337,32 @@ std::string Workspace::result_key(const std::string& kind,
   return h.hex_digest();
 }
 
+InputRecord Workspace::read_input(Statement& s) {
+  const int64_t id = s.column_int(0);
+  InputKind kind;
+  try {
+    kind = input_kind_from_string(s.column_text(1));
+  } catch (const InputError& e) {
+    throw damaged_workspace(path(), "input " + std::to_string(id) + ": " + e.what());
+  }
+  return InputRecord{id, kind, s.column_text(2), s.column_text(3),
+                     stored_object(s, 4, path(), "input " + std::to_string(id) + "'s config", false),
+                     s.column_text(5)};
+}
+
 ResultRecord Workspace::read_result(Statement& s) {
   ResultRecord r;
   r.id = s.column_int(0);
+  const std::string of = "result " + std::to_string(r.id) + "'s ";
   r.key = s.column_text(1);
   r.kind = s.column_text(2);
   r.model_id = optional_int(s, 3);
   r.sae_id = optional_int(s, 4);
   r.data_id = optional_int(s, 5);
-  r.params = parse_json_column(s, 6);
+  r.params = stored_object(s, 6, path(), of + "params", false);
   r.done = s.column_text(7) == "done";
-  r.progress = parse_json_column(s, 8);
-  r.metrics = parse_json_column(s, 9);
+  r.progress = stored_object(s, 8, path(), of + "progress", true);
+  r.metrics = stored_object(s, 9, path(), of + "metrics", true);
   r.created_at = s.column_text(10);
   r.finished_at = s.column_text(11);
   return r;

@@ -42,11 +42,24 @@ struct ResultRecord {
   std::string created_at, finished_at;
 };
 
-// Thrown when PRAGMA integrity_check fails or the file is not a workspace.
+// Thrown when PRAGMA integrity_check fails, the file is not SQLite, or a
+// workspace's tables or stored JSON are broken: recover() helps.
 class WorkspaceDamaged : public InputError {
  public:
   using InputError::InputError;
 };
+
+// Thrown, before anything is written, for a sound SQLite file that is not a
+// workspace this SAEScope may use (another program's database, a newer
+// schema, an empty file a read-only command was given): recover() would
+// move someone else's file aside, so it is not offered.
+class NotAWorkspace : public InputError {
+ public:
+  using InputError::InputError;
+};
+
+// The WorkspaceDamaged for `problem` in `path`, with the recover hint.
+WorkspaceDamaged damaged_workspace(const std::string& path, const std::string& problem);
 
 struct RecoveryReport {
   std::string damaged_copy;  // where the damaged file was moved
@@ -63,9 +76,11 @@ class Workspace {
   // Opens or creates `path`; checks integrity (unless told to skip: the GUI
   // checks in the background, jobs reopen what their caller checked),
   // migrates older schemas. A file that is not SQLite is WorkspaceDamaged
-  // either way.
+  // either way. Access::ReadOnly (commands that only read) needs an existing
+  // workspace at the current schema and never writes to it or beside it.
   static std::unique_ptr<Workspace> open(const std::string& path,
-                                         IntegrityCheck check = IntegrityCheck::Full);
+                                         IntegrityCheck check = IntegrityCheck::Full,
+                                         Access access = Access::ReadWrite);
   // The full check alone, on a separate connection (safe while the file is
   // open elsewhere): "" when sound, else the same message WorkspaceDamaged has.
   // `cancelled` is polled (every 20 ms) while SQLite reads the pages; when it
@@ -78,6 +93,7 @@ class Workspace {
 
   const std::string& path() const { return db_.path(); }
   Database& db() { return db_; }
+  bool read_only() const { return read_only_; }
 
   // sha256 of a file, or of a folder's regular files (names and contents,
   // sorted); cached by (path, size, mtime) so big checkpoints hash once.
@@ -112,10 +128,24 @@ class Workspace {
                                                           int64_t feature);
 
  private:
-  explicit Workspace(const std::string& path);
+  Workspace(const std::string& path, Access access);
+  InputRecord read_input(Statement& s);
   ResultRecord read_result(Statement& s);
   std::string file_hash(const std::string& path);
   Database db_;
+  bool read_only_ = false;
 };
+
+// Runs `read`, code that interprets JSON stored in `ws`. A stored value of an
+// unexpected type (the file was edited outside SAEScope) is the file's fault:
+// WorkspaceDamaged naming it instead of nlohmann's type_error.
+template <typename F>
+auto reading_stored_json(const Workspace& ws, F&& read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const nlohmann::json::type_error& e) {
+    throw damaged_workspace(ws.path(), std::string("a stored value has an unexpected type: ") + e.what());
+  }
+}
 
 }  // namespace saescope::store

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/model/model_registry.h"
 #include "core/model/model_summary.h"
 #include "core/polysemy/pair_dataset.h"
@@ -42,7 +43,12 @@ bool looks_like_corpus(const std::string& path) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const auto j = nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json j;
+    try {
+      j = parse_json_bounded(line, path);
+    } catch (const JsonError&) {
+      return false;  // not a corpus line; whoever reads the file says why
+    }
     return j.is_object() && j.contains("text") && !j.contains("context_1") && !j.contains("sense_id");
   }
   return false;
@@ -70,11 +76,11 @@ nlohmann::json sae_input_config(const sae::SaeConfig& c, const nlohmann::json& r
 }
 
 nlohmann::json read_raw_sae_cfg(const std::string& sae_dir) {
-  std::ifstream in(fs::path(sae_dir) / "cfg.json");
-  return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return read_json_file((fs::path(sae_dir) / "cfg.json").string());
 }
 
 ProbedInput probe_input(const std::string& path) {
+  if (path.empty()) throw InputError("the path is empty (name a model or SAE folder, a corpus or a dataset)");
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
   if (fs::is_directory(path)) {

@@ -1,9 +1,10 @@
 #include "core/model/gpt2/gpt2_config.h"
 
-#include <fstream>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 
 namespace saescope::model {
 namespace {
@@ -51,14 +52,10 @@ Activation parse_activation(const json& j, const std::string& path) {
 }  // namespace
 
 Gpt2Config load_gpt2_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) bad(path, "cannot open the file (a GPT-2 model folder must hold config.json)");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    bad(path, std::string("not valid JSON: ") + e.what());
-  }
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    bad(path, "cannot open the file (a GPT-2 model folder must hold config.json)");
+  const json j = read_json_file(path);
   if (!j.is_object()) bad(path, "not a JSON object");
   const std::string model_type =
       j.contains("model_type") && j["model_type"].is_string() ? j["model_type"].get<std::string>()
