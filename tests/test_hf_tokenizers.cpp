@@ -301,6 +301,28 @@ class TestHfTokenizers : public QObject {
     QCOMPARE(e.offsets[0], (ByteSpan{0, 6}));
   }
 
+  void hostileFilesAreRefusedByName() {
+    const fs::path dir = output_dir("hostile");
+    const auto refused = [&](const std::string& content, const std::string& part) {
+      std::ofstream(dir / "tokenizer.json", std::ios::binary) << content;
+      try {
+        load_tokenizer(dir);
+        QFAIL(("accepted: " + content.substr(0, 40)).c_str());
+      } catch (const InputError& e) {
+        const std::string m = e.what();
+        QVERIFY2(m.find("tokenizer.json") != std::string::npos && m.find(part) != std::string::npos,
+                 m.c_str());
+      }
+    };
+    refused(std::string(200000, '[') + std::string(200000, ']'), "nested deeper");
+    refused(R"({"model": {"type": "BPE", "vocab": {"a": 1e999}}})", "not valid JSON");
+    refused("", "not valid JSON");
+    refused(std::string("\x89PNG\r\n\x1a\n\0\0", 10), "not valid JSON");
+    json j = tiny_char_bpe();
+    j["model"]["vocab"]["b"] = 1;  // 'a' has id 1 too
+    refused(j.dump(), "id 1 is given to both");
+  }
+
   void unsupportedModelsAreNamed_data() {
     QTest::addColumn<QString>("type");
     QTest::newRow("Unigram") << "Unigram";

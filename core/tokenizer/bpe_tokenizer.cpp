@@ -9,6 +9,7 @@
 #include "core/tokenizer/byte_level_alphabet.h"
 #include "core/tokenizer/normalizer.h"
 #include "core/tokenizer/pre_tokenizer.h"
+#include "core/tokenizer/regex_pattern.h"
 #include "core/tokenizer/tokenizer_files.h"
 
 namespace saescope::tokenizer {
@@ -174,6 +175,23 @@ void BpeTokenizer::Impl::encode_gap(std::string_view gap, std::size_t base, bool
       at += len;
     }
   };
+  if (const RegexPattern* regex = pre_tokenizer.sole_isolated_regex()) {
+    for (const PreToken& p : pieces) {  // the split inline: the hot path of byte-level BPE
+      if (p.added >= 0) {
+        handle(p);
+        continue;
+      }
+      RegexPattern::Scanner scanner(*regex, text.text().substr(p.span.begin, p.span.end - p.span.begin));
+      std::size_t prev = 0, begin = 0, end = 0;
+      while (scanner.next(begin, end)) {
+        if (prev < begin) handle({{p.span.begin + prev, p.span.begin + begin}, -1});
+        handle({{p.span.begin + begin, p.span.begin + end}, -1});
+        prev = end;
+      }
+      if (p.span.begin + prev < p.span.end) handle({{p.span.begin + prev, p.span.end}, -1});
+    }
+    return;
+  }
   if (!pre_tokenizer.changes_text()) return pre_tokenizer.for_each_piece(text, pieces, handle);
   pre_tokenizer.apply(text, pieces);
   for (const PreToken& p : pieces) handle(p);

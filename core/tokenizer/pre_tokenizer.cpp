@@ -106,6 +106,19 @@ PreTokenizer::PreTokenizer(std::vector<PreTokenizerStep> steps) : steps_(std::mo
     else
       regexes_.push_back(nullptr);
   }
+  // One splitting step, Isolated and not inverted; the other steps do nothing
+  // (a ByteLevel without regex or prefix space only maps bytes, in the model).
+  const RegexPattern* sole = nullptr;
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    const PreTokenizerStep& s = steps_[i];
+    if (s.kind == Kind::Metaspace || (s.kind == Kind::ByteLevel && s.add_prefix_space)) return;
+    if (s.kind == Kind::ByteLevel && !s.use_regex) continue;
+    const bool isolated_regex = regexes_[i] && (s.kind == Kind::ByteLevel ||
+                                                (s.behavior == SplitBehavior::Isolated && !s.invert));
+    if (!isolated_regex || sole) return;
+    sole = regexes_[i].get();
+  }
+  sole_isolated_ = sole;
 }
 PreTokenizer::~PreTokenizer() = default;
 PreTokenizer::PreTokenizer(PreTokenizer&&) noexcept = default;

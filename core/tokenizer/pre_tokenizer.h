@@ -36,6 +36,10 @@ class PreTokenizer {
   // When none does, for_each_piece gives apply's pieces one at a time,
   // without building their list: the fast path for byte-level tokenizers.
   bool changes_text() const;
+  // The regex when the whole pre-tokenizer is one Isolated regex split
+  // (GPT-2, GPT-NeoX, Llama 3, Qwen), else null: the encoder then runs that
+  // split inline, without a callback per piece.
+  const RegexPattern* sole_isolated_regex() const { return sole_isolated_; }
   using PieceSink = std::function<void(const PreToken&)>;
   void for_each_piece(const NormalizedText& text, const std::vector<PreToken>& pieces,
                       const PieceSink& sink) const;
@@ -52,6 +56,7 @@ class PreTokenizer {
 
   std::vector<PreTokenizerStep> steps_;
   std::vector<std::unique_ptr<RegexPattern>> regexes_;  // per step, when it splits by regex
+  const RegexPattern* sole_isolated_ = nullptr;
 };
 
 }  // namespace saescope::tokenizer

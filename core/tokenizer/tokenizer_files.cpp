@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/common/error.h"
+#include "core/common/json_file.h"
 #include "core/tokenizer/tokenizer_json_parts.h"
 
 namespace saescope::tokenizer {
@@ -22,10 +23,15 @@ std::string read_file(const fs::path& path) {
   return buffer.str();
 }
 
+// Bounded nesting: a hostile file nested 10^5 deep would overflow the stack.
 json parse_json(const fs::path& path) {
+  const std::string text = read_file(path);
+  if (json_nested_deeper_than(text, kMaxJsonDepth))
+    throw InputError(path.string() + ": not valid JSON: nested deeper than " +
+                     std::to_string(kMaxJsonDepth) + " levels");
   try {
-    return json::parse(read_file(path));
-  } catch (const json::exception& e) {
+    return json::parse(text);
+  } catch (const json::exception& e) {  // syntax, or a number too large for a double
     throw InputError(path.string() + ": not valid JSON: " + e.what());
   }
 }
