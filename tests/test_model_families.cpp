@@ -219,7 +219,14 @@ class TestModelFamilies : public QObject {
       std::vector<int64_t> ids = input_ids(c), shorter(ids.begin(), ids.begin() + 5);
       const RunResult alone = run_ids(*model, {shorter}, {"logits"});
       const RunResult padded = run_ids(*model, {ids, shorter}, {"logits"});
-      QVERIFY2(max_abs_diff(alone.hooks.at("logits")[0], padded.hooks.at("logits")[1].slice(0, 0, 5)) < 1e-5, c);
+      // Batch shape changes the BLAS kernels' blocking, so float32 rounding
+      // differs: compare relative to the logits' scale (1e-5 absolute failed
+      // on an AVX-512 machine for the Llama case by a hair).
+      const at::Tensor a = alone.hooks.at("logits")[0];
+      const double diff = max_abs_diff(a, padded.hooks.at("logits")[1].slice(0, 0, 5));
+      const double scale = std::max(1.0, a.abs().max().item<double>());
+      QVERIFY2(diff < 1e-5 * scale, (std::string(c) + ": " + std::to_string(diff) + " at scale " +
+                                     std::to_string(scale)).c_str());
       const RunResult early = run_ids(*model, {ids}, {"blocks.0.hook_attn_out", "blocks.0.ln1.hook_out"});
       QVERIFY2(early.blocks_computed == 1 && !early.ran_final_ln && !early.ran_unembed, c);
     }

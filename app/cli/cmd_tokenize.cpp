@@ -62,7 +62,7 @@ const bool registered = register_command(
           ->required();
       sub->add_flag("--json", a->as_json, "Print {\"ids\",\"tokens\",\"offsets\"} as JSON");
       sub->add_flag("--add-special-tokens", a->add_special_tokens,
-                    "Add what HF's encode() adds by default (BOS for Llama and Gemma)");
+                    "Add what HF's encode() adds by default (BOS for llama and gemma)");
       sub->add_flag("--special-as-text", a->special_as_text,
                     "Read special tokens written in TEXT (<|endoftext|>, <bos>) as plain text");
       sub->add_flag("--allow-special", "Recognise special tokens in TEXT (the default; kept for "

@@ -2,7 +2,7 @@
 // Finds added tokens in text before the model sees it, as HF's
 // AddedVocabulary does: leftmost-longest, with lstrip / rstrip taking the
 // whitespace beside a match and single_word refusing a match inside a word.
-// A byte trie: a few thousand tokens (Gemma has 6,415) cost one walk per
+// A byte trie: a few thousand tokens (gemma has 6,415) cost one walk per
 // position, not one search per token.
 #include <cstddef>
 #include <string_view>

@@ -13,7 +13,7 @@ namespace {
 // English text has a few tens of thousands of distinct pre-tokens; the bound
 // only keeps adversarial input (random strings) from growing the cache forever.
 constexpr std::size_t kMaxCacheEntries = 1 << 20;
-// Longer pieces (runs of one character, blobs, Gemma's whole texts) hardly
+// Longer pieces (runs of one character, blobs, gemma's whole texts) hardly
 // ever repeat: not cached.
 constexpr std::size_t kMaxCachedPiece = 256;
 const std::string kMarker = "\xE2\x96\x81";  // U+2581 '▁', SentencePiece's space
@@ -66,7 +66,7 @@ BpeModel::BpeModel(const TokenizerSpec& spec, const std::vector<std::string>& to
     if (r.left == unk_ || (left.size() == 6 && left.rfind("<0x", 0) == 0)) split_at_marker_ = false;
     const std::string c(last_char(left));
     if (std::find(joins_marker_.begin(), joins_marker_.end(), c) == joins_marker_.end())
-      joins_marker_.push_back(c);  // Gemma 3 has one such rule: ">" + "▁</"
+      joins_marker_.push_back(c);  // gemma 3 has one such rule: ">" + "▁</"
   }
   if (v.ignore_merges) {
     std::vector<bool> added(v.raw_by_id.size(), false);

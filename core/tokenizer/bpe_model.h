@@ -1,8 +1,8 @@
 #pragma once
 // The BPE model: one piece of normalized, pre-tokenized text in, token ids
-// out. Byte-level (GPT-2, Llama 3, Qwen): a piece starts as one symbol per
+// out. Byte-level (GPT-2, llama 3, Qwen): a piece starts as one symbol per
 // byte; an invalid UTF-8 byte stays a token of its own. Character-level
-// (SentencePiece-style: Gemma, Llama 2): a piece starts as one symbol per
+// (SentencePiece-style: gemma, llama 2): a piece starts as one symbol per
 // character; a character outside the vocabulary becomes its <0xNN> byte
 // tokens (byte_fallback) or the unknown token (consecutive ones fused with
 // fuse_unk). Then the merge rules run, lowest rank first.
@@ -52,7 +52,7 @@ class BpeModel {
   std::array<TokenId, 256> byte_token_{};  // byte-level alphabet, or <0xNN>; -1 if none
   BpeMerges merges_;
   std::unordered_map<std::string, TokenId> whole_piece_;  // ignore_merges: piece -> its token
-  // SentencePiece-style text is one long piece (Gemma, Llama 2). Where no
+  // SentencePiece-style text is one long piece (gemma, llama 2). Where no
   // merge rule can join a symbol ending in some character c to one starting
   // with '▁', BPE never merges across "c▁", so the piece is cut there into
   // words that merge alone and are cached: the same ids, far less work.

@@ -105,7 +105,7 @@ BpeTokenizer::Impl::Impl(TokenizerSpec s)
     else if (const auto b = byte_fallback_value(raw); b && spec.byte_fallback) token_text[id] = *b;
     else token_text[id] = raw;
   }
-  // HF's decoder runs over added tokens too: Gemma's "▁▁▁▁" decodes to four spaces.
+  // HF's decoder runs over added tokens too: gemma's "▁▁▁▁" decodes to four spaces.
   for (const AddedToken& t : v.added_tokens) {
     token_bytes[t.id] = decoded_token(t.content, spec.decoder);
     token_text[t.id] = t.content;

@@ -1,8 +1,8 @@
 #pragma once
 // A Hugging Face BPE tokenizer, exact to the id: GPT-2's vocab.json +
 // merges.txt, or any tokenizer.json with a BPE model — byte-level (GPT-2,
-// GPT-NeoX, Llama 3, Qwen 2/3) or SentencePiece-style with byte fallback
-// (Gemma 2/3, Llama 2). The pipeline is HF's: added tokens are cut out of
+// GPT-NeoX, llama 3, Qwen 2/3) or SentencePiece-style with byte fallback
+// (gemma 2/3, llama 2). The pipeline is HF's: added tokens are cut out of
 // the text, the rest is normalized, split by the pre-tokenizer and merged by
 // the model. Tests check the ids against HF's own `tokenizers` on the real
 // files (see README.md).
@@ -66,13 +66,13 @@ class BpeTokenizer {
   std::vector<TokenId> encode_ids(std::string_view text, const EncodeOptions& options = {}) const;
 
   // The bytes the ids stand for, concatenated, less what the decoder strips
-  // from the start (Llama 2's prefix space). Ids that split a character give
+  // from the start (llama 2's prefix space). Ids that split a character give
   // invalid UTF-8 here, as they do in GPT-2 and for <0xNN> tokens. InputError
   // for an id outside the vocabulary.
   std::string decode(const std::vector<TokenId>& ids) const;
 
   // The bytes one token stands for (" the" for GPT-2's id 262 and for
-  // Gemma's "▁the"); may be part of a UTF-8 character.
+  // gemma's "▁the"); may be part of a UTF-8 character.
   const std::string& token_string(TokenId id) const;
   // The token as written in the vocabulary ("Ġthe", "▁the").
   const std::string& raw_token_string(TokenId id) const;

@@ -37,7 +37,7 @@ class PreTokenizer {
   // without building their list: the fast path for byte-level tokenizers.
   bool changes_text() const;
   // The regex when the whole pre-tokenizer is one Isolated regex split
-  // (GPT-2, GPT-NeoX, Llama 3, Qwen), else null: the encoder then runs that
+  // (GPT-2, GPT-NeoX, llama 3, Qwen), else null: the encoder then runs that
   // split inline, without a callback per piece.
   const RegexPattern* sole_isolated_regex() const { return sole_isolated_; }
   using PieceSink = std::function<void(const PreToken&)>;

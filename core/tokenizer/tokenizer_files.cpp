@@ -148,8 +148,8 @@ void read_model(const json& root, const std::string& file, TokenizerSpec& spec) 
   const std::string type = type_name(model);
   if (type != "BPE")
     throw InputError(file + ": model.type is \"" + type +
-                     "\"; only \"BPE\" models are supported (byte-level like GPT-2, Llama 3 and "
-                     "Qwen, or SentencePiece-style like Gemma and Llama 2), not Unigram, "
+                     "\"; only \"BPE\" models are supported (byte-level like GPT-2, llama 3 and "
+                     "Qwen, or SentencePiece-style like gemma and llama 2), not Unigram, "
                      "WordPiece or WordLevel");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
     if (model.contains(key) && !model[key].is_null() && model[key] != "")

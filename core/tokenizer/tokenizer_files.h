@@ -16,7 +16,7 @@ TokenizerSpec read_vocab_and_merges(const std::filesystem::path& vocab_json,
 // model.type must be "BPE"; merges may be written as ["a b", ...] or as
 // [["a", "b"], ...] (newer files). tokenizer_config.json, when present,
 // gives add_bos_token / add_eos_token (they override the post_processor, as
-// transformers' Llama and Gemma tokenizers do) and eos_token.
+// transformers' llama and gemma tokenizers do) and eos_token.
 TokenizerSpec read_tokenizer_json(const std::filesystem::path& tokenizer_json);
 
 }  // namespace saescope::tokenizer
