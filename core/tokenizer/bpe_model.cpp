@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/common/error.h"
 #include "core/tokenizer/byte_level_alphabet.h"
@@ -37,6 +38,15 @@ std::string hex_byte(int b) {
 
 }  // namespace
 
+std::optional<char> byte_fallback_value(std::string_view raw) {
+  if (raw.size() != 6 || raw.substr(0, 3) != "<0x" || raw[5] != '>') return std::nullopt;
+  const std::string hex(raw.substr(3, 2));
+  char* end = nullptr;
+  const long value = std::strtol(hex.c_str(), &end, 16);
+  if (end != hex.c_str() + 2) return std::nullopt;
+  return static_cast<char>(value);
+}
+
 BpeModel::BpeModel(const TokenizerSpec& spec, const std::vector<std::string>& token_text)
     : token_text_(token_text),
       id_by_raw_(spec.vocab.id_by_raw),
@@ -63,7 +73,7 @@ BpeModel::BpeModel(const TokenizerSpec& spec, const std::vector<std::string>& to
     if (v.raw_by_id[r.right].rfind(kMarker, 0) != 0 || left.empty() || ends_with(left, kMarker))
       continue;
     // A byte or unknown token stands for other text than its name: no cuts.
-    if (r.left == unk_ || (left.size() == 6 && left.rfind("<0x", 0) == 0)) split_at_marker_ = false;
+    if (r.left == unk_ || byte_fallback_value(left)) split_at_marker_ = false;
     const std::string c(last_char(left));
     if (std::find(joins_marker_.begin(), joins_marker_.end(), c) == joins_marker_.end())
       joins_marker_.push_back(c);  // gemma 3 has one such rule: ">" + "▁</"

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,6 +19,10 @@
 #include "core/tokenizer/tokenizer_spec.h"
 
 namespace saescope::tokenizer {
+
+// The byte a byte-fallback token stands for: "<0xE6>" -> 0xE6; nullopt for
+// any other vocabulary string.
+std::optional<char> byte_fallback_value(std::string_view raw);
 
 class BpeModel {
  public:

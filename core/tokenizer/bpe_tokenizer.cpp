@@ -1,6 +1,5 @@
 #include "core/tokenizer/bpe_tokenizer.h"
 
-#include <cstdlib>
 #include <optional>
 
 #include "core/common/error.h"
@@ -9,23 +8,12 @@
 #include "core/tokenizer/byte_level_alphabet.h"
 #include "core/tokenizer/normalizer.h"
 #include "core/tokenizer/pre_tokenizer.h"
-#include "core/tokenizer/regex_pattern.h"
 #include "core/tokenizer/tokenizer_files.h"
 
 namespace saescope::tokenizer {
 namespace {
 
 const std::string kEndOfText = "<|endoftext|>";
-
-// "<0xNN>" -> the byte, else nullopt.
-std::optional<char> byte_fallback_value(const std::string& raw) {
-  if (raw.size() != 6 || raw.compare(0, 3, "<0x") != 0 || raw[5] != '>') return std::nullopt;
-  char* end = nullptr;
-  const std::string hex = raw.substr(3, 2);
-  const long value = std::strtol(hex.c_str(), &end, 16);
-  if (end != hex.c_str() + 2) return std::nullopt;
-  return static_cast<char>(value);
-}
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
   if (from.empty()) return;
@@ -147,8 +135,7 @@ void BpeTokenizer::Impl::encode_gap(std::string_view gap, std::size_t base, bool
                                     Encoding& out) const {
   if (gap.empty()) return;
   NormalizedText text(gap, base);
-  std::vector<Piece> whole{{0, gap.size()}};
-  normalizer.apply(text, whole);
+  normalizer.apply(text);
   std::vector<PreToken> pieces;
   const AddedTokenMatcher& added = allow_special ? normalized_all : normalized_plain;
   std::size_t pos = 0;
@@ -175,26 +162,7 @@ void BpeTokenizer::Impl::encode_gap(std::string_view gap, std::size_t base, bool
       at += len;
     }
   };
-  if (const RegexPattern* regex = pre_tokenizer.sole_isolated_regex()) {
-    for (const PreToken& p : pieces) {  // the split inline: the hot path of byte-level BPE
-      if (p.added >= 0) {
-        handle(p);
-        continue;
-      }
-      RegexPattern::Scanner scanner(*regex, text.text().substr(p.span.begin, p.span.end - p.span.begin));
-      std::size_t prev = 0, begin = 0, end = 0;
-      while (scanner.next(begin, end)) {
-        if (prev < begin) handle({{p.span.begin + prev, p.span.begin + begin}, -1});
-        handle({{p.span.begin + begin, p.span.begin + end}, -1});
-        prev = end;
-      }
-      if (p.span.begin + prev < p.span.end) handle({{p.span.begin + prev, p.span.end}, -1});
-    }
-    return;
-  }
-  if (!pre_tokenizer.changes_text()) return pre_tokenizer.for_each_piece(text, pieces, handle);
-  pre_tokenizer.apply(text, pieces);
-  for (const PreToken& p : pieces) handle(p);
+  pre_tokenizer.run(text, pieces, handle);
 }
 
 template <bool kOffsets>

@@ -8,9 +8,7 @@ NormalizedText::NormalizedText(std::string_view original, std::size_t base)
 ByteSpan NormalizedText::original_span(std::size_t begin, std::size_t end) const {
   if (origin_.empty()) return {base_ + begin, base_ + end};
   if (begin >= end) {
-    const std::size_t at = begin < origin_.size() ? origin_[begin].begin
-                           : origin_.empty()      ? base_
-                                                  : origin_.back().end;
+    const std::size_t at = begin < origin_.size() ? origin_[begin].begin : origin_.back().end;
     return {at, at};
   }
   return {origin_[begin].begin, origin_[end - 1].end};

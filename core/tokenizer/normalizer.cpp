@@ -115,7 +115,8 @@ Normalizer::~Normalizer() = default;
 Normalizer::Normalizer(Normalizer&&) noexcept = default;
 Normalizer& Normalizer::operator=(Normalizer&&) noexcept = default;
 
-void Normalizer::apply(NormalizedText& text, std::vector<Piece>& pieces) const {
+void Normalizer::apply(NormalizedText& text) const {
+  std::vector<Piece> no_pieces;  // the normalizer runs before any split
   for (std::size_t i = 0; i < steps_.size(); ++i) {
     const NormalizerStep& step = steps_[i];
     const std::string_view t = text.text();
@@ -141,7 +142,7 @@ void Normalizer::apply(NormalizedText& text, std::vector<Piece>& pieces) const {
       default:  // NFC, NFD, NFKC, NFKD, Lowercase
         edits = unicode_edits(step.kind, t);
     }
-    text.apply(edits, pieces);
+    text.apply(edits, no_pieces);
   }
 }
 

@@ -21,7 +21,7 @@ class Normalizer {
   Normalizer& operator=(Normalizer&&) noexcept;
 
   bool empty() const { return steps_.empty(); }
-  void apply(NormalizedText& text, std::vector<Piece>& pieces) const;
+  void apply(NormalizedText& text) const;
 
  private:
   std::vector<NormalizerStep> steps_;

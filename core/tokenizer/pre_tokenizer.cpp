@@ -2,8 +2,6 @@
 
 #include <functional>
 
-#include "core/tokenizer/regex_pattern.h"
-
 namespace saescope::tokenizer {
 namespace {
 
@@ -106,12 +104,15 @@ PreTokenizer::PreTokenizer(std::vector<PreTokenizerStep> steps) : steps_(std::mo
     else
       regexes_.push_back(nullptr);
   }
+  for (const PreTokenizerStep& s : steps_)
+    changes_text_ = changes_text_ || s.kind == Kind::Metaspace ||
+                    (s.kind == Kind::ByteLevel && s.add_prefix_space);
+  if (changes_text_) return;
   // One splitting step, Isolated and not inverted; the other steps do nothing
   // (a ByteLevel without regex or prefix space only maps bytes, in the model).
   const RegexPattern* sole = nullptr;
   for (std::size_t i = 0; i < steps_.size(); ++i) {
     const PreTokenizerStep& s = steps_[i];
-    if (s.kind == Kind::Metaspace || (s.kind == Kind::ByteLevel && s.add_prefix_space)) return;
     if (s.kind == Kind::ByteLevel && !s.use_regex) continue;
     const bool isolated_regex = regexes_[i] && (s.kind == Kind::ByteLevel ||
                                                 (s.behavior == SplitBehavior::Isolated && !s.invert));
@@ -169,17 +170,6 @@ void PreTokenizer::split(const NormalizedText& text, std::size_t step,
   pieces = std::move(out);
 }
 
-bool PreTokenizer::changes_text() const {
-  for (const PreTokenizerStep& s : steps_)
-    if (s.kind == Kind::Metaspace || (s.kind == Kind::ByteLevel && s.add_prefix_space)) return true;
-  return false;
-}
-
-void PreTokenizer::for_each_piece(const NormalizedText& text, const std::vector<PreToken>& pieces,
-                                  const PieceSink& sink) const {
-  for (const PreToken& p : pieces) emit(text.text(), 0, p, sink);
-}
-
 // Splits a piece by step `step` and hands each part to the next step, the
 // last to `sink`: no list of all pieces is built.
 void PreTokenizer::emit(std::string_view text, std::size_t step, const PreToken& p,
@@ -191,15 +181,20 @@ void PreTokenizer::emit(std::string_view text, std::size_t step, const PreToken&
   });
 }
 
+void PreTokenizer::apply_edits(NormalizedText& text, const std::vector<NormalizedText::Edit>& edits,
+                               std::vector<PreToken>& pieces) {
+  std::vector<Piece> spans;
+  for (const PreToken& p : pieces) spans.push_back(p.span);
+  text.apply(edits, spans);
+  for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].span = spans[i];
+}
+
 void PreTokenizer::prefix_space(NormalizedText& text, std::vector<PreToken>& pieces) const {
   std::vector<NormalizedText::Edit> edits;
   for (const PreToken& p : pieces)
     if (p.added < 0 && p.span.begin < p.span.end && text.text()[p.span.begin] != ' ')
       edits.push_back({p.span.begin, 0, " "});
-  std::vector<Piece> spans;
-  for (const PreToken& p : pieces) spans.push_back(p.span);
-  text.apply(edits, spans);
-  for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].span = spans[i];
+  apply_edits(text, edits, pieces);
 }
 
 // Spaces become the replacement, a piece gets it in front by the prepend
@@ -221,10 +216,7 @@ void PreTokenizer::metaspace(NormalizedText& text, const PreTokenizerStep& step,
     for (std::size_t k = p.span.begin; k < p.span.end; ++k)
       if (t[k] == ' ') edits.push_back({k, 1, r});
   }
-  std::vector<Piece> spans;
-  for (const PreToken& p : pieces) spans.push_back(p.span);
-  text.apply(edits, spans);
-  for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].span = spans[i];
+  apply_edits(text, edits, pieces);
   if (step.split) split(text, static_cast<std::size_t>(&step - steps_.data()), pieces);
 }
 

@@ -11,11 +11,10 @@
 #include <vector>
 
 #include "core/tokenizer/normalized_text.h"
+#include "core/tokenizer/regex_pattern.h"
 #include "core/tokenizer/tokenizer_spec.h"
 
 namespace saescope::tokenizer {
-
-class RegexPattern;
 
 // A piece, or an added token found in the normalized text (added >= 0).
 struct PreToken {
@@ -30,22 +29,43 @@ class PreTokenizer {
   PreTokenizer(PreTokenizer&&) noexcept;
   PreTokenizer& operator=(PreTokenizer&&) noexcept;
 
-  void apply(NormalizedText& text, std::vector<PreToken>& pieces) const;
-
-  // Whether a step rewrites the text (Metaspace, ByteLevel's prefix space).
-  // When none does, for_each_piece gives apply's pieces one at a time,
-  // without building their list: the fast path for byte-level tokenizers.
-  bool changes_text() const;
-  // The regex when the whole pre-tokenizer is one Isolated regex split
-  // (GPT-2, GPT-NeoX, llama 3, Qwen), else null: the encoder then runs that
-  // split inline, without a callback per piece.
-  const RegexPattern* sole_isolated_regex() const { return sole_isolated_; }
-  using PieceSink = std::function<void(const PreToken&)>;
-  void for_each_piece(const NormalizedText& text, const std::vector<PreToken>& pieces,
-                      const PieceSink& sink) const;
+  // Cuts `pieces` and hands each resulting piece, in order, to
+  // sink(const PreToken&). One outcome, three ways to it: a pre-tokenizer
+  // that is one Isolated regex (GPT-2, GPT-NeoX, llama 3, Qwen) splits inline,
+  // without a callback per piece (the hot path of byte-level BPE); splits
+  // that leave the text alone stream their pieces; steps that rewrite it
+  // (Metaspace, ByteLevel's prefix space) build the list first.
+  template <class Sink>
+  void run(NormalizedText& text, std::vector<PreToken>& pieces, Sink&& sink) const {
+    if (sole_isolated_) {
+      for (const PreToken& p : pieces)
+        if (p.added >= 0) sink(p);
+        else split_inline(*sole_isolated_, text.text(), p.span, sink);
+    } else if (!changes_text_) {
+      const PieceSink each = [&sink](const PreToken& p) { sink(p); };
+      for (const PreToken& p : pieces) emit(text.text(), 0, p, each);
+    } else {
+      apply(text, pieces);
+      for (const PreToken& p : pieces) sink(p);
+    }
+  }
 
  private:
+  template <class Sink>
+  static void split_inline(const RegexPattern& regex, std::string_view text, const Piece& piece,
+                           Sink& sink) {
+    RegexPattern::Scanner scanner(regex, text.substr(piece.begin, piece.end - piece.begin));
+    std::size_t prev = 0, begin = 0, end = 0;
+    while (scanner.next(begin, end)) {
+      if (prev < begin) sink(PreToken{{piece.begin + prev, piece.begin + begin}, -1});
+      sink(PreToken{{piece.begin + begin, piece.begin + end}, -1});
+      prev = end;
+    }
+    if (piece.begin + prev < piece.end) sink(PreToken{{piece.begin + prev, piece.end}, -1});
+  }
+  using PieceSink = std::function<void(const PreToken&)>;
   using SpanSink = std::function<void(std::size_t, std::size_t)>;
+  void apply(NormalizedText& text, std::vector<PreToken>& pieces) const;
   void split_piece(std::string_view text, std::size_t step, const Piece& piece,
                    const SpanSink& out) const;
   void emit(std::string_view text, std::size_t step, const PreToken& p, const PieceSink& sink) const;
@@ -53,10 +73,13 @@ class PreTokenizer {
   void metaspace(NormalizedText& text, const PreTokenizerStep& step,
                  std::vector<PreToken>& pieces) const;
   void prefix_space(NormalizedText& text, std::vector<PreToken>& pieces) const;
+  static void apply_edits(NormalizedText& text, const std::vector<NormalizedText::Edit>& edits,
+                          std::vector<PreToken>& pieces);
 
   std::vector<PreTokenizerStep> steps_;
   std::vector<std::unique_ptr<RegexPattern>> regexes_;  // per step, when it splits by regex
-  const RegexPattern* sole_isolated_ = nullptr;
+  bool changes_text_ = false;                   // a step rewrites the text
+  const RegexPattern* sole_isolated_ = nullptr;  // the one Isolated regex split, if that is all
 };
 
 }  // namespace saescope::tokenizer

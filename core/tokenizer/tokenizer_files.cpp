@@ -23,19 +23,6 @@ std::string read_file(const fs::path& path) {
   return buffer.str();
 }
 
-// Bounded nesting: a hostile file nested 10^5 deep would overflow the stack.
-json parse_json(const fs::path& path) {
-  const std::string text = read_file(path);
-  if (json_nested_deeper_than(text, kMaxJsonDepth))
-    throw InputError(path.string() + ": not valid JSON: nested deeper than " +
-                     std::to_string(kMaxJsonDepth) + " levels");
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {  // syntax, or a number too large for a double
-    throw InputError(path.string() + ": not valid JSON: " + e.what());
-  }
-}
-
 // Fills raw_by_id / id_by_raw from a {"token": id, ...} object.
 void read_vocab_object(const json& vocab, const std::string& where, BpeVocabulary& v) {
   if (!vocab.is_object()) throw InputError(where + ": expected a JSON object of token -> id");
@@ -82,7 +69,7 @@ TokenizerSpec read_vocab_and_merges_unchecked(const fs::path& vocab_json,
   TokenizerSpec spec;
   BpeVocabulary& v = spec.vocab;
   v.source = vocab_json.string() + " + " + merges_txt.string();
-  read_vocab_object(parse_json(vocab_json), vocab_json.string(), v);
+  read_vocab_object(read_json_file(vocab_json.string()), vocab_json.string(), v);
 
   std::istringstream lines(read_file(merges_txt));
   std::string line;
@@ -174,7 +161,7 @@ void read_model(const json& root, const std::string& file, TokenizerSpec& spec) 
 
 TokenizerSpec read_tokenizer_json_unchecked(const fs::path& tokenizer_json) {
   const std::string file = tokenizer_json.string();
-  const json root = parse_json(tokenizer_json);
+  const json root = read_json_file(tokenizer_json.string());
   TokenizerSpec spec;
   spec.vocab.source = file;
   read_model(root, file, spec);
@@ -188,7 +175,8 @@ TokenizerSpec read_tokenizer_json_unchecked(const fs::path& tokenizer_json) {
   read_post_processor(root.value("post_processor", json()), file + ": post_processor",
                       spec.vocab, spec);
   const fs::path config = tokenizer_json.parent_path() / "tokenizer_config.json";
-  if (fs::is_regular_file(config)) read_tokenizer_config(parse_json(config), config.string(), spec);
+  if (fs::is_regular_file(config))
+    read_tokenizer_config(read_json_file(config.string()), config.string(), spec);
   return spec;
 }
 

@@ -63,6 +63,18 @@ PreTokenizerStep::Prepend read_prepend_scheme(const json& j, const std::string& 
   return j.value("add_prefix_space", true) ? P::Always : P::Never;  // older files
 }
 
+// A Sequence's parts, each read by `read` and flattened in order.
+template <class Step>
+std::vector<Step> read_sequence(const json& parts, const std::string& where,
+                                std::vector<Step> (*read)(const json&, const std::string&)) {
+  std::vector<Step> steps;
+  for (const json& part : parts) {
+    std::vector<Step> more = read(part, where);
+    steps.insert(steps.end(), more.begin(), more.end());
+  }
+  return steps;
+}
+
 std::string string_field(const json& j, const char* key, const std::string& where) {
   if (!j.contains(key) || !j[key].is_string())
     throw InputError(where + ": \"" + key + "\" is missing or not a string");
@@ -75,14 +87,7 @@ std::vector<NormalizerStep> read_normalizer(const json& j, const std::string& wh
   using Kind = NormalizerStep::Kind;
   if (j.is_null()) return {};
   const std::string type = type_name(j);
-  if (type == "Sequence") {
-    std::vector<NormalizerStep> steps;
-    for (const json& n : j.at("normalizers")) {
-      auto more = read_normalizer(n, where);
-      steps.insert(steps.end(), more.begin(), more.end());
-    }
-    return steps;
-  }
+  if (type == "Sequence") return read_sequence(j.at("normalizers"), where, read_normalizer);
   NormalizerStep s;
   if (type == "NFC") s.kind = Kind::NFC;
   else if (type == "NFD") s.kind = Kind::NFD;
@@ -110,14 +115,7 @@ std::vector<PreTokenizerStep> read_pre_tokenizer(const json& j, const std::strin
   using Kind = PreTokenizerStep::Kind;
   if (j.is_null()) return {};
   const std::string type = type_name(j);
-  if (type == "Sequence") {
-    std::vector<PreTokenizerStep> steps;
-    for (const json& p : j.at("pretokenizers")) {
-      auto more = read_pre_tokenizer(p, where);
-      steps.insert(steps.end(), more.begin(), more.end());
-    }
-    return steps;
-  }
+  if (type == "Sequence") return read_sequence(j.at("pretokenizers"), where, read_pre_tokenizer);
   PreTokenizerStep s;
   if (type == "Split") {
     s.kind = Kind::Split;
