@@ -9,7 +9,10 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
+
+#include "bench/bench_text.h"
 
 namespace bench {
 
@@ -43,15 +46,12 @@ inline int64_t vm_hwm_kb() {  // this process's peak resident memory
 // Runs `command`; every stdout line "key value" becomes an entry.
 inline std::map<std::string, double> run_and_parse(const std::string& command) {
   std::map<std::string, double> out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char line[512];
-  while (std::fgets(line, sizeof line, pipe)) {
+  std::istringstream lines(run_command(command));
+  for (std::string line; std::getline(lines, line);) {
     char key[128];
     double value = 0;
-    if (std::sscanf(line, "%127s %lf", key, &value) == 2) out[key] = value;
+    if (std::sscanf(line.c_str(), "%127s %lf", key, &value) == 2) out[key] = value;
   }
-  pclose(pipe);
   return out;
 }
 

@@ -9,17 +9,16 @@
 // the test set-up). The baseline needs node and the npm package `tokenizers`
 // in $HF_TOKENIZERS_NODE_MODULES (default /tmp/npmtok/node_modules).
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench/bench_text.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 using namespace saescope::tokenizer;
@@ -27,21 +26,6 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string english(double target_mb) {
-  std::string once;
-  for (const char* name : {"GPL-3", "GPL-2", "LGPL-3", "LGPL-2.1", "Apache-2.0", "Artistic",
-                           "GFDL-1.3", "MPL-2.0", "CC0-1.0", "BSD"}) {
-    std::ifstream in(fs::path("/usr/share/common-licenses") / name, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    once += s.str() + "\n";
-  }
-  std::string text;
-  for (int copy = 1; !once.empty() && text.size() < target_mb * 1e6; ++copy)
-    text += once + "\n(copy " + std::to_string(copy) + ")\n\n";
-  return text;
-}
 
 // Whole lines, gathered up to 4096 bytes a chunk (a longer line alone).
 std::vector<std::string> chunks_of(const std::string& text) {
@@ -60,16 +44,6 @@ std::vector<std::string> chunks_of(const std::string& text) {
   return chunks;
 }
 
-std::string run_command(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    std::array<char, 4096> buffer;
-    while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-    pclose(pipe);
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,7 +55,7 @@ int main(int argc, char** argv) {
     for (const char* name : {"llama3", "llama3_1", "qwen3", "gemma3", "llama2"})
       files.push_back(dir / name / "tokenizer.json");
   }
-  const std::string text = english(mb);
+  const std::string text = bench::repeated_text(bench::common_licenses_text(), mb);
   if (text.empty()) return std::fprintf(stderr, "no /usr/share/common-licenses\n"), 1;
   const std::vector<std::string> chunks = chunks_of(text);
   const fs::path text_file = fs::temp_directory_path() / "saescope_bench_hf_tokenizer.txt";
@@ -102,7 +76,7 @@ int main(int argc, char** argv) {
       if (pass == 0) first = seconds;  // empty BPE cache
       best = std::min(best, seconds);
     }
-    const std::string out = run_command("node '" + std::string(SAESCOPE_BENCH_DIR) +
+    const std::string out = bench::run_command("node '" + std::string(SAESCOPE_BENCH_DIR) +
                                         "/hf_tokenizers_encode.cjs' '" + file.string() + "' '" +
                                         text_file.string() + "' 5 2>&1");
     const std::string name = file.parent_path().filename().string();

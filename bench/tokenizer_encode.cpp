@@ -9,7 +9,6 @@
 // ratios and a check that both produced the same ids.
 //   bench_tokenizer_encode [MB] [tokenizer folder]
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,9 +16,9 @@
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
+#include "bench/bench_text.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 using namespace saescope::tokenizer;
@@ -27,19 +26,6 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string corpus_once() {
-  std::string text;
-  for (const char* name : {"GPL-3", "GPL-2", "GPL-1", "LGPL-3", "LGPL-2.1", "LGPL-2", "Apache-2.0",
-                           "Artistic", "GFDL-1.3", "GFDL-1.2", "MPL-2.0", "MPL-1.1", "CC0-1.0", "BSD"}) {
-    std::ifstream in(fs::path("/usr/share/common-licenses") / name, std::ios::binary);
-    if (!in) continue;
-    std::ostringstream s;
-    s << in.rdbuf();
-    text += s.str() + "\n";
-  }
-  return text;
-}
 
 double seconds_of(const std::function<void()>& work) {
   const auto start = Clock::now();
@@ -57,16 +43,6 @@ std::uint32_t fnv1a(const std::vector<TokenId>& ids) {
   return hash;
 }
 
-std::string run_command(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    std::array<char, 4096> buffer;
-    while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-    pclose(pipe);
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,14 +50,12 @@ int main(int argc, char** argv) {
   const fs::path model_dir =
       argc > 2 ? fs::path(argv[2]) : fs::path(SAESCOPE_SHARED_DIR) / "data" / "gpt2-tokenizer";
 
-  const std::string once = corpus_once();
+  const std::string once = bench::common_licenses_text();
   if (once.size() < 10000) {
     std::fprintf(stderr, "no English corpus: /usr/share/common-licenses is missing\n");
     return 1;
   }
-  std::string text;
-  for (int copy = 1; text.size() < target_mb * 1e6; ++copy)
-    text += once + "\n(copy " + std::to_string(copy) + ")\n\n";
+  const std::string text = bench::repeated_text(once, target_mb);
   const double mb = text.size() / 1e6;
   const fs::path text_file = fs::temp_directory_path() / "saescope_bench_tokenizer.txt";
   std::ofstream(text_file, std::ios::binary) << text;
@@ -105,7 +79,7 @@ int main(int argc, char** argv) {
 
   const std::string script = std::string(SAESCOPE_BENCH_DIR) + "/gpt_tokenizer_encode.cjs";
   const std::string out =
-      run_command("node '" + script + "' '" + text_file.string() + "' 2>&1");
+      bench::run_command("node '" + script + "' '" + text_file.string() + "' 2>&1");
   nlohmann::json baseline;
   try {
     baseline = nlohmann::json::parse(out.substr(out.rfind('{')));
