@@ -22,11 +22,7 @@ namespace {
 
 const fs::path kCases = fs::path(SAESCOPE_FIXTURES_DIR) / "tokenizer" / "hf";
 const fs::path kGpt2Dir = fs::path(SAESCOPE_SHARED_DIR) / "data" / "gpt2-tokenizer";
-#ifdef SAESCOPE_HF_TOKENIZERS_DIR
-const fs::path kFetched = SAESCOPE_HF_TOKENIZERS_DIR;
-#else
-const fs::path kFetched = fs::path(SAESCOPE_TEST_OUTPUT_DIR) / ".." / ".." / "tokenizer-fixtures";
-#endif
+const fs::path kFetched = SAESCOPE_HF_TOKENIZERS_DIR;  // tools/fetch_tokenizer_fixtures.sh
 
 std::string read_text(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
