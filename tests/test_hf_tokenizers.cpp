@@ -4,6 +4,7 @@
 // against ids from HF's own Rust `tokenizers` (tests/fixtures/tokenizer/hf/);
 // decode round trips, offsets, invalid UTF-8; and each pipeline step on its
 // own, against what HF's implementation does.
+#include <QProcess>
 #include <QtTest>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -209,6 +210,31 @@ class TestHfTokenizers : public QObject {
     // Special tokens in text only on request; <|begin_of_text|> is 128000.
     QCOMPARE(l.encode_ids("<|begin_of_text|>", {true}), (std::vector<TokenId>{128000}));
     QVERIFY(l.encode_ids("<|begin_of_text|>").size() > 1);
+  }
+
+  // `tokenize --json` prints HF's encode(TEXT, add_special_tokens=False);
+  // --add-special-tokens HF's default.
+  void cliTokenizeIsHuggingFaces_data() { realTokenizersMatchHuggingFace_data(); }
+  void cliTokenizeIsHuggingFaces() {
+    QFETCH(QString, name);
+    const fs::path folder = tokenizer_file(name.toStdString()).parent_path();
+    const auto ids_of = [&](QStringList args, const std::string& text) {
+      QProcess p;
+      p.start(QStringLiteral(SAESCOPE_CLI_PATH),
+              QStringList{"tokenize", "--model", QString::fromStdString(folder.string()), "--json"}
+                  << args << QString::fromStdString(text));
+      p.waitForFinished(60000);
+      const json out = json::parse(p.readAllStandardOutput().toStdString());
+      return out.at("ids").get<std::vector<TokenId>>();
+    };
+    // A case with a special token written in its text, else the first one.
+    const std::vector<Case> cases = read_cases(name.toStdString());
+    const auto with_special = std::find_if(cases.begin(), cases.end(), [](const Case& c) {
+      return c.text.find('<') != std::string::npos && c.ids_special != c.ids;
+    });
+    const Case& c = with_special != cases.end() ? *with_special : cases.front();
+    QCOMPARE(ids_of({}, c.text), c.ids);
+    QCOMPARE(ids_of({"--add-special-tokens"}, c.text), c.ids_special);
   }
 
   void normalizerKeepsOffsetsInTheOriginal() {
