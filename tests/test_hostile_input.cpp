@@ -26,6 +26,7 @@
 #include "core/store/schema.h"
 #include "core/store/workspace.h"
 #include "fixture_workspace.h"
+#include "verify_message.h"
 
 using namespace saescope;
 using namespace saescope::store;
@@ -68,15 +69,6 @@ std::string input_error_of(const std::function<void()>& f) {
   return "";
 }
 
-// Fails unless `msg` holds every one of `parts`.
-#define VERIFY_HAS(msg, ...)                                                                         \
-  do {                                                                                               \
-    const std::string m_ = (msg);                                                                    \
-    QVERIFY2(!m_.empty(), "no InputError thrown");                                                   \
-    for (const std::string& part_ : std::vector<std::string>{__VA_ARGS__})                           \
-      QVERIFY2(m_.find(part_) != std::string::npos, ("'" + part_ + "' not in: " + m_).c_str());      \
-  } while (0)
-
 // A CLI run refused as bad input: exit 2, no "internal error", stderr naming `parts`.
 #define VERIFY_REFUSED(run, ...)                                                                     \
   do {                                                                                               \
@@ -115,7 +107,7 @@ class TestHostileInput : public QObject {
 
   void boundedParseCountsBracketsOutsideStrings() {
     QVERIFY(parse_json_bounded(deep_json(512), "x.json").is_array());
-    VERIFY_HAS(input_error_of([] { parse_json_bounded(deep_json(513), "x.json"); }), "x.json: ",
+    VERIFY_MESSAGE(input_error_of([] { parse_json_bounded(deep_json(513), "x.json"); }), "x.json: ",
                "JSON nested deeper than 512 levels");
     // Brackets in strings, and an escaped quote that does not end the string, do not nest.
     const std::string in_string = "{\"a\": \"\\\"" + std::string(2000, '[') + "\"}";
@@ -125,9 +117,9 @@ class TestHostileInput : public QObject {
   }
 
   void boundedParseTurnsEveryParseFailureIntoInputError() {
-    VERIFY_HAS(input_error_of([] { parse_json_bounded("{\"a\": 1e999}", "big.json"); }), "big.json",
+    VERIFY_MESSAGE(input_error_of([] { parse_json_bounded("{\"a\": 1e999}", "big.json"); }), "big.json",
                "too large for a double");
-    VERIFY_HAS(input_error_of([] { parse_json_bounded("{\"a\": ", "cut.json"); }), "cut.json",
+    VERIFY_MESSAGE(input_error_of([] { parse_json_bounded("{\"a\": ", "cut.json"); }), "cut.json",
                "not valid JSON");
     try {
       parse_json_bounded("[1,", "f.jsonl");
@@ -145,25 +137,25 @@ class TestHostileInput : public QObject {
     std::string len(8, '\0');
     for (int i = 0; i < 8; ++i) len[i] = static_cast<char>((deep.size() >> (8 * i)) & 0xFF);
     write_file(st, len + deep);
-    VERIFY_HAS(input_error_of([&] { io::SafetensorsFile::open(st); }), st, "nested deeper than 512");
+    VERIFY_MESSAGE(input_error_of([&] { io::SafetensorsFile::open(st); }), st, "nested deeper than 512");
     // sharded checkpoint index
     const std::string index = dir + "/model.safetensors.index.json";
     write_file(index, "{\"weight_map\": " + deep + "}");
-    VERIFY_HAS(input_error_of([&] { io::SafetensorsCheckpoint::open(index); }), index, "nested deeper");
+    VERIFY_MESSAGE(input_error_of([&] { io::SafetensorsCheckpoint::open(index); }), index, "nested deeper");
     // a model's config.json (every family reads it through ConfigJson) and GPT-2's own reader
     fs::create_directories(dir + "/model");
     write_file(dir + "/model/config.json", "{\"model_type\": \"gpt2\", \"x\": " + deep + "}");
-    VERIFY_HAS(input_error_of([&] { model::read_model_info(dir + "/model"); }), "config.json", "nested deeper");
-    VERIFY_HAS(input_error_of([&] { model::load_gpt2_config(dir + "/model/config.json"); }), "config.json",
+    VERIFY_MESSAGE(input_error_of([&] { model::read_model_info(dir + "/model"); }), "config.json", "nested deeper");
+    VERIFY_MESSAGE(input_error_of([&] { model::load_gpt2_config(dir + "/model/config.json"); }), "config.json",
                "nested deeper");
     // an SAE's cfg.json
     fs::create_directories(dir + "/sae");
     write_file(dir + "/sae/cfg.json", deep);
-    VERIFY_HAS(input_error_of([&] { sae::read_sae_config(dir + "/sae/cfg.json"); }), "cfg.json", "nested deeper");
+    VERIFY_MESSAGE(input_error_of([&] { sae::read_sae_config(dir + "/sae/cfg.json"); }), "cfg.json", "nested deeper");
     // PS-Eval JSON: refused as a whole, not re-read line by line
     write_file(dir + "/pairs.json", deep);
     polysemy::ReadReport report;
-    VERIFY_HAS(input_error_of([&] { polysemy::read_pseval_json(dir + "/pairs.json", report, {}); }),
+    VERIFY_MESSAGE(input_error_of([&] { polysemy::read_pseval_json(dir + "/pairs.json", report, {}); }),
                "pairs.json", "nested deeper");
   }
 
@@ -192,7 +184,7 @@ class TestHostileInput : public QObject {
     // out_of_range, not parse_error: this escaped as "internal error" before.
     const std::string index = out_dir("huge") + "/model.safetensors.index.json";
     write_file(index, "{\"weight_map\": {}, \"metadata\": {\"total_size\": 1e999}}");
-    VERIFY_HAS(input_error_of([&] { io::SafetensorsCheckpoint::open(index); }), index, "too large");
+    VERIFY_MESSAGE(input_error_of([&] { io::SafetensorsCheckpoint::open(index); }), index, "too large");
   }
 
   // ---- 3, 4, 9. SAE and model folders ----------------------------------------------------
@@ -207,7 +199,7 @@ class TestHostileInput : public QObject {
       else cfg["metadata"]["hook_name"] = "blocks.99999999999999999999.hook_resid_pre";
       write_file(dir + "/" + name + "/cfg.json", cfg.dump());
     }
-    VERIFY_HAS(input_error_of([&] { sae::load_sae(dir + "/version"); }), "cfg.json", "sae_lens_version",
+    VERIFY_MESSAGE(input_error_of([&] { sae::load_sae(dir + "/version"); }), "cfg.json", "sae_lens_version",
                "99999999999.0.0");
     VERIFY_REFUSED(run_cli({"encode", "--sae", q(dir + "/version"), "--in", q(dir + "/none.safetensors"), "--out",
                             q(dir + "/out.safetensors")}),
@@ -218,16 +210,16 @@ class TestHostileInput : public QObject {
   void folderWhereAConfigFileShouldBe() {
     const std::string dir = out_dir("folder_config");
     fs::create_directories(dir + "/model/config.json");
-    VERIFY_HAS(input_error_of([&] { model::read_model_info(dir + "/model"); }), "config.json", "a folder");
-    VERIFY_HAS(input_error_of([&] { model::load_gpt2_config(dir + "/model/config.json"); }), "config.json",
+    VERIFY_MESSAGE(input_error_of([&] { model::read_model_info(dir + "/model"); }), "config.json", "a folder");
+    VERIFY_MESSAGE(input_error_of([&] { model::load_gpt2_config(dir + "/model/config.json"); }), "config.json",
                "a folder");
     fs::create_directories(dir + "/sae/cfg.json");
     write_file(dir + "/sae/sae_weights.safetensors", "");
-    VERIFY_HAS(input_error_of([&] { sae::load_sae(dir + "/sae"); }), "cfg.json", "a folder");
+    VERIFY_MESSAGE(input_error_of([&] { sae::load_sae(dir + "/sae"); }), "cfg.json", "a folder");
   }
 
   void emptySaePathIsRefused() {
-    VERIFY_HAS(input_error_of([] { sae::load_sae(""); }), "SAE folder", "empty");
+    VERIFY_MESSAGE(input_error_of([] { sae::load_sae(""); }), "SAE folder", "empty");
     const std::string ws = fixture::build_workspace(out_dir("empty_sae"), 20).path;
     VERIFY_REFUSED(run_cli({"features", "--workspace", q(ws), "--sae", ""}), "--sae", "empty path");
     VERIFY_REFUSED(run_cli({"feature", "--workspace", q(ws), "--sae", "", "--id", "0"}), "--sae", "empty path");
@@ -245,10 +237,10 @@ class TestHostileInput : public QObject {
     const std::string path = out_dir("version_minus_one") + "/w.saescope";
     { Database db(path, /*create=*/true); db.set_user_version(-1); }
     const std::string before = file_bytes(path);
-    VERIFY_HAS(input_error_of([&] { Workspace::open(path); }), path, "-1", "not a SAEScope workspace");
+    VERIFY_MESSAGE(input_error_of([&] { Workspace::open(path); }), path, "-1", "not a SAEScope workspace");
     {
       Database db(path, /*create=*/false);  // migrate() alone refuses too
-      VERIFY_HAS(input_error_of([&] { migrate(db); }), path, "-1");
+      VERIFY_MESSAGE(input_error_of([&] { migrate(db); }), path, "-1");
     }
     VERIFY_REFUSED(run_cli({"workspace", "info", q(path)}), path, "not a SAEScope workspace");
     QVERIFY(file_bytes(path) == before);
@@ -265,7 +257,7 @@ class TestHostileInput : public QObject {
       Workspace::open(path);
       QFAIL("a populated version-0 file opened");
     } catch (const NotAWorkspace& e) {
-      VERIFY_HAS(e.what(), path, "not a SAEScope workspace");
+      VERIFY_MESSAGE(e.what(), path, "not a SAEScope workspace");
     }
     QVERIFY(file_bytes(path) == before);
   }
@@ -298,7 +290,7 @@ class TestHostileInput : public QObject {
     const std::string dir = out_dir("write_version");
     const std::string path = fixture::build_workspace(dir, 20).path;
     poke(path, 18, "\x03");
-    VERIFY_HAS(input_error_of([&] { Workspace::open(path); }), path, "cannot be written");
+    VERIFY_MESSAGE(input_error_of([&] { Workspace::open(path); }), path, "cannot be written");
     QVERIFY(!Workspace::open(path, IntegrityCheck::Full, Access::ReadOnly)->inputs().empty());
   }
 

@@ -17,6 +17,7 @@
 
 #include "core/common/error.h"
 #include "core/io/safetensors.h"
+#include "verify_message.h"
 
 using saescope::InputError;
 using namespace saescope::io;
@@ -81,15 +82,6 @@ CliResult run_cli(const QStringList& args) {
 }
 
 }  // namespace
-
-// Checks that `msg` names every one of `parts` (the file, the tensor, the fault).
-#define VERIFY_MESSAGE(msg, ...)                                                   \
-  do {                                                                             \
-    const std::string m_ = (msg);                                                  \
-    QVERIFY2(!m_.empty(), "no InputError thrown");                                 \
-    for (const std::string& part_ : std::vector<std::string>{__VA_ARGS__})         \
-      QVERIFY2(m_.find(part_) != std::string::npos, ("'" + part_ + "' not in: " + m_).c_str()); \
-  } while (0)
 
 class TestIo : public QObject {
   Q_OBJECT
