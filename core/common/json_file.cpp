@@ -1,10 +1,6 @@
 #include "core/common/json_file.h"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include "core/common/file_bytes.h"
 
 namespace saescope {
 namespace {
@@ -61,15 +57,7 @@ nlohmann::ordered_json parse_ordered_json_bounded(std::string_view text, const s
 }
 
 nlohmann::json read_json_file(const std::string& path, int max_depth) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw InputError(path + ": a folder, not a JSON file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError(path + ": read failed");
-  return parse_json_bounded(text.str(), path, max_depth);
+  return parse_json_bounded(read_file_bytes(path), path, max_depth);
 }
 
 }  // namespace saescope

@@ -3,10 +3,9 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/common/error.h"
+#include "core/common/file_bytes.h"
 #include "core/common/json_file.h"
 #include "core/common/sha256.h"
 #include "core/io/atomic_file.h"
@@ -21,14 +20,6 @@ void write_atomically(const std::string& path, const std::string& bytes) {
   io::AtomicFileWriter out(path);
   out.write(bytes.data(), bytes.size());
   out.commit();
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot read the file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string activation_name(Activation a) {
@@ -146,9 +137,9 @@ std::vector<std::string> copy_tokenizer_files(const std::string& tokenizer_dir,
   const fs::path from(tokenizer_dir), to(out_dir);
   std::vector<std::string> written;
   const auto copy = [&](const fs::path& file) {
-    const std::string bytes = read_bytes(file.string());
+    const std::string bytes = read_file_bytes(file.string());
     const fs::path target = to / file.filename();
-    if (fs::exists(target) && read_bytes(target.string()) == bytes) {
+    if (fs::exists(target) && read_file_bytes(target.string()) == bytes) {
       written.push_back(file.filename().string());
       return;  // unchanged: no rewrite
     }
@@ -163,7 +154,7 @@ std::vector<std::string> copy_tokenizer_files(const std::string& tokenizer_dir,
                     sha256_file((from / "merges.txt").string()) == kGpt2MergesSha;
   if (gpt2) {
     const std::string target = (to / "TOKENIZER_LICENSE.txt").string();
-    if (!fs::exists(target) || read_bytes(target) != gpt2_tokenizer_licence())
+    if (!fs::exists(target) || read_file_bytes(target) != gpt2_tokenizer_licence())
       write_atomically(target, gpt2_tokenizer_licence());
     written.push_back("TOKENIZER_LICENSE.txt");
   } else {

@@ -1,10 +1,10 @@
 #include "core/tokenizer/tokenizer_files.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/common/error.h"
+#include "core/common/file_bytes.h"
 #include "core/common/json_file.h"
 #include "core/tokenizer/tokenizer_json_parts.h"
 
@@ -13,15 +13,6 @@ namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& path) {
-  if (fs::is_directory(path)) throw InputError(path.string() + ": is a folder, expected a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string() + ": cannot open the file (missing or unreadable)");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // Fills raw_by_id / id_by_raw from a {"token": id, ...} object.
 void read_vocab_object(const json& vocab, const std::string& where, BpeVocabulary& v) {
@@ -71,7 +62,7 @@ TokenizerSpec read_vocab_and_merges_unchecked(const fs::path& vocab_json,
   v.source = vocab_json.string() + " + " + merges_txt.string();
   read_vocab_object(read_json_file(vocab_json.string()), vocab_json.string(), v);
 
-  std::istringstream lines(read_file(merges_txt));
+  std::istringstream lines(read_file_bytes(merges_txt.string()));
   std::string line;
   for (int number = 1; std::getline(lines, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
