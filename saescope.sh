@@ -11,7 +11,7 @@ cd "$here"
 packages=(build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-svg-dev libtorch-dev libopenblas0-pthread
   libqcustomplot-dev libqcustomplot2.1-qt6 libsqlite3-dev nlohmann-json3-dev
-  libcli11-dev libpcre2-dev libicu-dev libssl-dev wordnet-base xvfb xauth appstream dpkg-dev
+  libcli11-dev libpcre2-dev libicu-dev libssl-dev zlib1g-dev wordnet-base xvfb xauth appstream dpkg-dev
   poppler-utils  # poppler-utils: the report test renders and reads its PDF
   curl ca-certificates)  # the tokenizer test fetches real tokenizer.json files (tools/fetch_tokenizer_fixtures.sh)
 

@@ -25,7 +25,7 @@ done
 grep -q " ./usr/share/saescope/demo/saes/.*/cfg.json\$" <<<"$contents" ||
   { echo "missing from $deb: the demo SAEs (usr/share/saescope/demo/saes/*/cfg.json)"; fail=1; }
 depends=$(dpkg-deb -f "$deb" Depends)
-for dep in libtorch libqt6widgets6 libopenblas0-pthread wordnet-base libsqlite3; do
+for dep in libtorch libqt6widgets6 libopenblas0-pthread wordnet-base libsqlite3 zlib1g; do
   grep -q "$dep" <<<"$depends" || { echo "$deb does not depend on $dep: $depends"; fail=1; }
 done
 if command -v appstreamcli >/dev/null; then

@@ -36,7 +36,7 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Explore sparse autoencoder features of GP
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-# Shared-library dependencies (LibTorch, Qt, SQLite, PCRE2) come from
+# Shared-library dependencies (LibTorch, Qt, SQLite, PCRE2, zlib) come from
 # dpkg-shlibdeps; the BLAS and WordNet are loaded at run time, so name them.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-pthread, wordnet-base")
