@@ -494,7 +494,9 @@ def case_sparsify_topk():
     finish(case, {
         "sae_path": rel, "format": "sparsify", "architecture": "topk", "kind": "sae",
         "d_in": D, "d_sae": F, "d_out": D, "k": K,
-        "hook_in": "blocks.6.hook_resid_post", "hook_out": "blocks.6.hook_resid_post",
+        # Kept as sparsify names it, a Hugging Face module path: the model's
+        # family resolves it (layers.6 = blocks.6.hook_resid_post).
+        "hook_in": "layers.6", "hook_out": "layers.6",
         "notes": ("EleutherAI sparsify: <repo>/<hookpoint>/cfg.json + sae.safetensors. cfg.json is the real "
                   "sae-llama-3-8b-32x file's key set and compact json.dump style: expansion_factor, normalize_decoder, k, "
                   "signed, d_in (no num_latents/activation/transcode: newer files add activation, num_latents, multi_topk, "
@@ -536,7 +538,9 @@ def case_sparsify_transcoder():
     finish(case, {
         "sae_path": rel, "format": "sparsify", "architecture": "topk", "kind": "skip_transcoder",
         "d_in": D, "d_sae": F, "d_out": D, "k": K,
-        "hook_in": "blocks.4.ln2.hook_normalized", "hook_out": "blocks.4.hook_mlp_out",
+        # The module's input and output as module paths; for Llama they are
+        # blocks.4.ln2.hook_normalized and blocks.4.hook_mlp_out.
+        "hook_in": "layers.4.mlp.input", "hook_out": "layers.4.mlp",
         "notes": ("sparsify transcoder (transcode true, skip_connection true): cfg.json with the keys current "
                   "sparsify save_to_disk writes ({**SparseCoderConfig.to_dict(), 'd_in'}); num_latents set explicitly. "
                   "No b_dec subtraction when transcode (SparseCoder.encode). W_skip is [d_in,d_in] (sparsify only "

@@ -88,7 +88,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   rebuildRecentMenu();
   file->addSeparator();
   file->addAction(tr("Add model or SAE &folder…"), this, [this] { chooseInput(true); });
-  file->addAction(tr("Add corpus or &dataset file…"), this, [this] { chooseInput(false); });
+  file->addAction(tr("Add corpus, &dataset or SAE file…"), this, [this] { chooseInput(false); });
   file->addSeparator();
   file->addAction(tr("&Settings…"), QKeySequence::Preferences, this, [this] {
     SettingsDialog dialog(this);
@@ -273,8 +273,9 @@ void MainWindow::buildWordNetSet() {
 void MainWindow::chooseInput(bool folder) {
   const QString path =
       folder ? QFileDialog::getExistingDirectory(this, tr("Add a model folder or SAE folder"))
-             : QFileDialog::getOpenFileName(this, tr("Add a corpus or sense dataset"), QString(),
-                                            tr("Corpora and datasets (*.txt *.jsonl *.json *.csv)"));
+             : QFileDialog::getOpenFileName(this, tr("Add a corpus, sense dataset or SAE file"), QString(),
+                                            tr("Corpora and datasets (*.txt *.jsonl *.json *.csv);;"
+                                               "SAE files (*.npz *.pt *.safetensors)"));
   if (!path.isEmpty()) addInput(path);
 }
 

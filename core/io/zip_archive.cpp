@@ -34,7 +34,7 @@ uint64_t le64(const uint8_t* p) { return uint64_t(le32(p)) | uint64_t(le32(p + 4
   throw InputError(path + ": " + what);
 }
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
 
 std::string method_name(uint16_t m) {
   switch (m) {
@@ -203,10 +203,10 @@ std::unique_ptr<ZipArchive> ZipArchive::open(const std::string& path) {
       fail(path, "truncated central directory (" + at + " runs past its end)");
     Entry e;
     e.name.assign(reinterpret_cast<const char*>(h + kCentralSize), name_len);
-    const std::string where = path + ": member " + quoted(e.name);
+    const std::string where = path + ": member " + in_quotes(e.name);
     if (!safe_name(e.name))
-      fail(path, "member name " + quoted(e.name) + " is empty, absolute, holds NUL or a '..' component");
-    if (zip->index_.count(e.name)) fail(path, "member name " + quoted(e.name) + " appears twice");
+      fail(path, "member name " + in_quotes(e.name) + " is empty, absolute, holds NUL or a '..' component");
+    if (zip->index_.count(e.name)) fail(path, "member name " + in_quotes(e.name) + " appears twice");
     const uint16_t flags = le16(h + 8);
     e.method = le16(h + 10);
     if (encrypted(flags) || e.method == 99) fail(where, "is encrypted, which is not read");
@@ -250,7 +250,7 @@ bool ZipArchive::has(const std::string& name) const { return index_.count(name) 
 
 const ZipArchive::Entry& ZipArchive::entry(const std::string& name) const {
   const auto it = index_.find(name);
-  if (it == index_.end()) fail(path_, "has no member " + quoted(name));
+  if (it == index_.end()) fail(path_, "has no member " + in_quotes(name));
   return entries_[it->second];
 }
 
@@ -258,7 +258,7 @@ uint64_t ZipArchive::size(const std::string& name) const { return entry(name).un
 
 std::string ZipArchive::read(const std::string& name) const {
   const Entry& e = entry(name);
-  const std::string where = path_ + ": member " + quoted(name);
+  const std::string where = path_ + ": member " + in_quotes(name);
   const uint8_t* data = file_->data();
   const uint64_t size = file_->size();
   // The local header repeats the name and has its own extra field (torch pads

@@ -48,10 +48,18 @@ at::Tensor required(const at::Tensor& t, const char* name, std::vector<int64_t> 
 
 Sae::Sae(SaeConfig cfg, SaeWeights w, std::string source)
     : cfg_(std::move(cfg)), source_(std::move(source)) {
-  const int64_t d = cfg_.d_in, s = cfg_.d_sae;
+  if (cfg_.d_out <= 0) cfg_.d_out = cfg_.d_in;
+  const int64_t d = cfg_.d_in, s = cfg_.d_sae, o = cfg_.d_out;
+  if (!cfg_.transcoder && o != d)
+    throw InputError(source_ + ": an SAE reconstructs its input, but d_out " + std::to_string(o) +
+                     " ≠ d_in " + std::to_string(d) + " (a transcoder names hook_name_out)");
+  if (cfg_.apply_b_dec_to_input && o != d)
+    throw InputError(source_ + ": b_dec is subtracted from the input, but d_out " + std::to_string(o) +
+                     " ≠ d_in " + std::to_string(d));
   w_.W_enc = required(w.W_enc, "W_enc", {d, s}, cfg_, source_);
-  w_.W_dec = required(w.W_dec, "W_dec", {s, d}, cfg_, source_);
-  w_.b_dec = required(w.b_dec, "b_dec", {d}, cfg_, source_);
+  w_.W_dec = required(w.W_dec, "W_dec", {s, o}, cfg_, source_);
+  w_.b_dec = required(w.b_dec, "b_dec", {o}, cfg_, source_);
+  if (cfg_.skip_connection) w_.W_skip = required(w.W_skip, "W_skip", {o, d}, cfg_, source_);
   if (cfg_.architecture == Architecture::Gated) {
     w_.b_gate = required(w.b_gate, "b_gate", {s}, cfg_, source_);
     w_.b_mag = required(w.b_mag, "b_mag", {s}, cfg_, source_);
@@ -70,8 +78,9 @@ Sae::Sae(SaeConfig cfg, SaeWeights w, std::string source)
                        ": normalize_activations is expected_average_only_in but the scaling "
                        "factor is unknown (no activation_scaler.json, no norm_scaling_factor "
                        "in cfg.json); it is not part of the weights");
-    if (!std::isfinite(*cfg_.scaling_factor) || *cfg_.scaling_factor <= 0)
-      throw InputError(source_ + ": the activation scaling factor must be finite and positive");
+    for (const auto& f : {cfg_.scaling_factor, cfg_.output_scaling_factor})
+      if (f && (!std::isfinite(*f) || *f <= 0))
+        throw InputError(source_ + ": the activation scaling factor must be finite and positive");
   }
   prepare();
 }
@@ -130,7 +139,7 @@ at::Tensor Sae::normalize_out(const at::Tensor& y, const InputNormState* state) 
     case Normalization::None:
       return y;
     case Normalization::ExpectedAverageOnlyIn:
-      return y / *cfg_.scaling_factor;
+      return y / cfg_.output_scaling_factor.value_or(*cfg_.scaling_factor);
     case Normalization::ConstantNormRescale:
       if (!state || !state->coeff.defined())
         throw InternalError("decode of a constant_norm_rescale SAE needs the encode state");
@@ -148,6 +157,7 @@ at::Tensor Sae::encode(const at::Tensor& x_in, InputNormState* state) const {
     throw InputError(source_ + ": activations of shape " + shape_str(x_in) +
                      " given to an SAE that reads [n, " + std::to_string(cfg_.d_in) + "]");
   at::Tensor x = x_in.to(w_.W_enc.device(), at::kFloat);
+  if (state && w_.W_skip.defined()) state->skip = at::matmul(x, w_.W_skip.t());
   at::Tensor xc = normalize_in(x, state);
   if (cfg_.apply_b_dec_to_input) xc = xc - w_.b_dec;
 
@@ -176,9 +186,15 @@ at::Tensor Sae::decode(const at::Tensor& features, const InputNormState* state) 
   if (features.dim() != 2 || features.size(1) != cfg_.d_sae)
     throw InputError(source_ + ": features of shape " + shape_str(features) +
                      " given to an SAE with " + std::to_string(cfg_.d_sae) + " features");
+  if (state && state->skip.defined() && state->skip.size(0) != features.size(0))
+    throw InternalError("decode: the encode state is of another batch");
   at::Tensor f = features.to(w_.W_dec.device(), at::kFloat);
   if (cfg_.rescale_acts_by_decoder_norm) f = f / dec_norm_;
-  return normalize_out(at::addmm(w_.b_dec, f, w_.W_dec), state);
+  at::Tensor y = normalize_out(at::addmm(w_.b_dec, f, w_.W_dec), state);
+  if (!w_.W_skip.defined()) return y;
+  if (!state || !state->skip.defined())
+    throw InternalError("decode of a skip transcoder needs the encode state (its skip term)");
+  return y + state->skip;
 }
 
 SaeOutput Sae::forward(const at::Tensor& x) const {
@@ -191,7 +207,7 @@ SaeOutput Sae::forward(const at::Tensor& x) const {
 
 void Sae::to_device(const at::Device& device) {
   for (at::Tensor* t : {&w_.W_enc, &w_.W_dec, &w_.b_enc, &w_.b_dec, &w_.threshold, &w_.b_gate,
-                        &w_.b_mag, &w_.r_mag})
+                        &w_.b_mag, &w_.r_mag, &w_.W_skip})
     if (t->defined()) *t = t->to(device);
   prepare();
 }

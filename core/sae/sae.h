@@ -7,6 +7,9 @@
 //       | jumprelu: ReLU(pre)·[pre > threshold]
 //       | gated: [x'·W_enc + b_gate > 0] · ReLU(x'·(W_enc ⊙ exp(r_mag)) + b_mag)
 //   x̂ = norm_out(f·W_dec + b_dec)     (f / ‖W_dec row‖ first when rescaling)
+//        + x·W_skipᵀ                  (skip transcoders, on the raw input)
+// A transcoder reads d_in-wide activations at one hook and reconstructs
+// d_out-wide ones at another (W_dec [d_sae, d_out], b_dec [d_out]).
 #include <ATen/core/Tensor.h>
 
 #include <string>
@@ -19,13 +22,14 @@ namespace saescope::sae {
 // The weights SAELens stores, by its tensor names. Unused ones stay undefined.
 struct SaeWeights {
   at::Tensor W_enc;      // [d_in, d_sae]
-  at::Tensor W_dec;      // [d_sae, d_in]
+  at::Tensor W_dec;      // [d_sae, d_out]
   at::Tensor b_enc;      // [d_sae]  (not gated)
-  at::Tensor b_dec;      // [d_in]
+  at::Tensor b_dec;      // [d_out]
   at::Tensor threshold;  // [d_sae]  jumprelu
   at::Tensor b_gate;     // [d_sae]  gated
   at::Tensor b_mag;      // [d_sae]  gated
   at::Tensor r_mag;      // [d_sae]  gated
+  at::Tensor W_skip;     // [d_out, d_in]  skip transcoders
 };
 
 // Per-token statistics of the input that decode needs to undo the
@@ -34,11 +38,12 @@ struct InputNormState {
   at::Tensor coeff;  // constant_norm_rescale: √d_in / ‖x‖, [n, 1]
   at::Tensor mu;     // layer_norm: mean, [n, 1]
   at::Tensor std;    // layer_norm: unbiased std, [n, 1]
+  at::Tensor skip;   // skip transcoders: x·W_skipᵀ of the raw input, [n, d_out]
 };
 
 struct SaeOutput {
   at::Tensor features;        // [n, d_sae]
-  at::Tensor reconstruction;  // [n, d_in]
+  at::Tensor reconstruction;  // [n, d_out]
 };
 
 class Sae {
@@ -54,6 +59,8 @@ class Sae {
   const std::string& source() const { return source_; }
   int64_t d_in() const { return cfg_.d_in; }
   int64_t d_sae() const { return cfg_.d_sae; }
+  int64_t d_out() const { return cfg_.output_width(); }
+  bool is_transcoder() const { return cfg_.transcoder; }
 
   // Log10 feature density from sparsity.safetensors, [d_sae], or undefined.
   const at::Tensor& log_sparsity() const { return log_sparsity_; }
@@ -68,7 +75,7 @@ class Sae {
   // x: [n, d_in] (any float dtype, converted to float32 on the SAE's device).
   at::Tensor encode(const at::Tensor& x, InputNormState* state = nullptr) const;
   // `state` must come from encode() of the same tokens when the normalisation
-  // is per token; InternalError otherwise.
+  // is per token or the SAE has a skip connection; InternalError otherwise.
   at::Tensor decode(const at::Tensor& features, const InputNormState* state = nullptr) const;
   SaeOutput forward(const at::Tensor& x) const;
 

@@ -25,6 +25,8 @@ const char* const kKnownMetaKeys[] = {"model_name",
                                       "hook_layer",
                                       "hook_point_layer",
                                       "hook_head_index",
+                                      "hook_name_out",
+                                      "hook_layer_out",
                                       "hook_point_head_index",
                                       "context_size",
                                       "prepend_bos",
@@ -143,11 +145,27 @@ void parse_architecture(const json& cfg, const std::string& path, SaeConfig& out
     if (!out.is_legacy) bad(path, "field architecture is missing");
     arch = "standard";  // SAELens < 6 default
   }
+  // SAELens's transcoders ("transcoder", "skip_transcoder",
+  // "jumprelu_transcoder"; we also write "topk_transcoder"): an architecture
+  // whose decoder writes another hook.
+  const std::string suffix = "_transcoder";
+  if (arch == "transcoder" || arch == "skip_transcoder") {
+    out.transcoder = true;
+    out.skip_connection = arch == "skip_transcoder";
+    arch = "standard";
+  } else if (arch.size() > suffix.size() && arch.compare(arch.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    out.transcoder = true;
+    arch.resize(arch.size() - suffix.size());
+    if (arch.rfind("skip_", 0) == 0) {
+      out.skip_connection = true;
+      arch = arch.substr(5);
+    }
+  }
   if (arch == "standard")
     out.architecture = Architecture::Standard;
   else if (arch == "topk")
     out.architecture = Architecture::TopK;
-  else if (arch == "jumprelu" || arch == "batchtopk")
+  else if (arch == "jumprelu" || arch == "batchtopk" || arch == "matryoshka_batchtopk")
     out.architecture = Architecture::JumpReLU;
   else if (arch == "gated")
     out.architecture = Architecture::Gated;
@@ -216,13 +234,10 @@ void parse_metadata(const json& cfg, const std::string& path, SaeConfig& out) {
   m.model_name = opt_string(cfg, {"model_name"}, path);
   m.hook_name = opt_string(cfg, {"hook_name", "hook_point"}, path);
   m.hook_layer = opt_int(cfg, {"hook_layer", "hook_point_layer"}, path);
-  if (!m.hook_layer) {
-    static const std::regex layer_re(R"(^blocks\.(\d+)\.)");
-    std::smatch mt;
-    // Nine digits at most: a longer number is no layer (and would overflow stoll).
-    if (std::regex_search(m.hook_name, mt, layer_re) && mt[1].length() <= 9) m.hook_layer = std::stoll(mt[1].str());
-  }
+  if (!m.hook_layer) m.hook_layer = layer_of_hook(m.hook_name);
   m.hook_head_index = opt_int(cfg, {"hook_head_index", "hook_point_head_index"}, path);
+  m.hook_name_out = opt_string(cfg, {"hook_name_out"}, path);
+  m.hook_layer_out = opt_int(cfg, {"hook_layer_out"}, path);
   m.context_size = opt_int(cfg, {"context_size"}, path);
   m.prepend_bos = opt_bool(cfg, {"prepend_bos"}, path);
   m.dataset_path = opt_string(cfg, {"dataset_path"}, path);
@@ -281,6 +296,22 @@ std::string to_string(Normalization n) {
   return "?";
 }
 
+std::optional<int64_t> layer_of_hook(const std::string& hook) {
+  // blocks.L.… (TransformerLens) or …layers.L[.…] (Hugging Face module paths).
+  static const std::regex layer_re(R"(^(?:blocks|(?:[a-z_]+\.)*layers)\.(\d+)(?:\.|$))");
+  std::smatch mt;
+  // Nine digits at most: a longer number is no layer (and would overflow stoll).
+  if (std::regex_search(hook, mt, layer_re) && mt[1].length() <= 9) return std::stoll(mt[1].str());
+  return std::nullopt;
+}
+
+std::string saelens_architecture(const SaeConfig& cfg) {
+  const std::string base = to_string(cfg.architecture);
+  if (!cfg.transcoder) return base;
+  if (cfg.skip_connection) return base == "standard" ? "skip_transcoder" : "skip_" + base + "_transcoder";
+  return base == "standard" ? "transcoder" : base + "_transcoder";
+}
+
 SaeConfig parse_sae_config(const json& cfg, const std::string& path) {
   if (!cfg.is_object()) bad(path, "cfg.json is not a JSON object");
   SaeConfig out;
@@ -291,6 +322,7 @@ SaeConfig parse_sae_config(const json& cfg, const std::string& path) {
   out.d_in = positive_int(cfg, "d_in", path);
   out.d_sae = positive_int(cfg, "d_sae", path);
   parse_architecture(cfg, path, out);
+  out.d_out = out.transcoder && find_field(cfg, {"d_out"}) ? positive_int(cfg, "d_out", path) : out.d_in;
   if (auto d = opt_string(cfg, {"dtype"}, path); !d.empty()) out.dtype = normalize_dtype(d, path);
   if (auto d = opt_string(cfg, {"device"}, path); !d.empty()) out.device = d;
   out.apply_b_dec_to_input = opt_bool(cfg, {"apply_b_dec_to_input"}, path).value_or(true);
@@ -305,6 +337,15 @@ SaeConfig parse_sae_config(const json& cfg, const std::string& path) {
   if (out.reshape_activations != "none" && out.reshape_activations != "hook_z")
     bad(path, "field reshape_activations: unknown value '" + out.reshape_activations + "'");
   parse_metadata(cfg, path, out);
+  if (out.transcoder) {
+    if (out.meta.hook_name_out.empty()) bad(path, "a transcoder without hook_name_out: where does it write?");
+    // SAELens normalises a transcoder's input only.
+    if (out.normalize_activations == Normalization::ExpectedAverageOnlyIn) out.output_scaling_factor = 1.0;
+    else if (out.normalize_activations != Normalization::None)
+      bad(path, "normalize_activations " + to_string(out.normalize_activations) + " is not defined for transcoders");
+    out.apply_b_dec_to_input = false;  // SAELens's Transcoder.process_sae_in never subtracts b_dec
+    if (out.rescale_acts_by_decoder_norm) bad(path, "rescale_acts_by_decoder_norm is not defined for transcoders");
+  }
   parse_center_writing_weights(cfg, path, out);
   parse_fold_value_biases(path, out);
   return out;
@@ -316,7 +357,7 @@ SaeConfig read_sae_config(const std::string& cfg_json_path) {
 
 json to_saelens_json(const SaeConfig& cfg) {
   json j;
-  j["architecture"] = to_string(cfg.architecture);
+  j["architecture"] = saelens_architecture(cfg);
   j["d_in"] = cfg.d_in;
   j["d_sae"] = cfg.d_sae;
   j["dtype"] = cfg.dtype.empty() ? "float32" : cfg.dtype;
@@ -325,6 +366,11 @@ json to_saelens_json(const SaeConfig& cfg) {
   j["normalize_activations"] = to_string(cfg.normalize_activations);
   j["reshape_activations"] = cfg.reshape_activations;
   if (cfg.architecture == Architecture::TopK) j["k"] = cfg.k;
+  if (cfg.transcoder) {
+    j["d_out"] = cfg.output_width();
+    j["hook_name_out"] = cfg.meta.hook_name_out;
+    j["hook_layer_out"] = cfg.meta.hook_layer_out ? json(*cfg.meta.hook_layer_out) : json(nullptr);
+  }
   j["rescale_acts_by_decoder_norm"] = cfg.rescale_acts_by_decoder_norm;
 
   const SaeMetadata& m = cfg.meta;

@@ -32,6 +32,12 @@ enum class Normalization {
 
 std::string to_string(Architecture a);
 std::string to_string(Normalization n);
+struct SaeConfig;
+// SAELens's architecture name: to_string(architecture), or its transcoder
+// form ("transcoder", "skip_transcoder", "jumprelu_transcoder", ...).
+std::string saelens_architecture(const SaeConfig& cfg);
+// The block a hook name is in: blocks.L.… or a module path …layers.L….
+std::optional<int64_t> layer_of_hook(const std::string& hook);
 
 // Where an SAE was trained: the model and hook, and how the model was loaded.
 struct SaeMetadata {
@@ -39,6 +45,10 @@ struct SaeMetadata {
   std::string hook_name;
   std::optional<int64_t> hook_layer;  // from the config, else parsed from hook_name
   std::optional<int64_t> hook_head_index;
+  // Transcoders: where the reconstruction goes (SAELens's hook_name_out).
+  // Empty for an SAE, which reconstructs its input.
+  std::string hook_name_out;
+  std::optional<int64_t> hook_layer_out;
   std::optional<int64_t> context_size;
   std::optional<bool> prepend_bos;
   std::string dataset_path;
@@ -53,6 +63,13 @@ struct SaeConfig {
   Architecture architecture = Architecture::Standard;
   int64_t d_in = 0;
   int64_t d_sae = 0;
+  // Width of the reconstruction: d_in for an SAE, the out hook's width for a
+  // transcoder (SAELens's d_out). 0 is read as d_in.
+  int64_t d_out = 0;
+  // A transcoder reads meta.hook_name and reconstructs meta.hook_name_out; a
+  // skip transcoder also adds x·W_skipᵀ of its raw input.
+  bool transcoder = false;
+  bool skip_connection = false;  // W_skip [d_out, d_in] present
   int64_t k = 0;                  // TopK only
   std::string dtype = "float32";  // as stored; weights are always held as float32
   std::string device = "cpu";
@@ -60,6 +77,10 @@ struct SaeConfig {
   Normalization normalize_activations = Normalization::None;
   // ExpectedAverageOnlyIn's factor, from activation_scaler.json or the config.
   std::optional<double> scaling_factor;
+  // The factor decode divides by, when it differs from the input's (Llama
+  // Scope's dataset_average_activation_norm out ≠ in; 1 for SAELens
+  // transcoders, which normalise only their input). Unset: scaling_factor.
+  std::optional<double> output_scaling_factor;
   bool rescale_acts_by_decoder_norm = false;
   std::string reshape_activations = "none";  // "hook_z": the caller flattens heads
   SaeMetadata meta;
@@ -83,6 +104,15 @@ struct SaeConfig {
   bool fold_value_biases = false;
 
   bool is_legacy = false;  // the file predates SAELens 6
+
+  // Where the SAE came from: the release layout it was read from ("saelens",
+  // "gemma_scope", ...; formats/sae_formats.h) and every assumption the
+  // reader made that the files do not state (shown by sae-info and the app).
+  std::string format = "saelens";
+  std::vector<std::string> assumptions;
+
+  int64_t output_width() const { return d_out > 0 ? d_out : d_in; }
+  const std::string& output_hook() const { return meta.hook_name_out.empty() ? meta.hook_name : meta.hook_name_out; }
 };
 
 // Parses a cfg.json document; `path` names the file in every InputError.

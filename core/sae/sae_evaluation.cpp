@@ -44,26 +44,37 @@ std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::LanguageModel& 
                                                     jobs::ProgressSink* progress, int64_t total_tokens) {
   if (saes.empty()) return {};
   c10::InferenceMode guard;
-  std::vector<std::string> hooks;         // distinct, in first-use order
-  std::vector<std::size_t> hook_of;       // per SAE: its index in hooks
+  // Reconstructions are spliced in, and compared, at each SAE's output hook
+  // (its own hook, or a transcoder's hook_name_out); a transcoder reads its
+  // input at hook_name earlier in the same pass.
+  std::vector<std::string> hooks;         // distinct output hooks, in first-use order
+  std::vector<std::size_t> hook_of;       // per SAE: its output hook's index in hooks
   std::vector<int64_t> hook_width;        // per hook: the hook's per-token width
   for (const Sae* sae : saes) {
-    const std::string& hook = sae->config().meta.hook_name;
-    if (hook.empty()) throw InputError(sae->source() + ": cfg.json names no hook (hook_name)");
+    const std::string& hook = sae->config().output_hook();
+    if (sae->config().meta.hook_name.empty()) throw InputError(sae->source() + ": the SAE names no hook (hook_name)");
     if (sae->config().meta.hook_head_index)
       throw InputError(sae->source() + ": SAEs of a single attention head (hook_head_index) are not evaluated yet");
     const auto at = std::find(hooks.begin(), hooks.end(), hook);
     hook_of.push_back(static_cast<std::size_t>(at - hooks.begin()));
     if (at == hooks.end()) hooks.push_back(hook);
   }
-  {  // every hook must exist and be as wide as its SAEs read
+  {  // every hook must exist and be as wide as its SAEs read and write
     for (const std::string& hook : hooks) hook_width.push_back(model.hook_schema().per_token_width(hook));
-    for (std::size_t s = 0; s < saes.size(); ++s) saes[s]->expect_d_in(hook_width[hook_of[s]], hooks[hook_of[s]]);
+    for (std::size_t s = 0; s < saes.size(); ++s) {
+      const Sae& sae = *saes[s];
+      const std::string& in = sae.config().meta.hook_name;
+      sae.expect_d_in(sae.is_transcoder() ? model.hook_schema().per_token_width(in) : hook_width[hook_of[s]], in);
+      if (sae.d_out() != hook_width[hook_of[s]])
+        throw InputError(sae.source() + ": this transcoder writes " + std::to_string(sae.d_out()) +
+                         "-dimensional activations at " + hooks[hook_of[s]] + ", which has " +
+                         std::to_string(hook_width[hook_of[s]]));
+    }
   }
   std::vector<ReconstructionMetrics> metrics;
   std::vector<SaeEvaluation> out(saes.size());
   for (std::size_t s = 0; s < saes.size(); ++s) {
-    metrics.emplace_back(saes[s]->d_in(), saes[s]->d_sae(), o.dense_threshold, o.histogram_bins);
+    metrics.emplace_back(saes[s]->d_out(), saes[s]->d_sae(), o.dense_threshold, o.histogram_bins);
     out[s].include_bos = o.include_bos;
     out[s].has_ce = o.ce_loss;
   }
@@ -105,23 +116,33 @@ std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::LanguageModel& 
     for (std::size_t s = 0; s < saes.size(); ++s) {
       const Sae& sae = *saes[s];
       const std::string& hook = hooks[hook_of[s]];
-      // Runs the SAE on the evaluated rows of the hook value and splices its
-      // reconstruction in; the metrics see exactly what the model continues with.
+      const std::string& in_hook = sae.config().meta.hook_name;
+      at::Tensor x_in;  // a transcoder's input rows, read at in_hook
+      const model::HookFn read_input = [&](const at::Tensor& value, const model::HookPoint&) {
+        const at::Tensor flat = per_token_rows(value, in_hook).reshape({-1, sae.d_in()});
+        x_in = flat.index_select(0, rows_cpu.to(flat.device()));
+        return value;
+      };
+      // Runs the SAE on the evaluated rows and splices its reconstruction in
+      // at the output hook; the metrics see exactly what the model continues with.
       const model::HookFn splice_sae = [&](const at::Tensor& value, const model::HookPoint&) {
-        const at::Tensor flat = per_token_rows(value, hook).reshape({-1, sae.d_in()});
+        const at::Tensor flat = per_token_rows(value, hook).reshape({-1, sae.d_out()});
         const at::Tensor idx = rows_cpu.to(flat.device());
-        const at::Tensor x = flat.index_select(0, idx);
-        const SaeOutput so = sae.forward(x);
-        metrics[s].add(x, so.features, so.reconstruction);
+        const at::Tensor target = flat.index_select(0, idx);
+        if (sae.is_transcoder() && !x_in.defined())
+          throw InternalError(hook + " ran before " + in_hook + ": a transcoder must read before it writes");
+        const SaeOutput so = sae.forward(sae.is_transcoder() ? x_in : target);
+        metrics[s].add(target, so.features, so.reconstruction);
         at::Tensor spliced = flat.clone();
         spliced.index_copy_(0, idx, so.reconstruction.to(spliced.device(), spliced.scalar_type()));
         return spliced.view(value.sizes());
       };
+      std::vector<std::pair<std::string, model::HookFn>> replace = {{hook, splice_sae}};
+      if (sae.is_transcoder()) replace.insert(replace.begin(), {in_hook, read_input});
       if (!o.ce_loss)  // up to the hook only: the splice records the metrics; nothing after it runs
-        model.run(tb, {{hook}, {{hook, splice_sae}}});
+        model.run(tb, {{hook}, replace});
       else
-        nll_sae[s] += summed_nll(model.run(tb, {{"logits"}, {{hook, splice_sae}}}).hooks.at("logits"),
-                                 tb.ids, scored);
+        nll_sae[s] += summed_nll(model.run(tb, {{"logits"}, replace}).hooks.at("logits"), tb.ids, scored);
       rows_done += rows_cpu.size(0);
       if (progress)
         progress->report({"evaluate", static_cast<double>(rows_done), total, "tokens",

@@ -31,8 +31,10 @@ constexpr const char* kScaler = "activation_scaler.json";
 
 // Names each architecture stores. Anything else in the file means the config
 // and the weights disagree (e.g. a JumpReLU file labelled "standard").
-bool tensor_belongs(Architecture a, const std::string& name) {
+bool tensor_belongs(const SaeConfig& cfg, const std::string& name) {
+  const Architecture a = cfg.architecture;
   if (name == "W_enc" || name == "W_dec" || name == "b_dec") return true;
+  if (name == "W_skip") return cfg.skip_connection;
   if (a == Architecture::Gated) return name == "b_gate" || name == "b_mag" || name == "r_mag";
   if (name == "b_enc") return true;
   return a == Architecture::JumpReLU && (name == "threshold" || name == "topk_threshold");
@@ -135,6 +137,7 @@ void write_folder_contents(const Sae& sae, const fs::path& dir,
   tensors.emplace_back("b_dec", w.b_dec);
   if (sae.config().architecture == Architecture::JumpReLU)
     tensors.emplace_back("threshold", w.threshold);
+  if (w.W_skip.defined()) tensors.emplace_back("W_skip", w.W_skip);
   // Stored in the config's dtype (float16 halves a shipped SAE; SAELens reads
   // it back the same way); held as float32 in memory either way.
   const std::string& dtype = sae.config().dtype;
@@ -187,12 +190,14 @@ Sae load_sae(const std::string& folder, const LoadOptions& options) {
     if (auto s = read_scaler((dir / kScaler).string())) cfg.scaling_factor = s;
   }
   if (options.scaling_factor) cfg.scaling_factor = options.scaling_factor;
+  apply_hook_override(cfg, options);
 
   auto file = io::SafetensorsFile::open(weights_path);
   SaeWeights w;
   const std::map<std::string, at::Tensor*> slots = {
       {"W_enc", &w.W_enc},         {"W_dec", &w.W_dec},   {"b_enc", &w.b_enc}, {"b_dec", &w.b_dec},
-      {"threshold", &w.threshold}, {"b_gate", &w.b_gate}, {"b_mag", &w.b_mag}, {"r_mag", &w.r_mag}};
+      {"threshold", &w.threshold}, {"b_gate", &w.b_gate}, {"b_mag", &w.b_mag}, {"r_mag", &w.r_mag},
+      {"W_skip", &w.W_skip}};
   at::Tensor legacy_scaling, topk_threshold;
   for (const auto& info : file->tensors()) {
     const std::string& name = info.name;
@@ -200,9 +205,9 @@ Sae load_sae(const std::string& folder, const LoadOptions& options) {
       legacy_scaling = file->tensor(name);
       continue;
     }
-    if (!tensor_belongs(cfg.architecture, name))
+    if (!tensor_belongs(cfg, name))
       throw InputError(weights_path + ": tensor `" + name + "` does not belong to a " +
-                       to_string(cfg.architecture) + " SAE (is cfg.json's architecture right?)");
+                       saelens_architecture(cfg) + " SAE (is cfg.json's architecture right?)");
     if (name == "topk_threshold") {  // a BatchTopK training checkpoint
       topk_threshold = file->tensor(name);
       continue;
@@ -280,6 +285,18 @@ void save_sae(const Sae& sae, const std::string& folder,
     fs::remove_all(temp, ec);
     throw;
   }
+}
+
+}  // namespace saescope::sae
+
+namespace saescope::sae {
+
+void apply_hook_override(SaeConfig& cfg, const LoadOptions& options) {
+  if (options.hook.empty() || options.hook == cfg.meta.hook_name) return;
+  cfg.assumptions.push_back("input hook " + options.hook + " as given (--hook)" +
+                            (cfg.meta.hook_name.empty() ? std::string() : ", instead of " + cfg.meta.hook_name));
+  cfg.meta.hook_name = options.hook;
+  cfg.meta.hook_layer = layer_of_hook(options.hook);
 }
 
 }  // namespace saescope::sae

@@ -15,7 +15,15 @@ struct LoadOptions {
   // For expected_average_only_in SAEs whose folder lacks the factor (it is
   // not part of the weights; SAELens keeps some in its release list).
   std::optional<double> scaling_factor;
+  // Where the SAE reads, when the user says so (--hook): replaces what the
+  // files say or what a reader infers from the path. A TransformerLens name
+  // or a Hugging Face module path.
+  std::string hook;
 };
+
+// Sets cfg's input hook (and layer) from options.hook when given, noting it
+// among cfg.assumptions.
+void apply_hook_override(SaeConfig& cfg, const LoadOptions& options);
 
 // Loads and validates an SAE folder. Every refusal is an InputError naming
 // the file (and tensor or field): missing cfg.json / weights, unknown

@@ -4,7 +4,7 @@
 
 #include "core/model/model_registry.h"
 #include "core/model/model_options.h"
-#include "core/sae/sae_folder.h"
+#include "core/sae/formats/sae_formats.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
 namespace saescope::jobs {
@@ -40,7 +40,7 @@ std::shared_ptr<const model::LanguageModel> EngineCache::model(const std::string
 }
 
 std::shared_ptr<const sae::Sae> EngineCache::sae(const std::string& dir) {
-  return find_or_load(saes_, canonical(dir), [&] { return std::make_shared<const sae::Sae>(sae::load_sae(dir)); });
+  return find_or_load(saes_, canonical(dir), [&] { return std::make_shared<const sae::Sae>(sae::open_sae(dir)); });
 }
 
 std::shared_ptr<const tokenizer::BpeTokenizer> EngineCache::tokenizer(const std::string& dir) {

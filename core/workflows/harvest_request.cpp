@@ -12,7 +12,7 @@
 #include "core/common/error.h"
 #include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
-#include "core/sae/sae_folder.h"
+#include "core/sae/formats/sae_formats.h"
 #include "core/store/workspace.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
@@ -45,11 +45,11 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
 
   std::vector<sae::Sae> saes;
   for (const std::string& dir : r.sae_dirs) {
-    saes.push_back(sae::load_sae(dir));
+    saes.push_back(sae::open_sae(dir));
     const auto& meta = saes.back().config().meta;
-    if (meta.hook_name.empty()) throw InputError(dir + "/cfg.json: no hook_name: where in the model does this SAE read?");
+    if (meta.hook_name.empty()) throw InputError(dir + ": the SAE names no hook (hook_name): where in the model does it read? (--hook)");
     if (meta.hook_head_index)
-      throw InputError(dir + "/cfg.json: SAEs of a single attention head (hook_head_index) are not harvested yet");
+      throw InputError(dir + ": SAEs of a single attention head (hook_head_index) are not harvested yet");
   }
   std::vector<workflows::SaeRef> refs;
   for (size_t i = 0; i < saes.size(); ++i) refs.push_back({r.sae_dirs[i], &saes[i].config()});

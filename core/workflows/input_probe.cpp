@@ -8,6 +8,7 @@
 #include "core/model/model_registry.h"
 #include "core/model/model_summary.h"
 #include "core/polysemy/pair_dataset.h"
+#include "core/sae/formats/sae_formats.h"
 #include "core/sae/sae_config.h"
 
 namespace fs = std::filesystem;
@@ -25,13 +26,19 @@ ProbedInput probe_model(const std::string& dir) {
   return p;
 }
 
-ProbedInput probe_sae(const std::string& dir) {
-  const sae::SaeConfig c = sae::read_sae_config((fs::path(dir) / "cfg.json").string());
+ProbedInput probe_sae(const std::string& dir, const sae::SaeFormat& format) {
+  // A SAELens cfg.json says everything without reading the weights; the
+  // other layouts are known from their tensors' shapes.
+  const sae::SaeConfig c = std::string(format.name) == "saelens"
+                               ? sae::read_sae_config((fs::path(dir) / "cfg.json").string())
+                               : sae::open_sae(dir).config();
   ProbedInput p;
   p.kind = store::InputKind::Sae;
   p.config = sae_input_config(c, read_raw_sae_cfg(dir));
-  p.description = "SAE " + sae::to_string(c.architecture) + " at " + c.meta.hook_name + ", " +
-                  std::to_string(c.d_sae) + " features";
+  p.config["format"] = format.name;
+  p.description = std::string(c.transcoder ? "transcoder " : "SAE ") + sae::saelens_architecture(c) + " at " +
+                  c.meta.hook_name + (c.transcoder ? " → " + c.output_hook() : std::string()) + ", " +
+                  std::to_string(c.d_sae) + " features (" + format.title + ")";
   return p;
 }
 
@@ -62,6 +69,11 @@ nlohmann::json sae_input_config(const sae::SaeConfig& c, const nlohmann::json& r
                       {"model_name", c.meta.model_name},
                       {"center_writing_weights", c.center_writing_weights}};
   if (c.k > 0) j["k"] = c.k;
+  if (c.transcoder) {
+    j["transcoder"] = true;
+    j["d_out"] = c.output_width();
+    j["hook_name_out"] = c.meta.hook_name_out;
+  }
   if (c.meta.hook_layer) j["layer"] = *c.meta.hook_layer;
   // SAELens keeps the training coefficients beside the architecture keys
   // (older configs) or in metadata (v6).
@@ -76,17 +88,19 @@ nlohmann::json sae_input_config(const sae::SaeConfig& c, const nlohmann::json& r
 }
 
 nlohmann::json read_raw_sae_cfg(const std::string& sae_dir) {
-  return read_json_file((fs::path(sae_dir) / "cfg.json").string());
+  std::error_code ec;
+  const fs::path cfg = fs::path(sae_dir) / "cfg.json";
+  if (!fs::is_directory(sae_dir, ec) || !fs::exists(cfg, ec)) return nlohmann::json::object();
+  return read_json_file(cfg.string());
 }
 
 ProbedInput probe_input(const std::string& path) {
   if (path.empty()) throw InputError("the path is empty (name a model or SAE folder, a corpus or a dataset)");
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
-  if (fs::is_directory(path)) {
-    if (fs::exists(fs::path(path) / "config.json")) return probe_model(path);
-    if (fs::exists(fs::path(path) / "cfg.json")) return probe_sae(path);
-  }
+  // SAEs first: Gemma Scope 2 and dictionary_learning folders hold a config.json too.
+  if (const sae::SaeFormat* f = sae::find_sae_format(path)) return probe_sae(path, *f);
+  if (fs::is_directory(path) && fs::exists(fs::path(path) / "config.json")) return probe_model(path);
   if (!fs::is_directory(path) && looks_like_corpus(path)) {
     ProbedInput p;
     p.kind = store::InputKind::Corpus;
@@ -111,7 +125,7 @@ ProbedInput probe_input(const std::string& path) {
   } catch (const InputError&) {
   }
   throw InputError(path +
-                   ": not a GPT-2 model folder (config.json), a SAELens SAE folder (cfg.json), a "
+                   ": not a model folder (config.json), an SAE (sae-info lists the layouts), a "
                    "corpus (.txt, or .jsonl with a \"text\" field) or a sense dataset (PS-Eval "
                    ".jsonl/.csv, WiC folder, occurrences .jsonl)" + why);
 }

@@ -25,8 +25,9 @@ struct ProbedInput {
 // (jumprelu), from cfg.json's top level or its metadata block as written
 // (`raw_cfg`), since SaeConfig keeps only what running the SAE needs.
 nlohmann::json sae_input_config(const sae::SaeConfig& c, const nlohmann::json& raw_cfg);
-// An SAE folder's cfg.json as written (discarded JSON when unreadable: the
-// caller has read it with sae::read_sae_config, which names the problem).
+// An SAE folder's cfg.json as written; an empty object for layouts without
+// one. (Discarded JSON when unreadable: the caller has read it with
+// sae::read_sae_config, which names the problem.)
 nlohmann::json read_raw_sae_cfg(const std::string& sae_dir);
 
 // Throws InputError naming the path and why it is none of the four kinds.

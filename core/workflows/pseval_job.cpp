@@ -17,7 +17,7 @@
 #include "core/polysemy/occurrence_reader.h"
 #include "core/polysemy/pair_dataset.h"
 #include "core/polysemy/pseval_store.h"
-#include "core/sae/sae_folder.h"
+#include "core/sae/formats/sae_formats.h"
 #include "core/store/workspace.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
@@ -92,7 +92,7 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
 
   std::vector<LoadedSae> saes;
   for (const std::string& dir : job.sae_dirs) {
-    LoadedSae s{dir, sae::load_sae(dir), jobs::read_raw_sae_cfg(dir), true, false, {}, {}, {}};
+    LoadedSae s{dir, sae::open_sae(dir), jobs::read_raw_sae_cfg(dir), true, false, {}, {}, {}};
     const model::ModelOptions run = workflows::model_options_for(
         {{dir, &s.sae.config()}}, job.device, job.dtype,
         job.centering == Centering::from_sae ? std::nullopt : std::optional<bool>(job.centering == Centering::on));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "core/corpus/corpus_windows.h"
 #include "core/common/error.h"
@@ -13,7 +14,7 @@
 #include "core/model/model_registry.h"
 #include "core/sae/activation_cache_source.h"
 #include "core/sae/sae.h"
-#include "core/sae/sae_folder.h"
+#include "core/sae/formats/sae_formats.h"
 #include "core/store/workspace.h"
 #include "core/tokenizer/bpe_tokenizer.h"
 
@@ -25,7 +26,7 @@ namespace {
 bool assumed(const SaeConfig& c) { return c.center_writing_weights_source.rfind("assumed", 0) == 0; }
 
 std::string cww_warning(const SaeConfig& c, const std::string& sae_dir) {
-  return "warning: " + sae_dir + "/cfg.json does not say whether the SAE expects "
+  return "warning: " + sae_dir + " does not say whether the SAE expects "
          "center_writing_weights; assumed " + std::string(c.center_writing_weights ? "true" : "false") +
          " (" + c.center_writing_weights_source + "), so the model is loaded " +
          (c.center_writing_weights ? "with" : "without") + " centred writing weights";
@@ -92,15 +93,17 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
                                           jobs::ProgressSink& progress) {
   std::vector<SaeEvalOutcome> outs(requests.size());
   std::vector<PendingEval> pending;
+  std::vector<std::optional<Sae>> loaded(requests.size());  // read once, run in its group
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const SaeEvalRequest& r = requests[i];
     SaeEvalOutcome& out = outs[i];
     if (r.context < 2) throw InputError("--context must be at least 2 (BOS and one token)");
     if (r.max_tokens < 0) throw InputError("--tokens must not be negative");
-    const SaeConfig cfg = read_sae_config((fs::path(r.sae_dir) / "cfg.json").string());
+    loaded[i] = open_sae(r.sae_dir);
+    const SaeConfig& cfg = loaded[i]->config();
     if (assumed(cfg)) out.warnings.push_back(cww_warning(cfg, r.sae_dir));
     const std::string& hook = cfg.meta.hook_name;
-    if (hook.empty()) throw InputError(r.sae_dir + "/cfg.json: no hook_name: where in the model does this SAE read?");
+    if (hook.empty()) throw InputError(r.sae_dir + ": the SAE names no hook (hook_name): where in the model does it read?");
     PendingEval p;
     p.index = i;
     const model::ModelOptions run = workflows::model_options_for({{r.sae_dir, &cfg}}, r.device);
@@ -149,7 +152,7 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
     mo.fold_value_biases = pending[g].fold_value_biases;
     std::vector<Sae> saes;
     for (const PendingEval* m : members) {
-      saes.push_back(load_sae(requests[m->index].sae_dir));
+      saes.push_back(std::move(*loaded[m->index]));
       saes.back().to_device(mo.device);
     }
     const auto gpt2 = model::load_language_model(r.model_dir, mo);
@@ -193,7 +196,7 @@ SaeEvalOutcome run_sae_eval_on_cache(const std::string& sae_dir, const std::stri
                                      double holdout_fraction, int64_t max_tokens,
                                      const SaeEvalOptions& o) {
   SaeEvalOutcome out;
-  const Sae sae = load_sae(sae_dir);
+  const Sae sae = open_sae(sae_dir);
   const ActivationCache cache = ActivationCache::open(cache_path);
   const ActivationCacheHeader& h = cache.header();
   if (sae.config().meta.hook_name != h.hook)
