@@ -181,6 +181,7 @@ uint64_t load_unsigned(const uint8_t* p, size_t size, bool big_endian) {
 
 // Fills `out` (contiguous, `count` elements of d.torch) from the file's bytes.
 void decode(const Dtype& d, const uint8_t* src, int64_t count, at::Tensor& out, const std::string& where) {
+  if (count == 0) return;  // an empty tensor may have no buffer at all
   uint8_t* dst = static_cast<uint8_t*>(out.data_ptr());
   if (d.widened) {
     for (int64_t i = 0; i < count; ++i) {

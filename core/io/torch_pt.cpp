@@ -68,7 +68,7 @@ PickleValue read_torch_pt(const std::string& path) {
     if (it == bytes_of.end()) {
       const std::string raw = zip->read(member);
       at::Tensor t = at::empty({int64_t(raw.size())}, at::kByte);
-      std::memcpy(t.data_ptr(), raw.data(), raw.size());
+      if (!raw.empty()) std::memcpy(t.data_ptr(), raw.data(), raw.size());  // an empty tensor has no buffer
       it = bytes_of.emplace(key, t).first;
     }
     at::Tensor raw = it->second;
