@@ -230,8 +230,8 @@ class TestSae : public QObject {
 
   void refusesUnknownArchitecture() {
     const std::string d = copy_fixture("standard_v6", "unknown_arch");
-    edit_cfg(d, [](json& j) { j["architecture"] = "matryoshka_batchtopk"; });
-    expect_input_error([&] { load_sae(d); }, {"cfg.json", "matryoshka_batchtopk"});
+    edit_cfg(d, [](json& j) { j["architecture"] = "temporal"; });
+    expect_input_error([&] { load_sae(d); }, {"cfg.json", "temporal"});
     const std::string a = copy_fixture("standard_legacy", "unknown_act");
     edit_cfg(a, [](json& j) { j["activation_fn_str"] = "tanh-relu"; });
     expect_input_error([&] { load_sae(a); }, {"cfg.json", "tanh-relu"});

@@ -77,8 +77,8 @@ struct SaeConfig {
   Normalization normalize_activations = Normalization::None;
   // ExpectedAverageOnlyIn's factor, from activation_scaler.json or the config.
   std::optional<double> scaling_factor;
-  // The factor decode divides by, when it differs from the input's (Llama
-  // Scope's dataset_average_activation_norm out ≠ in; 1 for SAELens
+  // The factor decode divides by, when it differs from the input's (a
+  // release whose average output norm differs from its input's; 1 for SAELens
   // transcoders, which normalise only their input). Unset: scaling_factor.
   std::optional<double> output_scaling_factor;
   bool rescale_acts_by_decoder_norm = false;

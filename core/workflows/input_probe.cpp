@@ -98,7 +98,7 @@ ProbedInput probe_input(const std::string& path) {
   if (path.empty()) throw InputError("the path is empty (name a model or SAE folder, a corpus or a dataset)");
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or folder");
-  // SAEs first: Gemma Scope 2 and dictionary_learning folders hold a config.json too.
+  // SAEs first: two SAE release layouts (formats/) hold a config.json too.
   if (const sae::SaeFormat* f = sae::find_sae_format(path)) return probe_sae(path, *f);
   if (fs::is_directory(path) && fs::exists(fs::path(path) / "config.json")) return probe_model(path);
   if (!fs::is_directory(path) && looks_like_corpus(path)) {
