@@ -92,6 +92,42 @@ std::string standard_sae(const std::string& dir, const std::string& hook, int64_
   return dir;
 }
 
+// A sparsify hookpoint folder (cfg.json + sae.safetensors) as sparsify saves
+// it: a top-k SAE, or a transcoder (reading the module's input), with a zero
+// decoder when asked (it then reconstructs nothing but b_dec = 0).
+std::string sparsify_folder(const std::string& dir, int64_t d, bool transcode, bool zero_decoder, uint64_t seed) {
+  fs::create_directories(dir);
+  const int64_t n = 64;
+  std::ofstream(dir + "/cfg.json") << json{{"activation", "topk"}, {"expansion_factor", 1}, {"normalize_decoder", true},
+                                           {"num_latents", n}, {"k", 8}, {"multi_topk", false},
+                                           {"skip_connection", false}, {"transcode", transcode}, {"d_in", d}}
+                                          .dump();
+  at::manual_seed(seed);
+  io::write_safetensors(dir + "/sae.safetensors",
+                        {{"encoder.weight", at::randn({n, d}) * 0.5}, {"encoder.bias", at::zeros({n})},
+                         {"W_dec", zero_decoder ? at::zeros({n, d}) : at::randn({n, d}) * 0.2}, {"b_dec", at::zeros({d})}});
+  return dir;
+}
+
+// A Gemma Scope 2 affine skip transcoder folder (params.safetensors + config.json).
+std::string gemma_scope_2_transcoder(const std::string& root, int64_t layer, int64_t d, uint64_t seed) {
+  const std::string dir = root + "/transcoder_all/layer_" + std::to_string(layer) + "_width_16k_l0_small_affine";
+  fs::create_directories(dir);
+  const std::string l = "model.layers." + std::to_string(layer);
+  std::ofstream(dir + "/config.json") << json{{"hf_hook_point_in", l + ".pre_feedforward_layernorm.output"},
+                                              {"hf_hook_point_out", l + ".post_feedforward_layernorm.output"},
+                                              {"width", 64}, {"model_name", "google/gemma-3-test"},
+                                              {"architecture", "jump_relu"}, {"l0", 8},
+                                              {"affine_connection", true}, {"type", "transcoder"}}
+                                             .dump();
+  at::manual_seed(seed);
+  io::write_safetensors(dir + "/params.safetensors",
+                        {{"affine_skip_connection", at::randn({d, d}) * 0.1}, {"b_dec", at::zeros({d})},
+                         {"b_enc", at::zeros({64})}, {"threshold", at::full({64}, 0.05f)},
+                         {"w_dec", at::randn({64, d}) * 0.2}, {"w_enc", at::randn({d, 64}) * 0.5}});
+  return dir;
+}
+
 std::string pairs_file(const std::string& path) {
   std::vector<polysemy::WordPair> pairs;
   const auto pair = [&](const char* a, const char* b, bool same) {
@@ -173,6 +209,56 @@ class TestFamilyEndToEnd : public QObject {
     const sae::Sae s = sae::load_sae(trained);
     QCOMPARE(s.d_in(), static_cast<int64_t>(width));
     QCOMPARE(QString::fromStdString(s.config().meta.hook_name), hook);
+  }
+
+  // SAEs in release layouts on the families they are made for, through
+  // harvest, the feature page, sae-eval and PS-Eval; a transcoder is measured
+  // where it writes.
+  void releaseLayoutsAndTranscoders() {
+    const std::string llama = widened_model("llama3");
+    const std::string gemma = widened_model("gemma3-multimodal");
+    const std::string sae = sparsify_folder(kOut + "/sparsify/layers.1", 48, false, false, 11);
+    const std::string tc = sparsify_folder(kOut + "/sparsify-tc/layers.0.mlp", 48, true, false, 12);
+    const std::string gs2 = gemma_scope_2_transcoder(kOut + "/gemma-scope-2-test", 1, 32, 13);
+    for (const auto& [model, path] : {std::pair{llama, sae}, {llama, tc}, {gemma, gs2}}) {
+      const std::string ws = kOut + "/release-" + fs::path(path).filename().string() + ".saescope";
+      const Cli h = run_cli({"harvest", "--workspace", q(ws), "--model", q(model), "--sae", q(path), "--corpus",
+                             q(corpus_), "--context", "16", "--tokens", "600", "--json"});
+      QVERIFY2(h.code == 0, (path + ": " + h.err).c_str());
+      const Cli list = run_cli({"features", "--workspace", q(ws), "--sae", q(path), "--limit", "2", "--json"});
+      QVERIFY2(list.code == 0, list.err.c_str());
+      const json features = json::parse(list.out)["features"];
+      QVERIFY2(!features.empty(), list.out.c_str());
+      const Cli page = run_cli({"feature", "--workspace", q(ws), "--sae", q(path), "--id",
+                                q(std::to_string(features.at(0)["feature"].get<int64_t>())), "--json"});
+      QVERIFY2(page.code == 0 && !json::parse(page.out)["top_examples"].empty(), (page.out + page.err).c_str());
+      const Cli e = run_cli({"sae-eval", "--model", q(model), "--sae", q(path), "--corpus", q(corpus_), "--context",
+                             "16", "--tokens", "200", "--json"});
+      QVERIFY2(e.code == 0, (path + ": " + e.err).c_str());
+      QVERIFY2(json::parse(e.out)["mse"].get<double>() > 0, e.out.c_str());
+      const Cli p = run_cli({"ps-eval", "--model", q(model), "--sae", q(path), "--dataset", q(pairs_), "--json"});
+      QVERIFY2(p.code == 0 && p.out.find("f1") != std::string::npos, (path + ": " + p.err).c_str());
+    }
+
+    // With a zero decoder a transcoder reconstructs nothing where it writes:
+    // the MSE of a zero SAE on its output hook, not on its input hook, and the
+    // CE loss of zero-ablating its output hook.
+    const std::string zero_tc = sparsify_folder(kOut + "/zero-tc/layers.0.mlp", 48, true, true, 14);
+    const std::string zero_out = sparsify_folder(kOut + "/zero-out/layers.0.mlp", 48, false, true, 15);
+    const std::string zero_in = sparsify_folder(kOut + "/zero-in/layers.0.mlp.input", 48, false, true, 16);
+    const auto eval = [&](const std::string& path) {
+      const Cli r = run_cli({"sae-eval", "--model", q(llama), "--sae", q(path), "--corpus", q(corpus_),
+                             "--context", "16", "--tokens", "200", "--json"});
+      if (r.code != 0) qWarning("%s", r.err.c_str());
+      return r.code == 0 ? json::parse(r.out) : json();
+    };
+    const json t = eval(zero_tc), o = eval(zero_out), i = eval(zero_in);
+    QVERIFY(!t.is_null() && !o.is_null() && !i.is_null());
+    QCOMPARE(t["hook_out"].get<std::string>(), std::string("layers.0.mlp"));
+    const double mse_t = t["mse"].get<double>(), mse_o = o["mse"].get<double>(), mse_i = i["mse"].get<double>();
+    QVERIFY2(std::abs(mse_t - mse_o) <= 1e-6 * mse_o, (std::to_string(mse_t) + " vs " + std::to_string(mse_o)).c_str());
+    QVERIFY2(std::abs(mse_t - mse_i) > 1e-3 * mse_i, "the input hook's MSE: is the transcoder measured where it reads?");
+    QVERIFY2(std::abs(t["ce_loss_sae"].get<double>() - t["ce_loss_zero"].get<double>()) < 1e-5, t.dump().c_str());
   }
 
  private:

@@ -127,7 +127,10 @@ void HarvestGroup::finish() {
   const double tokens = static_cast<double>(count_.tokens);
   for (size_t i = 0; i < members_.size(); ++i) {
     const LiveTarget& m = *members_[i];
-    if (options_.logit_effects <= 0 || !writes_residual(m.target.hook, *in_.model, m.width)) continue;
+    // The decoder writes at the output hook: a transcoder's, not the hook it reads.
+    const sae::Sae& sae = *m.target.sae;
+    if (options_.logit_effects <= 0 || !writes_residual(sae.config().output_hook(), *in_.model, sae.d_out()))
+      continue;
     const model::Unembedding w = in_.model->unembedding();
     logits[i] = logit_effects(m.target.sae->weights().W_dec, w.final_norm_gain, w.unembed,
                               options_.logit_effects, [&](int64_t done, int64_t total) {

@@ -176,6 +176,8 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
       if (!bad.empty()) out.warnings.push_back("warning: " + bad);
       out.metrics = evaluation_json(evals[k]);
       out.metrics["hook"] = sae.config().meta.hook_name;
+      // A transcoder is measured (and its CE spliced) where it writes.
+      if (sae.is_transcoder()) out.metrics["hook_out"] = sae.config().output_hook();
       out.metrics["context"] = r.context;
       out.metrics["center_writing_weights"] = sae.config().center_writing_weights;
       out.metrics["center_writing_weights_source"] = sae.config().center_writing_weights_source;
