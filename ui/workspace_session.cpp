@@ -8,6 +8,9 @@ QString SaeEntry::displayName() const {
   const auto& c = input.config;
   QString name = QString::fromStdString(c.value("hook_name", std::string()));
   if (name.isEmpty()) name = QFileInfo(QString::fromStdString(input.path)).fileName();
+  // A transcoder reads one hook and writes another: show both.
+  if (c.value("transcoder", false))
+    name += QStringLiteral(" → ") + QString::fromStdString(c.value("hook_name_out", std::string()));
   const QString arch = QString::fromStdString(c.value("architecture", std::string()));
   if (!arch.isEmpty()) name += QStringLiteral(" · ") + arch;
   if (c.contains("k") && c["k"].is_number()) name += QStringLiteral(" k=%1").arg(c["k"].get<int>());

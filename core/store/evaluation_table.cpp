@@ -39,6 +39,7 @@ std::string csv_field(const std::string& s) {
 
 std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
   static const std::regex layer_re(R"(blocks\.(\d+)\.(\w+))");
+  static const std::regex module_re(R"(layers\.(\d{1,6})(?:\.(.+?))?(?:\.output)?$)");
   const auto recon = ws.results("reconstruction");
   const auto pseval = ws.results("pseval");
   std::vector<EvaluationTableRow> rows;
@@ -48,13 +49,20 @@ std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
     r.sae_path = sae.path;
     const nlohmann::json& c = sae.config;
     r.hook = text(c, "hook_name");
-    r.hook_kind = r.hook;
+    // A transcoder is measured where it writes: its kind is its output hook's.
+    const std::string written = c.value("transcoder", false) ? text(c, "hook_name_out") : r.hook;
+    if (written != r.hook) r.hook += " → " + written;
+    r.hook_kind = written;
     std::smatch m;
-    if (std::regex_search(r.hook, m, layer_re)) {
+    if (std::regex_search(written, m, layer_re)) {
       r.layer = std::stoi(m[1].str());
       r.hook_kind = m[2].str();
       if (r.hook_kind.rfind("hook_", 0) == 0) r.hook_kind.erase(0, 5);  // "resid_post"
+    } else if (std::regex_search(written, m, module_re)) {  // a Hugging Face module path
+      r.layer = std::stoi(m[1].str());
+      r.hook_kind = m[2].matched ? m[2].str() : "output";
     }
+    if (c.contains("layer") && c["layer"].is_number_integer()) r.layer = c["layer"].get<int>();
     r.architecture = text(c, "architecture");
     r.d_sae = c.value("d_sae", 0LL);
     r.model = text(c, "model_name");
