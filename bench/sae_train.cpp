@@ -82,7 +82,7 @@ double best_sgemm_gflops(int64_t m, int64_t k, int64_t n, int reps) {
 double cpp_train_tokens_per_s(const at::Tensor& x, int64_t d_sae, int warmup, int steps) {
   ConstantSource src(x);
   TrainOptions o;
-  o.architecture = TrainArchitecture::Standard;
+  o.architecture = Architecture::Standard;
   o.d_sae = d_sae;
   o.batch_size = x.size(0);
   o.total_tokens = (warmup + steps + 0) * x.size(0);
@@ -196,7 +196,7 @@ int run_synthetic(int argc, char** argv) {
   SyntheticSparseDictionary data(d);
   TrainOptions o;
   const std::string arch = arg(argc, argv, "--arch", "topk");
-  o.architecture = arch == "standard" ? TrainArchitecture::Standard : TrainArchitecture::TopK;
+  o.architecture = arch == "standard" ? Architecture::Standard : Architecture::TopK;
   o.d_sae = std::stoll(arg(argc, argv, "--d-sae", "4096"));
   o.k = std::stoll(arg(argc, argv, "--k", "8"));
   o.l1_coefficient = std::stod(arg(argc, argv, "--l1", "0.15"));

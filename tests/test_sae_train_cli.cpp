@@ -171,15 +171,36 @@ class TestSaeTrainCli : public QObject {
     QVERIFY2(gj["explained_variance"].get<double>() > 0.2, g.out.c_str());
     QVERIFY(gj["l0"].get<double>() > 0);
 
-    // The evaluation table names each one's sparsity setting.
+    // Matryoshka BatchTopK: nested levels, saved as jumprelu with its widths and k.
+    const std::string md = kOut + "/matryoshka";
+    const Cli m = run_cli(base(md, "matryoshka_batchtopk") << "--d-sae" << "48" << "--k" << "4"
+                                                           << "--matryoshka-widths" << "8,24" << "--json");
+    QVERIFY2(m.code == 0, m.err.c_str());
+    QCOMPARE(sae::load_sae(md).config().architecture, sae::Architecture::JumpReLU);
+    const json mm = read_json(md + "/cfg.json")["metadata"];
+    QCOMPARE(mm["matryoshka_widths"], json::array({8, 24, 48}));
+    QCOMPARE(mm["trained_as"].get<std::string>(), std::string("matryoshka_batchtopk"));
+    const json mj = json::parse(m.out);
+    qInfo("matryoshka_batchtopk: held-out EV %.3f, L0 %.2f", mj["explained_variance"].get<double>(),
+          mj["l0"].get<double>());
+    QVERIFY2(mj["explained_variance"].get<double>() > 0.2, m.out.c_str());
+    const Cli bad = run_cli(base(md + "-bad", "matryoshka_batchtopk") << "--d-sae" << "48" << "--k" << "4"
+                                                                     << "--matryoshka-widths" << "2,24");
+    QCOMPARE(bad.code, 2);
+    QVERIFY2(bad.err.find("--matryoshka-widths") != std::string::npos, bad.err.c_str());
+
+    // The evaluation table names each one's sparsity setting, by the knob of
+    // the architecture it was trained as.
     fs::create_directories(kOut + "/ws_arch");
     auto ws = store::Workspace::open(kOut + "/ws_arch/ws.saescope");
     jobs::register_probed(*ws, jr);
     jobs::register_probed(*ws, gd);
+    jobs::register_probed(*ws, md);
     std::map<std::string, std::string> sparsity;
-    for (const auto& row : store::evaluation_table(*ws)) sparsity[row.architecture] = row.sparsity;
-    QCOMPARE(QString::fromStdString(sparsity["jumprelu"]), QString("l0=0.01"));
-    QCOMPARE(QString::fromStdString(sparsity["gated"]), QString("l1=0.1"));
+    for (const auto& row : store::evaluation_table(*ws)) sparsity[row.sae_path] = row.sparsity;
+    QCOMPARE(QString::fromStdString(sparsity[jr]), QString("l0=0.01"));
+    QCOMPARE(QString::fromStdString(sparsity[gd]), QString("l1=0.1"));
+    QCOMPARE(QString::fromStdString(sparsity[md]), QString("k=4"));
   }
 
   void badInputExitsTwoNamingTheProblem() {

@@ -55,10 +55,17 @@ at::Tensor jumprelu_ste(const at::Tensor& pre, const at::Tensor& theta, double e
   return pre * h + (t - t.detach());
 }
 
+// SAELens BatchTopK: the k·n largest of ReLU(pre) over the batch, tracked.
+at::Tensor batch_topk_tracked(const at::Tensor& pre, int64_t k) {
+  const at::Tensor flat = at::relu(pre).reshape({-1});
+  const at::Tensor idx = std::get<1>(flat.detach().topk(k * pre.size(0), -1));
+  return at::zeros_like(flat).scatter(-1, idx, flat.gather(-1, idx)).view_as(pre);
+}
+
 // The same losses as sae_train_step.h, written with autograd-tracked ATen ops.
-TrainParams autograd_grads(const TrainParams& p0, const at::Tensor& x, const StepSettings& s,
+SaeWeights autograd_grads(const SaeWeights& p0, const at::Tensor& x, const StepSettings& s,
                            double* loss_out) {
-  TrainParams p;
+  SaeWeights p;
   p.W_enc = tracked(p0.W_enc);
   p.b_enc = tracked(p0.b_enc);
   p.W_dec = tracked(p0.W_dec);
@@ -71,11 +78,18 @@ TrainParams autograd_grads(const TrainParams& p0, const at::Tensor& x, const Ste
   auto grads = [&](at::Tensor loss) {
     loss.backward();
     *loss_out = loss.item<double>();
-    return TrainParams{grad_of(p.W_enc),         grad_of(p.b_enc),  grad_of(p.W_dec),
-                       grad_of(p.b_dec),         grad_of(p.log_threshold),
-                       grad_of(p.b_gate),        grad_of(p.r_mag),  grad_of(p.b_mag)};
+    SaeWeights g;
+    g.W_enc = grad_of(p.W_enc);
+    g.b_enc = grad_of(p.b_enc);
+    g.W_dec = grad_of(p.W_dec);
+    g.b_dec = grad_of(p.b_dec);
+    g.log_threshold = grad_of(p.log_threshold);
+    g.b_gate = grad_of(p.b_gate);
+    g.r_mag = grad_of(p.r_mag);
+    g.b_mag = grad_of(p.b_mag);
+    return g;
   };
-  if (s.architecture == TrainArchitecture::Gated) {
+  if (s.architecture == Architecture::Gated) {
     // SAELens GatedTrainingSAE.training_forward_pass + calculate_aux_loss.
     const at::Tensor pi_gate = at::matmul(xc, p.W_enc) + p.b_gate;
     const at::Tensor gate = (pi_gate > 0).to(at::kFloat);
@@ -88,7 +102,7 @@ TrainParams autograd_grads(const TrainParams& p0, const at::Tensor& x, const Ste
     return grads((x_hat - x).pow(2).sum(-1).mean() + l1 + (via_gate - x).pow(2).sum(-1).mean());
   }
   const at::Tensor pre = at::matmul(xc, p.W_enc) + p.b_enc;
-  if (s.architecture == TrainArchitecture::JumpReLU) {
+  if (s.architecture == Architecture::JumpReLU) {
     // SAELens JumpReLUTrainingSAE.calculate_aux_loss: sparsity mode "step"
     // or "tanh", and calculate_pre_act_loss when a coefficient is set.
     const at::Tensor theta = p.log_threshold.exp();
@@ -105,21 +119,27 @@ TrainParams autograd_grads(const TrainParams& p0, const at::Tensor& x, const Ste
     return grads(loss);
   }
   at::Tensor f;
-  if (s.architecture == TrainArchitecture::Standard) {
+  if (s.architecture == Architecture::Standard) {
     f = at::relu(pre);
-  } else if (s.architecture == TrainArchitecture::TopK) {
+  } else if (s.architecture == Architecture::TopK) {
     const at::Tensor idx = std::get<1>(pre.detach().topk(s.k, -1));
     f = at::zeros_like(pre).scatter(-1, idx, at::relu(pre.gather(-1, idx)));
   } else {
-    const at::Tensor flat = at::relu(pre).reshape({-1});
-    const at::Tensor idx = std::get<1>(flat.detach().topk(s.k * x.size(0), -1));
-    f = at::zeros_like(flat).scatter(-1, idx, flat.gather(-1, idx)).view_as(pre);
+    f = batch_topk_tracked(pre, s.k);
   }
   const at::Tensor x_hat = at::matmul(f, p.W_dec) + p.b_dec;
   at::Tensor loss = (x_hat - x).pow(2).sum(-1).mean();
-  if (s.architecture == TrainArchitecture::Standard)
+  // SAELens MatryoshkaBatchTopKTrainingSAE: each inner level's own batch top-k
+  // of its slice of pre reconstructs x with the first `w` decoder rows.
+  if (s.architecture == Architecture::MatryoshkaBatchTopK)
+    for (int64_t w : s.matryoshka_widths) {
+      if (w >= pre.size(1)) continue;
+      const at::Tensor inner = batch_topk_tracked(pre.narrow(1, 0, w), s.k);
+      loss = loss + (at::matmul(inner, p.W_dec.narrow(0, 0, w)) + p.b_dec - x).pow(2).sum(-1).mean();
+    }
+  if (s.architecture == Architecture::Standard)
     loss = loss + s.l1_coefficient * (f * p.W_dec.norm(2, {1})).sum(-1).mean();
-  if (s.architecture != TrainArchitecture::Standard && s.dead_mask.defined()) {
+  if (s.architecture != Architecture::Standard && s.dead_mask.defined()) {
     const int64_t n_dead = s.dead_mask.sum().item<int64_t>();
     const int64_t k_aux = std::min<int64_t>(x.size(1) / 2, n_dead);
     const double scale = std::min(static_cast<double>(n_dead) / (x.size(1) / 2), 1.0);
@@ -134,7 +154,7 @@ TrainParams autograd_grads(const TrainParams& p0, const at::Tensor& x, const Ste
   return grads(loss);
 }
 
-TrainOptions small_options(TrainArchitecture arch, int64_t steps) {
+TrainOptions small_options(Architecture arch, int64_t steps) {
   TrainOptions o;
   o.architecture = arch;
   o.d_sae = 1024;
@@ -195,19 +215,21 @@ class TestSaeTraining : public QObject {
     QTest::addColumn<int>("arch");
     QTest::addColumn<bool>("dead");
     QTest::addColumn<bool>("apply_b_dec");
-    QTest::newRow("standard") << int(TrainArchitecture::Standard) << false << true;
+    QTest::newRow("standard") << int(Architecture::Standard) << false << true;
     QTest::newRow("standard, no b_dec on input")
-        << int(TrainArchitecture::Standard) << false << false;
-    QTest::newRow("topk") << int(TrainArchitecture::TopK) << false << true;
-    QTest::newRow("topk + auxk") << int(TrainArchitecture::TopK) << true << true;
-    QTest::newRow("batchtopk + auxk") << int(TrainArchitecture::BatchTopK) << true << true;
-    QTest::newRow("jumprelu") << int(TrainArchitecture::JumpReLU) << false << true;
-    QTest::newRow("jumprelu, no b_dec on input") << int(TrainArchitecture::JumpReLU) << false << false;
-    QTest::newRow("jumprelu tanh") << int(TrainArchitecture::JumpReLU) << false << true;
-    QTest::newRow("jumprelu + pre-act loss") << int(TrainArchitecture::JumpReLU) << true << true;
-    QTest::newRow("jumprelu tanh + pre-act loss") << int(TrainArchitecture::JumpReLU) << true << false;
-    QTest::newRow("gated") << int(TrainArchitecture::Gated) << false << true;
-    QTest::newRow("gated, no b_dec on input") << int(TrainArchitecture::Gated) << false << false;
+        << int(Architecture::Standard) << false << false;
+    QTest::newRow("topk") << int(Architecture::TopK) << false << true;
+    QTest::newRow("topk + auxk") << int(Architecture::TopK) << true << true;
+    QTest::newRow("batchtopk + auxk") << int(Architecture::BatchTopK) << true << true;
+    QTest::newRow("matryoshka_batchtopk") << int(Architecture::MatryoshkaBatchTopK) << false << true;
+    QTest::newRow("matryoshka_batchtopk + auxk") << int(Architecture::MatryoshkaBatchTopK) << true << false;
+    QTest::newRow("jumprelu") << int(Architecture::JumpReLU) << false << true;
+    QTest::newRow("jumprelu, no b_dec on input") << int(Architecture::JumpReLU) << false << false;
+    QTest::newRow("jumprelu tanh") << int(Architecture::JumpReLU) << false << true;
+    QTest::newRow("jumprelu + pre-act loss") << int(Architecture::JumpReLU) << true << true;
+    QTest::newRow("jumprelu tanh + pre-act loss") << int(Architecture::JumpReLU) << true << false;
+    QTest::newRow("gated") << int(Architecture::Gated) << false << true;
+    QTest::newRow("gated, no b_dec on input") << int(Architecture::Gated) << false << false;
   }
   void gradientsMatchAutograd() {
     QFETCH(int, arch);
@@ -215,12 +237,15 @@ class TestSaeTraining : public QObject {
     QFETCH(bool, apply_b_dec);
     at::manual_seed(3);
     const int64_t d = 12, s = 40, n = 20;
-    TrainParams p{at::randn({d, s}) * 0.3, at::randn({s}) * 0.1, at::randn({s, d}) * 0.5,
-                  at::randn({d}) * 0.2};
+    SaeWeights p;
+    p.W_enc = at::randn({d, s}) * 0.3;
+    p.b_enc = at::randn({s}) * 0.1;
+    p.W_dec = at::randn({s, d}) * 0.5;
+    p.b_dec = at::randn({d}) * 0.2;
     const at::Tensor x = at::randn({n, d});
     StepSettings ss;
-    ss.architecture = static_cast<TrainArchitecture>(arch);
-    if (ss.architecture == TrainArchitecture::JumpReLU) {
+    ss.architecture = static_cast<Architecture>(arch);
+    if (ss.architecture == Architecture::JumpReLU) {
       // Thresholds among the pre-activations (std ≈ 1) and a wide band, so
       // that a good share of (token, feature) pairs lies inside the kernel.
       p.log_threshold = (at::rand({s}) * 0.8 + 0.1).log();
@@ -232,7 +257,7 @@ class TestSaeTraining : public QObject {
       }
       if (dead) ss.pre_act_loss_coefficient = 0.6;
     }
-    if (ss.architecture == TrainArchitecture::Gated) {
+    if (ss.architecture == Architecture::Gated) {
       p.b_gate = p.b_enc;
       p.b_enc = at::Tensor();
       p.r_mag = at::randn({s}) * 0.3;
@@ -241,14 +266,15 @@ class TestSaeTraining : public QObject {
     ss.apply_b_dec_to_input = apply_b_dec;
     ss.l1_coefficient = 0.7;
     ss.k = 5;
+    if (ss.architecture == Architecture::MatryoshkaBatchTopK) ss.matryoshka_widths = {10, 25, s};
     ss.aux_coefficient = 0.5;
     if (dead) ss.dead_mask = at::arange(s).remainder(3).eq(0);  // 14 dead > k_aux = 6
     const StepResult r = sae_loss_and_grads(p, x, ss);
     double loss = 0;
-    const TrainParams g = autograd_grads(p, x, ss, &loss);
+    const SaeWeights g = autograd_grads(p, x, ss, &loss);
     QVERIFY(std::abs(r.loss.item<double>() - loss) < 1e-4 * std::abs(loss));
     if (dead) QVERIFY(r.aux.item<double>() > 0);  // AuxK, or jumprelu's pre-act loss
-    if (ss.architecture == TrainArchitecture::JumpReLU) {
+    if (ss.architecture == Architecture::JumpReLU) {
       QVERIFY(r.l1.item<double>() > 0);
       // The STE is in play: pairs inside the kernel give θ a gradient.
       const at::Tensor pre = at::matmul(apply_b_dec ? x - p.b_dec : x, p.W_enc) + p.b_enc;
@@ -256,12 +282,12 @@ class TestSaeTraining : public QObject {
       QVERIFY2(in_band > n * s / 10, std::to_string(in_band).c_str());
       QVERIFY(r.grad.log_threshold.abs().sum().item<double>() > 0);
     }
-    if (ss.architecture == TrainArchitecture::Gated) {
+    if (ss.architecture == Architecture::Gated) {
       QVERIFY(r.l1.item<double>() > 0 && r.aux.item<double>() > 0);
       QVERIFY(!r.grad.b_enc.defined());
     }
     const char* names[] = {"W_enc", "b_enc", "W_dec", "b_dec", "log_threshold", "b_gate", "r_mag", "b_mag"};
-    const TrainParams* sets[] = {&r.grad, &g};
+    const SaeWeights* sets[] = {&r.grad, &g};
     std::vector<at::Tensor> mine[2];
     for (int i = 0; i < 2; ++i)
       for (const at::Tensor* t : {&sets[i]->W_enc, &sets[i]->b_enc, &sets[i]->W_dec, &sets[i]->b_dec,
@@ -310,13 +336,13 @@ class TestSaeTraining : public QObject {
   // ---- the known answer -------------------------------------------------------
   void recoversSyntheticDictionary_data() {
     QTest::addColumn<int>("arch");
-    QTest::newRow("standard") << int(TrainArchitecture::Standard);
-    QTest::newRow("topk") << int(TrainArchitecture::TopK);
+    QTest::newRow("standard") << int(Architecture::Standard);
+    QTest::newRow("topk") << int(Architecture::TopK);
   }
   void recoversSyntheticDictionary() {
     QFETCH(int, arch);
     SyntheticSparseDictionary data(small_dictionary());
-    TrainOptions o = small_options(static_cast<TrainArchitecture>(arch), 800);
+    TrainOptions o = small_options(static_cast<Architecture>(arch), 800);
     o.dead_feature_window = 50;
     const TrainResult r = train_sae(data, o);
     QCOMPARE(r.status, TrainStatus::Finished);
@@ -328,7 +354,7 @@ class TestSaeTraining : public QObject {
           rec.fraction_recovered, rec.mean_max_cosine, rep.explained_variance, rep.l0, rep.mse);
     QVERIFY(rec.fraction_recovered >= 0.8);
     QVERIFY(rep.explained_variance >= 0.9);
-    if (static_cast<TrainArchitecture>(arch) == TrainArchitecture::TopK) {
+    if (static_cast<Architecture>(arch) == Architecture::TopK) {
       // TopK keeps decoder rows at unit norm after every step (standard lets
       // them float: its L1 is weighted by the row norm instead).
       const at::Tensor norms = r.sae.weights().W_dec.norm(2, {1});
@@ -347,14 +373,14 @@ class TestSaeTraining : public QObject {
   // rebuilt from the weights, and the last checkpoint, equal to the result.
   void trainsJumpReluAndGated_data() {
     QTest::addColumn<int>("arch");
-    QTest::newRow("jumprelu") << int(TrainArchitecture::JumpReLU);
-    QTest::newRow("jumprelu tanh + pre-act loss") << int(TrainArchitecture::JumpReLU);
-    QTest::newRow("gated") << int(TrainArchitecture::Gated);
+    QTest::newRow("jumprelu") << int(Architecture::JumpReLU);
+    QTest::newRow("jumprelu tanh + pre-act loss") << int(Architecture::JumpReLU);
+    QTest::newRow("gated") << int(Architecture::Gated);
   }
   void trainsJumpReluAndGated() {
     QFETCH(int, arch);
-    const auto a = static_cast<TrainArchitecture>(arch);
-    const bool jump = a == TrainArchitecture::JumpReLU;
+    const auto a = static_cast<Architecture>(arch);
+    const bool jump = a == Architecture::JumpReLU;
     SyntheticSparseDictionary data(small_dictionary());
     TrainOptions o = small_options(a, 400);
     o.dead_feature_window = 50;
@@ -399,9 +425,18 @@ class TestSaeTraining : public QObject {
     QCOMPARE(loaded.config().architecture, r.sae.config().architecture);
     SyntheticSparseDictionary again(small_dictionary());
     const at::Tensor x = again.next_batch(512);
-    TrainParams p{w.W_enc, w.b_enc, w.W_dec, w.b_dec};
-    if (jump) p.log_threshold = w.threshold.log();
-    else p = TrainParams{w.W_enc, {}, w.W_dec, w.b_dec, {}, w.b_gate, w.r_mag, w.b_mag};
+    SaeWeights p;
+    p.W_enc = w.W_enc;
+    p.W_dec = w.W_dec;
+    p.b_dec = w.b_dec;
+    if (jump) {
+      p.b_enc = w.b_enc;
+      p.log_threshold = w.threshold.log();
+    } else {
+      p.b_gate = w.b_gate;
+      p.r_mag = w.r_mag;
+      p.b_mag = w.b_mag;
+    }
     StepSettings ss;
     ss.architecture = a;
     const at::Tensor trained = sae_loss_and_grads(p, x, ss).features;
@@ -422,7 +457,7 @@ class TestSaeTraining : public QObject {
 
   // The L1 warm-up applies to gated's L1 and to jumprelu's L0 coefficient.
   void sparsityWarmUpCoversJumpReluAndGated() {
-    for (TrainArchitecture a : {TrainArchitecture::JumpReLU, TrainArchitecture::Gated}) {
+    for (Architecture a : {Architecture::JumpReLU, Architecture::Gated}) {
       SyntheticSparseDictionary data(small_dictionary());
       TrainOptions o = small_options(a, 8);
       o.d_sae = 64;
@@ -433,7 +468,7 @@ class TestSaeTraining : public QObject {
       std::vector<TrainProgress> seen;
       train_sae(data, o, [&](const TrainProgress& p) { seen.push_back(p); });
       QCOMPARE(seen.size(), size_t(8));
-      const double full = a == TrainArchitecture::JumpReLU ? 0.2 : 0.4;
+      const double full = a == Architecture::JumpReLU ? 0.2 : 0.4;
       QCOMPARE(seen[0].l1_coefficient, 0.0);
       QVERIFY(std::abs(seen[2].l1_coefficient - full / 2) < 1e-12);
       QVERIFY(std::abs(seen[6].l1_coefficient - full) < 1e-12);
@@ -441,7 +476,7 @@ class TestSaeTraining : public QObject {
       for (const TrainProgress& p : seen)
         QVERIFY(std::abs(p.loss - (p.mse + p.l1 + p.aux)) < 1e-4 * p.loss);
       QVERIFY(seen[6].l1 > 0);
-      if (a == TrainArchitecture::Gated) QVERIFY(seen[6].aux > 0);  // the auxiliary reconstruction
+      if (a == Architecture::Gated) QVERIFY(seen[6].aux > 0);  // the auxiliary reconstruction
     }
   }
 
@@ -452,7 +487,7 @@ class TestSaeTraining : public QObject {
     double prev_l0 = 1e9, prev_mse = -1;
     for (double l1 : {0.03, 0.1, 0.3}) {
       SyntheticSparseDictionary data(d);
-      TrainOptions o = small_options(TrainArchitecture::Standard, 200);
+      TrainOptions o = small_options(Architecture::Standard, 200);
       o.d_sae = 256;
       o.l1_coefficient = l1;
       const TrainResult r = train_sae(data, o);
@@ -469,7 +504,7 @@ class TestSaeTraining : public QObject {
   void sameSeedSameWeights() {
     auto run = [](uint64_t seed) {
       SyntheticSparseDictionary data(small_dictionary());
-      TrainOptions o = small_options(TrainArchitecture::TopK, 30);
+      TrainOptions o = small_options(Architecture::TopK, 30);
       o.d_sae = 256;
       o.dead_feature_window = 5;  // AuxK in play too
       o.seed = seed;
@@ -486,7 +521,7 @@ class TestSaeTraining : public QObject {
 
   void batchTopKIsSavedAsJumpRelu() {
     SyntheticSparseDictionary data(small_dictionary());
-    TrainOptions o = small_options(TrainArchitecture::BatchTopK, 150);
+    TrainOptions o = small_options(Architecture::BatchTopK, 150);
     o.d_sae = 512;
     const TrainResult r = train_sae(data, o);
     QCOMPARE(r.sae.config().architecture, Architecture::JumpReLU);
@@ -503,7 +538,7 @@ class TestSaeTraining : public QObject {
   // ---- the trainer's contract -------------------------------------------------
   void schedulesAndProgress() {
     SyntheticSparseDictionary data(small_dictionary());
-    TrainOptions o = small_options(TrainArchitecture::Standard, 40);
+    TrainOptions o = small_options(Architecture::Standard, 40);
     o.d_sae = 128;
     o.lr = 1e-3;
     o.lr_warm_up_steps = 10;
@@ -537,7 +572,7 @@ class TestSaeTraining : public QObject {
   void deadFeaturesFollowTheWindow() {
     QFETCH(int, window);
     SyntheticSparseDictionary data(small_dictionary());
-    TrainOptions o = small_options(TrainArchitecture::Standard, 60);
+    TrainOptions o = small_options(Architecture::Standard, 60);
     o.d_sae = 128;
     o.l1_coefficient = 1000;  // kills every feature within a few steps
     o.l1_warm_up_steps = 0;
@@ -552,7 +587,7 @@ class TestSaeTraining : public QObject {
   void bDecStartsAtGeometricMedianOrMean() {
     for (BDecInit init : {BDecInit::GeometricMedian, BDecInit::Mean}) {
       SyntheticSparseDictionary data(small_dictionary());
-      TrainOptions o = small_options(TrainArchitecture::Standard, 1);
+      TrainOptions o = small_options(Architecture::Standard, 1);
       o.d_sae = 64;
       o.lr = 1e-12;  // Adam moves each weight by about lr: b_dec stays where it started
       o.b_dec_init = init;
@@ -568,10 +603,10 @@ class TestSaeTraining : public QObject {
 
   void expectedAverageScalingIsFolded_data() {
     QTest::addColumn<int>("arch");
-    QTest::newRow("standard") << int(TrainArchitecture::Standard);
-    QTest::newRow("jumprelu") << int(TrainArchitecture::JumpReLU);
-    QTest::newRow("jumprelu tanh + pre-act loss") << int(TrainArchitecture::JumpReLU);
-    QTest::newRow("gated") << int(TrainArchitecture::Gated);
+    QTest::newRow("standard") << int(Architecture::Standard);
+    QTest::newRow("jumprelu") << int(Architecture::JumpReLU);
+    QTest::newRow("jumprelu tanh + pre-act loss") << int(Architecture::JumpReLU);
+    QTest::newRow("gated") << int(Architecture::Gated);
   }
   void expectedAverageScalingIsFolded() {
     QFETCH(int, arch);
@@ -584,7 +619,7 @@ class TestSaeTraining : public QObject {
         int64_t d_in() const override { return in.d_in(); }
         at::Tensor next_batch(int64_t n) override { return in.next_batch(n) * s; }
       } data(inner, input_scale);
-      TrainOptions o = small_options(static_cast<TrainArchitecture>(arch), 10);
+      TrainOptions o = small_options(static_cast<Architecture>(arch), 10);
       o.d_sae = 128;
       o.normalize_activations = Normalization::ExpectedAverageOnlyIn;
       return train_sae(data, o).sae;
@@ -614,7 +649,7 @@ class TestSaeTraining : public QObject {
   void checkpointsAndNanStop() {
     const std::string ckpt = kOut + "/checkpoint";
     fs::remove_all(ckpt);
-    TrainOptions o = small_options(TrainArchitecture::TopK, 40);
+    TrainOptions o = small_options(Architecture::TopK, 40);
     o.d_sae = 128;
     o.checkpoint_dir = ckpt;
     o.checkpoint_every_tokens = 5 * 256;
@@ -644,7 +679,7 @@ class TestSaeTraining : public QObject {
 
   void cancellationIsCheckedEveryStep() {
     SyntheticSparseDictionary data(small_dictionary());
-    TrainOptions o = small_options(TrainArchitecture::Standard, 100);
+    TrainOptions o = small_options(Architecture::Standard, 100);
     o.d_sae = 64;
     int calls = 0;
     bool cancelled = false;
@@ -659,7 +694,7 @@ class TestSaeTraining : public QObject {
 
   void stopsWhenTheSourceRunsDry() {
     TensorActivationSource rows(at::randn({256 * 4, 16}));
-    TrainOptions o = small_options(TrainArchitecture::Standard, 100);
+    TrainOptions o = small_options(Architecture::Standard, 100);
     o.d_sae = 32;
     const TrainResult r = train_sae(rows, o);
     QCOMPARE(r.status, TrainStatus::SourceExhausted);
@@ -669,7 +704,7 @@ class TestSaeTraining : public QObject {
   void refusesBadOptions() {
     SyntheticSparseDictionary data(small_dictionary());
     auto refuses = [&](const std::function<void(TrainOptions&)>& edit, const char* what) {
-      TrainOptions o = small_options(TrainArchitecture::TopK, 2);
+      TrainOptions o = small_options(Architecture::TopK, 2);
       edit(o);
       bool thrown = false;
       try {
@@ -686,7 +721,7 @@ class TestSaeTraining : public QObject {
     refuses([](TrainOptions& o) { o.device = "no-such-device"; }, "unknown device");
     refuses([](TrainOptions& o) { o.checkpoint_every_tokens = 100; }, "checkpoint folder");
     TensorActivationSource wrong(at::randn({300, 16}));
-    TrainOptions o = small_options(TrainArchitecture::Standard, 2);
+    TrainOptions o = small_options(Architecture::Standard, 2);
     o.batch_size = 100;
     struct Liar : ActivationSource {  // claims 16 dims, serves 8
       int64_t d_in() const override { return 16; }

@@ -9,7 +9,17 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "core/sae/arch/architecture.h"
+
 namespace saescope::ui {
+namespace {
+
+sae::SparsityKnob knobOf(const QString& name) {
+  const sae::ArchitectureSpec* a = sae::find_architecture(name.toStdString());
+  return a ? a->sparsity : sae::SparsityKnob::L1;
+}
+
+}  // namespace
 
 TrainDialog::TrainDialog(const QStringList& hooks, const QString& hook, const QString& corpus,
                          const QString& out_dir, int context, QWidget* parent)
@@ -21,12 +31,12 @@ TrainDialog::TrainDialog(const QStringList& hooks, const QString& hook, const QS
   hook_->setCurrentText(hook);
   arch_ = new QComboBox(this);
   arch_->setObjectName(QStringLiteral("trainArchitecture"));
-  arch_->addItem(tr("standard (ReLU + L1)"), QStringLiteral("standard"));
-  arch_->addItem(tr("topk"), QStringLiteral("topk"));
-  arch_->addItem(tr("batchtopk (saved as jumprelu)"), QStringLiteral("batchtopk"));
-  arch_->addItem(tr("jumprelu (learned thresholds + L0)"), QStringLiteral("jumprelu"));
-  arch_->addItem(tr("gated (gate + magnitude, L1)"), QStringLiteral("gated"));
-  arch_->setCurrentIndex(1);
+  // Every architecture trained here, from the engine's registry.
+  for (const sae::ArchitectureSpec& a : sae::architectures())
+    if (a.step)
+      arch_->addItem(QStringLiteral("%1 (%2)").arg(QString::fromUtf8(a.name), QString::fromUtf8(a.summary)),
+                     QString::fromUtf8(a.name));
+  arch_->setCurrentIndex(arch_->findData(QStringLiteral("topk")));
   expansion_ = new QDoubleSpinBox(this);
   expansion_->setRange(0.5, 256);
   expansion_->setValue(8);
@@ -85,12 +95,12 @@ TrainDialog::TrainDialog(const QStringList& hooks, const QString& hook, const QS
 }
 
 void TrainDialog::updateEnabled() {
-  const QString arch = arch_->currentData().toString();
-  const bool by_k = arch == QLatin1String("topk") || arch == QLatin1String("batchtopk");
+  const sae::SparsityKnob knob = knobOf(arch_->currentData().toString());
+  const bool by_k = knob == sae::SparsityKnob::K;
   k_->setEnabled(by_k);
-  l1_->setEnabled(!by_k);  // standard, gated: L1; jumprelu: L0
-  l1_->setToolTip(arch == QLatin1String("jumprelu") ? tr("L0 coefficient (SAELens default 1)")
-                                                    : tr("L1 coefficient, weighted by decoder row norm"));
+  l1_->setEnabled(!by_k);  // L1 or L0, by the architecture's knob
+  l1_->setToolTip(knob == sae::SparsityKnob::L0 ? tr("L0 coefficient (SAELens default 1)")
+                                               : tr("L1 coefficient, weighted by decoder row norm"));
 }
 
 sae::SaeTrainRequest TrainDialog::request() const {
@@ -98,9 +108,11 @@ sae::SaeTrainRequest TrainDialog::request() const {
   r.hook = hook_->currentText().toStdString();
   r.architecture = arch_->currentData().toString().toStdString();
   r.expansion = expansion_->value();
-  if (r.architecture == "topk" || r.architecture == "batchtopk") r.k = k_->value();
-  else if (r.architecture == "jumprelu") r.l0 = l1_->value();
-  else r.l1 = l1_->value();
+  switch (knobOf(arch_->currentData().toString())) {
+    case sae::SparsityKnob::K: r.k = k_->value(); break;
+    case sae::SparsityKnob::L0: r.l0 = l1_->value(); break;
+    case sae::SparsityKnob::L1: r.l1 = l1_->value(); break;
+  }
   r.lr = lr_->value();
   r.tokens = static_cast<int64_t>(tokens_->value()) * 1000;
   r.batch = batch_->value();

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
+#include "core/sae/arch/architecture.h"
 #include "core/common/progress.h"
 #include "core/workflows/sae_train_request.h"
 
@@ -74,13 +75,17 @@ const bool registered = register_command(
       sub->add_option("--hook", r.hook, "TransformerLens hook name, e.g. blocks.8.hook_resid_pre")->required();
       sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")->check(non_empty_path())
           ->required();
-      sub->add_option("--arch", r.architecture,
-                      "standard, topk, batchtopk (saved as jumprelu), jumprelu or gated")
-          ->required();
+      std::string arch_help = "Architecture:";
+      for (const sae::ArchitectureSpec& s : sae::architectures())
+        if (s.step) arch_help += std::string("\n  ") + s.name + ": " + s.summary + " (" + sae::sparsity_option(s.sparsity) + ")";
+      sub->add_option("--arch", r.architecture, arch_help)->required();
+      sub->add_option("--matryoshka-widths", r.matryoshka_widths,
+                      "Inner level widths, increasing, each at least k (matryoshka_batchtopk; default d_sae/4, d_sae/2)")
+          ->delimiter(',');
       sub->add_option("--out", r.out, "SAE folder to write (SAELens layout)")->check(non_empty_path())->required();
       sub->add_option("--expansion", r.expansion, "d_sae = R x d_in");
       sub->add_option("--d-sae", r.d_sae, "Number of features (instead of --expansion)");
-      sub->add_option("--k", r.k, "Active features per token (topk; mean per token for batchtopk)");
+      sub->add_option("--k", r.k, "Active features per token (topk; mean per token for batchtopk and matryoshka_batchtopk)");
       sub->add_option("--l1", r.l1, "L1 coefficient (standard and gated; default 1)");
       sub->add_option("--l0-coefficient", r.l0, "L0 coefficient (jumprelu; default 1, as SAELens)");
       sub->add_option("--jumprelu-bandwidth", r.jumprelu_bandwidth,

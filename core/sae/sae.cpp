@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/sae/arch/architecture.h"
 
 namespace saescope::sae {
 namespace {
@@ -60,15 +61,11 @@ Sae::Sae(SaeConfig cfg, SaeWeights w, std::string source)
   w_.W_dec = required(w.W_dec, "W_dec", {s, o}, cfg_, source_);
   w_.b_dec = required(w.b_dec, "b_dec", {o}, cfg_, source_);
   if (cfg_.skip_connection) w_.W_skip = required(w.W_skip, "W_skip", {o, d}, cfg_, source_);
-  if (cfg_.architecture == Architecture::Gated) {
-    w_.b_gate = required(w.b_gate, "b_gate", {s}, cfg_, source_);
-    w_.b_mag = required(w.b_mag, "b_mag", {s}, cfg_, source_);
-    w_.r_mag = required(w.r_mag, "r_mag", {s}, cfg_, source_);
-  } else {
-    w_.b_enc = required(w.b_enc, "b_enc", {s}, cfg_, source_);
-  }
-  if (cfg_.architecture == Architecture::JumpReLU)
-    w_.threshold = required(w.threshold, "threshold", {s}, cfg_, source_);
+  const ArchitectureSpec& arch = architecture_spec(cfg_.architecture);
+  if (arch.runs_as != arch.id)
+    throw InternalError(source_ + ": a " + arch.name + " SAE runs as " + to_string(arch.runs_as) +
+                        "; convert it before building one");
+  for (const auto& [name, slot] : arch.tensors) w_.*slot = required(w.*slot, name.c_str(), {s}, cfg_, source_);
   if (cfg_.architecture == Architecture::TopK && (cfg_.k <= 0 || cfg_.k > s))
     throw InputError(source_ + ": topk SAE with k = " + std::to_string(cfg_.k) + " outside 1.." +
                      std::to_string(s));
@@ -87,7 +84,8 @@ Sae::Sae(SaeConfig cfg, SaeWeights w, std::string source)
 
 void Sae::prepare() {
   dec_norm_ = cfg_.rescale_acts_by_decoder_norm ? w_.W_dec.norm(2, {1}) : at::Tensor();
-  W_mag_ = cfg_.architecture == Architecture::Gated ? w_.W_enc * w_.r_mag.exp() : at::Tensor();
+  const ArchitectureSpec& arch = architecture_spec(cfg_.architecture);
+  derived_ = arch.derive ? arch.derive(w_) : at::Tensor();
 }
 
 void Sae::set_log_sparsity(at::Tensor t, const std::string& file) {
@@ -160,26 +158,7 @@ at::Tensor Sae::encode(const at::Tensor& x_in, InputNormState* state) const {
   if (state && w_.W_skip.defined()) state->skip = at::matmul(x, w_.W_skip.t());
   at::Tensor xc = normalize_in(x, state);
   if (cfg_.apply_b_dec_to_input) xc = xc - w_.b_dec;
-
-  if (cfg_.architecture == Architecture::Gated) {
-    at::Tensor active = at::addmm(w_.b_gate, xc, w_.W_enc).gt(0).to(at::kFloat);
-    return active * at::relu(at::addmm(w_.b_mag, xc, W_mag_));
-  }
-  at::Tensor pre = at::addmm(w_.b_enc, xc, w_.W_enc);
-  if (cfg_.rescale_acts_by_decoder_norm) pre = pre * dec_norm_;
-  switch (cfg_.architecture) {
-    case Architecture::Standard:
-      return at::relu(pre);
-    case Architecture::TopK: {
-      auto top = pre.topk(cfg_.k, /*dim=*/-1);
-      return at::zeros_like(pre).scatter_(-1, std::get<1>(top), at::relu(std::get<0>(top)));
-    }
-    case Architecture::JumpReLU:
-      return at::relu(pre) * pre.gt(w_.threshold).to(at::kFloat);
-    case Architecture::Gated:
-      break;
-  }
-  throw InternalError("unknown architecture");
+  return architecture_spec(cfg_.architecture).encode(xc, w_, cfg_, derived_, dec_norm_);
 }
 
 at::Tensor Sae::decode(const at::Tensor& features, const InputNormState* state) const {

@@ -19,7 +19,9 @@
 
 namespace saescope::sae {
 
-// The weights SAELens stores, by its tensor names. Unused ones stay undefined.
+// The weights SAELens stores, by its tensor names, and the one parameter
+// training holds in another form (log_threshold). Unused ones stay undefined.
+// Training and inference share this struct.
 struct SaeWeights {
   at::Tensor W_enc;      // [d_in, d_sae]
   at::Tensor W_dec;      // [d_sae, d_out]
@@ -30,6 +32,7 @@ struct SaeWeights {
   at::Tensor b_mag;      // [d_sae]  gated
   at::Tensor r_mag;      // [d_sae]  gated
   at::Tensor W_skip;     // [d_out, d_in]  skip transcoders
+  at::Tensor log_threshold;  // [d_sae]  jumprelu in training: θ = exp(log_threshold)
 };
 
 // Per-token statistics of the input that decode needs to undo the
@@ -86,14 +89,14 @@ class Sae {
  private:
   at::Tensor normalize_in(const at::Tensor& x, InputNormState* state) const;
   at::Tensor normalize_out(const at::Tensor& y, const InputNormState* state) const;
-  void prepare();  // derived tensors (decoder norms, gated magnitude weights)
+  void prepare();  // derived tensors (decoder norms, the architecture's own)
 
   SaeConfig cfg_;
   SaeWeights w_;
   std::string source_;
   at::Tensor log_sparsity_;
   at::Tensor dec_norm_;  // ‖W_dec row‖, when rescale_acts_by_decoder_norm
-  at::Tensor W_mag_;     // W_enc ⊙ exp(r_mag), gated
+  at::Tensor derived_;   // the architecture's (gated: W_enc ⊙ exp(r_mag))
 };
 
 }  // namespace saescope::sae

@@ -8,6 +8,7 @@
 #include "core/common/error.h"
 #include "core/common/json_file.h"
 #include "core/model/model_info.h"
+#include "core/sae/arch/architecture.h"
 
 namespace saescope::sae {
 namespace {
@@ -161,17 +162,12 @@ void parse_architecture(const json& cfg, const std::string& path, SaeConfig& out
       arch = arch.substr(5);
     }
   }
-  if (arch == "standard")
-    out.architecture = Architecture::Standard;
-  else if (arch == "topk")
-    out.architecture = Architecture::TopK;
-  else if (arch == "jumprelu" || arch == "batchtopk" || arch == "matryoshka_batchtopk")
-    out.architecture = Architecture::JumpReLU;
-  else if (arch == "gated")
-    out.architecture = Architecture::Gated;
-  else
-    bad(path, "unknown architecture '" + arch +
-                  "' (expected standard, topk, batchtopk, jumprelu or gated)");
+  // A batch top-k SAE is saved as (and runs as) JumpReLU.
+  const ArchitectureSpec* spec = find_architecture(arch);
+  if (!spec)
+    bad(path, "unknown architecture '" + arch + "' (expected " + architecture_names(false) +
+                  ", or transcoder, skip_transcoder, jumprelu_transcoder, topk_transcoder)");
+  out.architecture = spec->runs_as;
 
   // Older files name the activation separately; a TopK SAE was "standard" +
   // activation_fn_str "topk". Reading it as ReLU "works" and reconstructs badly.
@@ -268,19 +264,7 @@ std::optional<double> parse_scaling_factor(const json& cfg, const std::string& p
 
 }  // namespace
 
-std::string to_string(Architecture a) {
-  switch (a) {
-    case Architecture::Standard:
-      return "standard";
-    case Architecture::TopK:
-      return "topk";
-    case Architecture::JumpReLU:
-      return "jumprelu";
-    case Architecture::Gated:
-      return "gated";
-  }
-  return "?";
-}
+std::string to_string(Architecture a) { return architecture_spec(a).name; }
 
 std::string to_string(Normalization n) {
   switch (n) {

@@ -17,10 +17,12 @@ struct ModelInfo;
 
 namespace saescope::sae {
 
-// How an SAE turns pre-activations into features at inference time.
-// BatchTopK is a training method only: SAELens saves it as JumpReLU with one
-// shared threshold, and so do we.
-enum class Architecture { Standard, TopK, JumpReLU, Gated };
+// An SAE architecture. Each is one file in core/sae/arch/ (what it stores,
+// how it encodes, how it trains, how it is saved), listed in
+// arch/architecture.h's registry. BatchTopK and MatryoshkaBatchTopK are
+// training methods: they run, and are saved (as SAELens saves them), as
+// JumpReLU with one shared threshold.
+enum class Architecture { Standard, TopK, BatchTopK, MatryoshkaBatchTopK, JumpReLU, Gated };
 
 // SAELens's `normalize_activations`.
 enum class Normalization {

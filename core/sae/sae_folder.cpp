@@ -17,6 +17,7 @@
 #include "core/common/error.h"
 #include "core/common/json_file.h"
 #include "core/io/safetensors.h"
+#include "core/sae/arch/architecture.h"
 
 namespace saescope::sae {
 namespace {
@@ -32,12 +33,13 @@ constexpr const char* kScaler = "activation_scaler.json";
 // Names each architecture stores. Anything else in the file means the config
 // and the weights disagree (e.g. a JumpReLU file labelled "standard").
 bool tensor_belongs(const SaeConfig& cfg, const std::string& name) {
-  const Architecture a = cfg.architecture;
   if (name == "W_enc" || name == "W_dec" || name == "b_dec") return true;
   if (name == "W_skip") return cfg.skip_connection;
-  if (a == Architecture::Gated) return name == "b_gate" || name == "b_mag" || name == "r_mag";
-  if (name == "b_enc") return true;
-  return a == Architecture::JumpReLU && (name == "threshold" || name == "topk_threshold");
+  // A BatchTopK training checkpoint keeps its one threshold so.
+  if (name == "topk_threshold") return cfg.architecture == Architecture::JumpReLU;
+  for (const auto& t : architecture_spec(cfg.architecture).tensors)
+    if (t.first == name) return true;
+  return false;
 }
 
 // The legacy "finetuning scaling factor" multiplies features before the decoder.
@@ -125,18 +127,10 @@ fs::path sibling_temp(const fs::path& target, const char* tag) {
 void write_folder_contents(const Sae& sae, const fs::path& dir,
                            const std::function<void(const std::string&)>& on_file_written) {
   const SaeWeights& w = sae.weights();
-  std::vector<std::pair<std::string, at::Tensor>> tensors = {{"W_enc", w.W_enc},
-                                                             {"W_dec", w.W_dec}};
-  if (sae.config().architecture == Architecture::Gated) {
-    tensors.emplace_back("b_gate", w.b_gate);
-    tensors.emplace_back("b_mag", w.b_mag);
-    tensors.emplace_back("r_mag", w.r_mag);
-  } else {
-    tensors.emplace_back("b_enc", w.b_enc);
-  }
-  tensors.emplace_back("b_dec", w.b_dec);
-  if (sae.config().architecture == Architecture::JumpReLU)
-    tensors.emplace_back("threshold", w.threshold);
+  std::vector<std::pair<std::string, at::Tensor>> tensors = {
+      {"W_enc", w.W_enc}, {"W_dec", w.W_dec}, {"b_dec", w.b_dec}};
+  for (const auto& [name, slot] : architecture_spec(sae.config().architecture).tensors)
+    tensors.emplace_back(name, w.*slot);
   if (w.W_skip.defined()) tensors.emplace_back("W_skip", w.W_skip);
   // Stored in the config's dtype (float16 halves a shipped SAE; SAELens reads
   // it back the same way); held as float32 in memory either way.
@@ -194,10 +188,9 @@ Sae load_sae(const std::string& folder, const LoadOptions& options) {
 
   auto file = io::SafetensorsFile::open(weights_path);
   SaeWeights w;
-  const std::map<std::string, at::Tensor*> slots = {
-      {"W_enc", &w.W_enc},         {"W_dec", &w.W_dec},   {"b_enc", &w.b_enc}, {"b_dec", &w.b_dec},
-      {"threshold", &w.threshold}, {"b_gate", &w.b_gate}, {"b_mag", &w.b_mag}, {"r_mag", &w.r_mag},
-      {"W_skip", &w.W_skip}};
+  std::map<std::string, at::Tensor*> slots = {
+      {"W_enc", &w.W_enc}, {"W_dec", &w.W_dec}, {"b_dec", &w.b_dec}, {"W_skip", &w.W_skip}};
+  for (const auto& [name, slot] : architecture_spec(cfg.architecture).tensors) slots[name] = &(w.*slot);
   at::Tensor legacy_scaling, topk_threshold;
   for (const auto& info : file->tensors()) {
     const std::string& name = info.name;

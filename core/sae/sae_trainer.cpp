@@ -10,28 +10,35 @@
 #include "core/common/error.h"
 #include "core/sae/activation_source.h"
 #include "core/sae/adam.h"
+#include "core/sae/arch/architecture.h"
 #include "core/sae/geometric_median.h"
 #include "core/sae/sae_folder.h"
 
 namespace saescope::sae {
 namespace {
 
-bool topk_like(TrainArchitecture a) {
-  return a == TrainArchitecture::TopK || a == TrainArchitecture::BatchTopK;
-}
-
 void validate(const TrainOptions& o, int64_t d_in) {
+  const ArchitectureSpec& arch = architecture_spec(o.architecture);
   auto bad = [](const std::string& what) { throw InputError("SAE training: " + what); };
   if (d_in <= 0) bad("the activation source has no dimensions");
   if (o.d_sae <= 0) bad("d_sae must be positive");
   if (o.batch_size <= 0) bad("batch size must be positive");
   if (o.total_tokens <= 0) bad("total tokens must be positive");
   if (!(o.lr > 0)) bad("learning rate must be positive");
-  if (topk_like(o.architecture) && (o.k <= 0 || o.k > o.d_sae)) bad("k must be in 1..d_sae");
-  if ((o.architecture == TrainArchitecture::Standard || o.architecture == TrainArchitecture::Gated) &&
-      !(o.l1_coefficient >= 0))
-    bad("the L1 coefficient must not be negative");
-  if (o.architecture == TrainArchitecture::JumpReLU) {
+  if (!arch.step) bad(std::string(arch.name) + " SAEs are not trained here (" + architecture_names(true) + " are)");
+  if (arch.sparsity == SparsityKnob::K && (o.k <= 0 || o.k > o.d_sae)) bad("k must be in 1..d_sae");
+  if (arch.sparsity == SparsityKnob::L1 && !(o.l1_coefficient >= 0)) bad("the L1 coefficient must not be negative");
+  if (o.architecture == Architecture::MatryoshkaBatchTopK) {
+    int64_t prev = 0;
+    for (int64_t w : o.matryoshka_widths) {
+      if (w <= prev) bad("matryoshka widths must be positive and strictly increasing");
+      prev = w;
+    }
+    if (prev > o.d_sae) bad("matryoshka widths must not exceed d_sae");
+    if (!o.matryoshka_widths.empty() && o.matryoshka_widths.front() < o.k)
+      bad("the smallest matryoshka width must be at least k");
+  }
+  if (arch.sparsity == SparsityKnob::L0) {
     if (!(o.l0_coefficient >= 0)) bad("the L0 coefficient must not be negative");
     if (!(o.jumprelu_bandwidth > 0) || !std::isfinite(o.jumprelu_bandwidth))
       bad("the JumpReLU bandwidth must be positive");
@@ -49,6 +56,14 @@ void validate(const TrainOptions& o, int64_t d_in) {
     bad("training supports normalize_activations none or expected_average_only_in");
   if (o.checkpoint_every_tokens > 0 && o.checkpoint_dir.empty())
     bad("checkpoints need a checkpoint folder");
+}
+
+// Matryoshka's levels: the widths asked for, with d_sae last (as SAELens adds it).
+std::vector<int64_t> matryoshka_levels(const TrainOptions& o) {
+  if (o.architecture != Architecture::MatryoshkaBatchTopK) return {};
+  std::vector<int64_t> w = o.matryoshka_widths;
+  if (w.empty() || w.back() != o.d_sae) w.push_back(o.d_sae);
+  return w;
 }
 
 at::Device parse_device(const TrainOptions& o) {
@@ -84,7 +99,7 @@ double lr_at(const TrainOptions& o, int64_t step, int64_t total_steps) {
 // its linear warm-up from 0.
 double sparsity_at(const TrainOptions& o, int64_t step) {
   const double full =
-      o.architecture == TrainArchitecture::JumpReLU ? o.l0_coefficient : o.l1_coefficient;
+      architecture_spec(o.architecture).sparsity == SparsityKnob::L0 ? o.l0_coefficient : o.l1_coefficient;
   if (o.l1_warm_up_steps > 0 && step < o.l1_warm_up_steps)
     return full * static_cast<double>(step) / static_cast<double>(o.l1_warm_up_steps);
   return full;
@@ -101,9 +116,9 @@ at::Tensor checked_batch(ActivationSource& source, int64_t n, int64_t d_in) {
 
 // Everything the loop carries besides the parameters.
 struct State {
-  TrainParams p;
+  SaeWeights p;
   double scale = 1.0;      // expected-average input factor
-  double threshold = 0.0;  // batchtopk's running threshold
+  double threshold = 0.0;  // batch top-k's running threshold
   at::Tensor since_fired;  // [d_sae] steps since each feature last fired
   at::Tensor fired;        // [d_sae] firings in the current sampling window
   int64_t window_tokens = 0, window_steps = 0;
@@ -114,14 +129,8 @@ Sae to_sae(const State& st, const TrainOptions& o, int64_t d_in) {
   SaeConfig cfg;
   cfg.d_in = d_in;
   cfg.d_sae = o.d_sae;
-  switch (o.architecture) {
-    case TrainArchitecture::Standard: cfg.architecture = Architecture::Standard; break;
-    case TrainArchitecture::TopK: cfg.architecture = Architecture::TopK; break;
-    case TrainArchitecture::BatchTopK:
-    case TrainArchitecture::JumpReLU: cfg.architecture = Architecture::JumpReLU; break;
-    case TrainArchitecture::Gated: cfg.architecture = Architecture::Gated; break;
-  }
-  if (cfg.architecture == Architecture::TopK) cfg.k = o.k;
+  const ArchitectureSpec& arch = architecture_spec(o.architecture);
+  cfg.architecture = arch.runs_as;
   cfg.apply_b_dec_to_input = o.apply_b_dec_to_input;
   cfg.meta = o.metadata;
   cfg.meta.extra["saescope_version"] = SAESCOPE_VERSION;
@@ -133,17 +142,10 @@ Sae to_sae(const State& st, const TrainOptions& o, int64_t d_in) {
   w.W_dec = (st.p.W_dec / s).to(at::kCPU);
   w.b_dec = (st.p.b_dec / s).to(at::kCPU);
   // Pre-activations do not change with the input scale folded in (W_enc·s
-  // meets x/s), so b_enc, the threshold, b_gate, b_mag and r_mag stay as trained.
-  if (st.p.b_enc.defined()) w.b_enc = st.p.b_enc.to(at::kCPU).clone();
-  if (o.architecture == TrainArchitecture::BatchTopK)
-    w.threshold = at::full({o.d_sae}, st.threshold, at::TensorOptions().dtype(at::kFloat));
-  if (o.architecture == TrainArchitecture::JumpReLU)
-    w.threshold = st.p.log_threshold.exp().to(at::kCPU);
-  if (o.architecture == TrainArchitecture::Gated) {
-    w.b_gate = st.p.b_gate.to(at::kCPU).clone();
-    w.r_mag = st.p.r_mag.to(at::kCPU).clone();
-    w.b_mag = st.p.b_mag.to(at::kCPU).clone();
-  }
+  // meets x/s), so the architecture's own tensors stay as trained.
+  arch.finish(st.p, st.threshold, o, w, cfg);
+  if (o.architecture == Architecture::MatryoshkaBatchTopK)
+    cfg.meta.extra["matryoshka_widths"] = matryoshka_levels(o);
   Sae sae(std::move(cfg), std::move(w), "trained SAE");
   if (st.window_tokens > 0)
     sae.set_log_sparsity(
@@ -162,15 +164,7 @@ State initialise(ActivationSource& source, const TrainOptions& o, int64_t d_in,
   W_dec.div_(W_dec.norm(2, {1}, true));
   st.p.W_dec = W_dec.to(dev);
   st.p.W_enc = W_dec.t().contiguous().to(dev);
-  if (o.architecture == TrainArchitecture::Gated) {  // SAELens: all three zero, no b_enc
-    st.p.b_gate = at::zeros({o.d_sae}, f32.device(dev));
-    st.p.r_mag = at::zeros({o.d_sae}, f32.device(dev));
-    st.p.b_mag = at::zeros({o.d_sae}, f32.device(dev));
-  } else {
-    st.p.b_enc = at::zeros({o.d_sae}, f32.device(dev));
-  }
-  if (o.architecture == TrainArchitecture::JumpReLU)
-    st.p.log_threshold = at::full({o.d_sae}, std::log(o.jumprelu_init_threshold), f32.device(dev));
+  architecture_spec(o.architecture).init(st.p, o, f32.device(dev));
 
   // A sample for the input scale and b_dec, not trained on.
   const int64_t want = o.init_tokens > 0 ? o.init_tokens : o.batch_size;
@@ -216,7 +210,8 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
   State st = initialise(source, o, d_in, dev);
   Adam adam(defined_tensors(st.p), {o.adam_beta1, o.adam_beta2});
 
-  const bool topk = topk_like(o.architecture);
+  const ArchitectureSpec& arch = architecture_spec(o.architecture);
+  const bool by_l0 = arch.sparsity == SparsityKnob::L0;
   const int64_t total_steps = (o.total_tokens + o.batch_size - 1) / o.batch_size;
   int64_t next_checkpoint = o.checkpoint_every_tokens > 0 ? o.checkpoint_every_tokens : -1;
   TrainResult result;
@@ -240,19 +235,19 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     ss.architecture = o.architecture;
     ss.apply_b_dec_to_input = o.apply_b_dec_to_input;
     const double sparsity = sparsity_at(o, step);
-    if (o.architecture == TrainArchitecture::JumpReLU)
+    if (by_l0)
       ss.l0_coefficient = sparsity;
     else
       ss.l1_coefficient = sparsity;
     ss.jumprelu_bandwidth = o.jumprelu_bandwidth;
     ss.jumprelu_sparsity = o.jumprelu_sparsity;
     ss.jumprelu_tanh_scale = o.jumprelu_tanh_scale;
-    ss.pre_act_loss_coefficient =
-        o.architecture == TrainArchitecture::JumpReLU ? o.pre_act_loss_coefficient : 0.0;
+    ss.pre_act_loss_coefficient = by_l0 ? o.pre_act_loss_coefficient : 0.0;
     ss.k = o.k;
+    ss.matryoshka_widths = matryoshka_levels(o);
     ss.aux_coefficient = o.aux_k_coefficient;
     ss.bf16_matmul = o.autocast_bf16;
-    if (topk || ss.pre_act_loss_coefficient != 0)
+    if (arch.sparsity == SparsityKnob::K || ss.pre_act_loss_coefficient != 0)
       ss.dead_mask = st.since_fired.gt(o.dead_feature_window);
     StepResult r = sae_loss_and_grads(st.p, x, ss);
 
@@ -275,7 +270,7 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     std::vector<at::Tensor> grads = defined_tensors(r.grad);
     clip_grad_norm(grads, o.max_grad_norm);
     adam.step(grads, lr);
-    if (topk) st.p.W_dec.div_(st.p.W_dec.norm(2, {1}, true).clamp_min(1e-12));
+    arch.after_step(st.p, r, o, st.threshold);
 
     // One pass over the features gives firing counts; the rest derives from them.
     const at::Tensor fired_count = r.features.gt(0).sum({0});
@@ -287,13 +282,6 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     st.fired.add_(fired_count);
     st.window_tokens += x.size(0);
     ++st.window_steps;
-    if (o.architecture == TrainArchitecture::BatchTopK) {
-      // Running mean of the smallest kept activation: the JumpReLU threshold.
-      const at::Tensor pos = r.features.masked_select(r.features.gt(0));
-      if (pos.numel() > 0)
-        st.threshold = (1 - o.topk_threshold_lr) * st.threshold +
-                       o.topk_threshold_lr * pos.min().to(at::kDouble).item<double>();
-    }
 
     result.tokens += x.size(0);
     result.steps = step + 1;

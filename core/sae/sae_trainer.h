@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/sae/sae.h"
 #include "core/sae/sae_train_step.h"
@@ -26,9 +27,12 @@ class ActivationSource;
 enum class BDecInit { GeometricMedian, Mean, Zeros };
 
 struct TrainOptions {
-  TrainArchitecture architecture = TrainArchitecture::Standard;
+  Architecture architecture = Architecture::Standard;  // any with a training step (arch/)
   int64_t d_sae = 0;  // required
-  int64_t k = 32;     // topk / batchtopk
+  int64_t k = 32;     // topk / batchtopk / matryoshka_batchtopk
+  // matryoshka_batchtopk: strictly increasing level widths, the first ≥ k; the
+  // last, d_sae, is added when missing (as SAELens does).
+  std::vector<int64_t> matryoshka_widths;
   int64_t batch_size = 4096;
   int64_t total_tokens = 0;  // required; training stops earlier if the source runs dry
 

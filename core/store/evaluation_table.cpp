@@ -66,7 +66,9 @@ std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
     r.architecture = text(c, "architecture");
     r.d_sae = c.value("d_sae", 0LL);
     r.model = text(c, "model_name");
-    if (c.contains("k") && c["k"].is_number()) {
+    if (c.contains("sparsity") && c["sparsity"].is_string()) {  // the engine's label (arch/ registry)
+      r.sparsity = c["sparsity"].get<std::string>();
+    } else if (c.contains("k") && c["k"].is_number()) {  // workspaces from before it
       r.sparsity = "k=" + std::to_string(c["k"].get<long long>());
     } else if (c.contains("l1_coefficient") && c["l1_coefficient"].is_number()) {
       r.sparsity = "l1=" + number(c["l1_coefficient"].get<double>());

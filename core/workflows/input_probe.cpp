@@ -1,6 +1,7 @@
 #include "core/workflows/input_probe.h"
 
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
 
 #include "core/common/error.h"
@@ -8,6 +9,7 @@
 #include "core/model/model_registry.h"
 #include "core/model/model_summary.h"
 #include "core/polysemy/pair_dataset.h"
+#include "core/sae/arch/architecture.h"
 #include "core/sae/formats/sae_formats.h"
 #include "core/sae/sae_config.h"
 
@@ -83,6 +85,23 @@ nlohmann::json sae_input_config(const sae::SaeConfig& c, const nlohmann::json& r
       if (where && where->is_object() && where->contains(key) && (*where)[key].is_number()) j[key] = (*where)[key];
     if (!j.contains(key) && c.meta.extra.is_object() && c.meta.extra.contains(key) && c.meta.extra[key].is_number())
       j[key] = c.meta.extra[key];
+  }
+  // The evaluation table's sparsity label, by the knob of the architecture
+  // it was trained as (a batch top-k SAE runs as jumprelu but is sparse by k).
+  const std::string trained_as = c.meta.extra.is_object() && c.meta.extra.contains("trained_as") &&
+                                         c.meta.extra["trained_as"].is_string()
+                                     ? c.meta.extra["trained_as"].get<std::string>()
+                                     : sae::to_string(c.architecture);
+  if (!j.contains("k") && c.meta.extra.is_object() && c.meta.extra.contains("k") && c.meta.extra["k"].is_number_integer())
+    j["k"] = c.meta.extra["k"];
+  if (const sae::ArchitectureSpec* a = sae::find_architecture(trained_as)) {
+    const char* key = a->sparsity == sae::SparsityKnob::K ? "k" : a->sparsity == sae::SparsityKnob::L1 ? "l1_coefficient" : "l0_coefficient";
+    const char* label = a->sparsity == sae::SparsityKnob::K ? "k=" : a->sparsity == sae::SparsityKnob::L1 ? "l1=" : "l0=";
+    if (j.contains(key) && j[key].is_number()) {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, "%s%.6g", label, j[key].get<double>());
+      j["sparsity"] = buf;
+    }
   }
   return j;
 }

@@ -10,19 +10,17 @@
 #include "core/workflows/activation_cache_request.h"
 #include "core/sae/activation_cache_source.h"
 #include "core/workflows/sae_evaluation_request.h"
+#include "core/sae/arch/architecture.h"
 #include "core/sae/sae_folder.h"
 
 namespace saescope::sae {
 namespace fs = std::filesystem;
 
-TrainArchitecture parse_train_architecture(const std::string& name) {
-  if (name == "standard") return TrainArchitecture::Standard;
-  if (name == "topk") return TrainArchitecture::TopK;
-  if (name == "batchtopk") return TrainArchitecture::BatchTopK;
-  if (name == "jumprelu") return TrainArchitecture::JumpReLU;
-  if (name == "gated") return TrainArchitecture::Gated;
-  throw InputError("--arch '" + name +
-                   "': unknown architecture (standard, topk, batchtopk, jumprelu, gated)");
+const ArchitectureSpec& parse_train_architecture(const std::string& name) {
+  const ArchitectureSpec* a = find_architecture(name);
+  if (!a || !a->step)
+    throw InputError("--arch '" + name + "': unknown architecture (" + architecture_names(true) + ")");
+  return *a;
 }
 
 namespace {
@@ -40,21 +38,31 @@ void validate(const SaeTrainRequest& r) {
   if (r.out.empty()) throw InputError("--out: missing");
   if (r.save_dtype != "float32" && r.save_dtype != "float16" && r.save_dtype != "bfloat16")
     throw InputError("--save-dtype " + r.save_dtype + ": expected float32, float16 or bfloat16");
-  const TrainArchitecture arch = parse_train_architecture(r.architecture);
-  const bool by_k = arch == TrainArchitecture::TopK || arch == TrainArchitecture::BatchTopK;
-  const bool by_l1 = arch == TrainArchitecture::Standard || arch == TrainArchitecture::Gated;
-  const bool jump = arch == TrainArchitecture::JumpReLU;
-  const std::string sparse_by = by_k ? "--k" : by_l1 ? "--l1" : "--l0-coefficient";
+  const ArchitectureSpec& arch = parse_train_architecture(r.architecture);
+  const bool by_k = arch.sparsity == SparsityKnob::K;
+  const bool by_l1 = arch.sparsity == SparsityKnob::L1;
+  const bool jump = arch.sparsity == SparsityKnob::L0;
+  const std::string sparse_by = sparsity_option(arch.sparsity);
+  // "topk, batchtopk or matryoshka_batchtopk": the architectures a knob belongs to, from the registry.
+  const auto sparse_by_knob = [](SparsityKnob k) {
+    std::string names;
+    for (const ArchitectureSpec& a : architectures())
+      if (a.step && a.sparsity == k) names += (names.empty() ? "" : " or ") + std::string(a.name);
+    return names;
+  };
   if (by_k && r.k <= 0)
     throw InputError("--arch " + r.architecture + " needs --k (active features per token), a positive number");
   if (!by_k && r.k > 0)
-    throw InputError("--k: only for --arch topk or batchtopk, not " + r.architecture + " (use " + sparse_by + ")");
+    throw InputError("--k: only for --arch " + sparse_by_knob(SparsityKnob::K) + ", not " + r.architecture +
+                     " (use " + sparse_by + ")");
   if (!by_l1 && r.l1 >= 0)
-    throw InputError("--l1: only for --arch standard or gated (" + r.architecture + " is sparse by " + sparse_by +
-                     ")");
+    throw InputError("--l1: only for --arch " + sparse_by_knob(SparsityKnob::L1) + " (" + r.architecture +
+                     " is sparse by " + sparse_by + ")");
   if (!jump && r.l0 >= 0)
-    throw InputError("--l0-coefficient: only for --arch jumprelu (" + r.architecture + " is sparse by " +
-                     sparse_by + ")");
+    throw InputError("--l0-coefficient: only for --arch " + sparse_by_knob(SparsityKnob::L0) + " (" +
+                     r.architecture + " is sparse by " + sparse_by + ")");
+  if (arch.id != Architecture::MatryoshkaBatchTopK && !r.matryoshka_widths.empty())
+    throw InputError("--matryoshka-widths: only for --arch matryoshka_batchtopk");
   if (!jump && (r.jumprelu_bandwidth >= 0 || r.jumprelu_init_threshold >= 0 ||
                 !r.jumprelu_sparsity.empty() || r.jumprelu_tanh_scale >= 0 || r.pre_act_loss >= 0))
     throw InputError(
@@ -92,15 +100,15 @@ int64_t cache_tokens_for(const SaeTrainRequest& r) {
   return windows * r.context;
 }
 
-std::string train_detail(const TrainProgress& p, TrainArchitecture arch) {
+std::string train_detail(const TrainProgress& p, Architecture arch) {
   char buf[256];
-  if (arch == TrainArchitecture::Standard)
+  if (arch == Architecture::Standard)
     std::snprintf(buf, sizeof buf, "loss %.4g (mse %.4g, l1 %.4g), L0 %.1f, dead %.1f%%, %.0f tok/s",
                   p.loss, p.mse, p.l1, p.l0, 100 * p.dead_fraction, p.tokens_per_s);
-  else if (arch == TrainArchitecture::JumpReLU)
+  else if (arch == Architecture::JumpReLU)
     std::snprintf(buf, sizeof buf, "loss %.4g (mse %.4g, l0 penalty %.4g), L0 %.1f, dead %.1f%%, %.0f tok/s",
                   p.loss, p.mse, p.l1, p.l0, 100 * p.dead_fraction, p.tokens_per_s);
-  else if (arch == TrainArchitecture::Gated)
+  else if (arch == Architecture::Gated)
     std::snprintf(buf, sizeof buf,
                   "loss %.4g (mse %.4g, l1 %.4g, aux %.4g), L0 %.1f, dead %.1f%%, %.0f tok/s", p.loss,
                   p.mse, p.l1, p.aux, p.l0, 100 * p.dead_fraction, p.tokens_per_s);
@@ -152,7 +160,7 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
                                       const jobs::ProgressSink::Callback& on_progress,
                                       const jobs::CancelFlag* cancel) {
   validate(r);
-  const TrainArchitecture arch = parse_train_architecture(r.architecture);
+  const ArchitectureSpec& arch = parse_train_architecture(r.architecture);
   const std::string out = without_trailing_slash(r.out);
   SaeTrainOutcome o;
   o.cache_path = r.cache.empty() ? out + ".cache" : r.cache;
@@ -187,14 +195,23 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
                      " windows of " + std::to_string(r.context) + " tokens, all held out)");
 
   TrainOptions t;
-  t.architecture = arch;
+  t.architecture = arch.id;
   t.d_sae = r.d_sae > 0 ? r.d_sae : static_cast<int64_t>(std::llround(r.expansion * o.d_in));
   if (t.d_sae <= 0) throw InputError("--expansion: gives no features for d_in " + std::to_string(o.d_in));
-  if (arch == TrainArchitecture::TopK || arch == TrainArchitecture::BatchTopK) {
+  if (arch.sparsity == SparsityKnob::K) {
     if (r.k > t.d_sae)
       throw InputError("--k " + std::to_string(r.k) + ": more than the SAE's " + std::to_string(t.d_sae) +
                        " features");
     t.k = r.k;
+  }
+  if (arch.id == Architecture::MatryoshkaBatchTopK) {
+    t.matryoshka_widths = r.matryoshka_widths;
+    if (t.matryoshka_widths.empty())  // our default: quarter, half, all
+      for (int64_t w : {t.d_sae / 4, t.d_sae / 2})
+        if (w >= t.k && (t.matryoshka_widths.empty() || w > t.matryoshka_widths.back())) t.matryoshka_widths.push_back(w);
+    for (int64_t w : t.matryoshka_widths)
+      if (w < t.k || w > t.d_sae)
+        throw InputError("--matryoshka-widths: " + std::to_string(w) + " is outside k.." + std::to_string(t.d_sae));
   }
   if (r.l1 >= 0) t.l1_coefficient = r.l1;
   if (r.l0 >= 0) t.l0_coefficient = r.l0;
@@ -233,9 +250,12 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   // Trained on the Hugging Face forward's values: no value biases folded.
   m.model_from_pretrained_kwargs = {{"center_writing_weights", r.center_writing_weights},
                                     {"fold_value_biases", false}};
-  if (arch == TrainArchitecture::Standard || arch == TrainArchitecture::Gated)
-    m.extra["l1_coefficient"] = t.l1_coefficient;
-  if (arch == TrainArchitecture::JumpReLU) {  // SAELens's JumpReLUTrainingSAEConfig names
+  if (arch.sparsity == SparsityKnob::L1) m.extra["l1_coefficient"] = t.l1_coefficient;
+  if (arch.sparsity == SparsityKnob::K && arch.runs_as != arch.id) {  // saved as jumprelu: keep what trained it
+    m.extra["k"] = t.k;
+    m.extra["trained_as"] = arch.name;
+  }
+  if (arch.sparsity == SparsityKnob::L0) {  // SAELens's JumpReLUTrainingSAEConfig names
     m.extra["l0_coefficient"] = t.l0_coefficient;
     m.extra["jumprelu_bandwidth"] = t.jumprelu_bandwidth;
     m.extra["jumprelu_init_threshold"] = t.jumprelu_init_threshold;
@@ -259,7 +279,7 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
       source, t,
       [&](const TrainProgress& p) {
         train_progress.report({"train", static_cast<double>(p.tokens), static_cast<double>(p.total_tokens),
-                               "tokens", train_detail(p, arch)});
+                               "tokens", train_detail(p, arch.id)});
       },
       [&] { return train_progress.cancelled(); });
   o.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -17,6 +17,8 @@
 
 namespace saescope::sae {
 
+struct ArchitectureSpec;
+
 struct SaeTrainRequest {
   std::string model_dir;
   std::string hook;
@@ -28,7 +30,8 @@ struct SaeTrainRequest {
   std::string architecture;
   double expansion = 0;  // d_sae = expansion × d_in, unless d_sae is given
   int64_t d_sae = 0;
-  int64_t k = 0;           // required for topk / batchtopk
+  int64_t k = 0;           // required for topk / batchtopk / matryoshka_batchtopk
+  std::vector<int64_t> matryoshka_widths;  // matryoshka_batchtopk (empty: d_sae/4, d_sae/2, d_sae)
   double l1 = -1;          // < 0: the trainer's default (standard and gated only)
   double l0 = -1;          // < 0: the trainer's default (jumprelu only: the L0 coefficient)
   double jumprelu_bandwidth = -1;       // < 0: the trainer's default (SAELens 6: 0.05)
@@ -76,6 +79,7 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& request,
                                       const jobs::CancelFlag* cancel = nullptr);
 
 // The trainer's architecture for a name; InputError naming the option.
-TrainArchitecture parse_train_architecture(const std::string& name);
+// The architecture --arch names, if it is trained here; InputError listing them otherwise.
+const ArchitectureSpec& parse_train_architecture(const std::string& name);
 
 }  // namespace saescope::sae
