@@ -189,6 +189,27 @@ class TestSaeTrainCli : public QObject {
     QCOMPARE(bad.code, 2);
     QVERIFY2(bad.err.find("--matryoshka-widths") != std::string::npos, bad.err.c_str());
 
+    // A skip transcoder from the MLP's input to its output: a second cache of
+    // the same windows, the held-out metrics against the output hook.
+    const std::string tc = kOut + "/transcoder";
+    QStringList targs = base(tc, "topk");
+    targs[targs.indexOf("--hook") + 1] = "blocks.1.ln2.hook_normalized";
+    const Cli t2 = run_cli(targs << "--hook-out" << "blocks.1.hook_mlp_out" << "--skip-connection" << "--k" << "4"
+                                 << "--d-sae" << "48" << "--json");
+    QVERIFY2(t2.code == 0, t2.err.c_str());
+    const json tcfg = read_json(tc + "/cfg.json");
+    QCOMPARE(tcfg["architecture"].get<std::string>(), std::string("skip_topk_transcoder"));
+    QCOMPARE(tcfg["hook_name_out"].get<std::string>(), std::string("blocks.1.hook_mlp_out"));
+    QVERIFY(fs::exists(tc + ".out.cache"));
+    const json tj2 = json::parse(t2.out);
+    QCOMPARE(tj2["evaluation"]["hook_out"].get<std::string>(), std::string("blocks.1.hook_mlp_out"));
+    QVERIFY2(tj2["evaluation"]["mse"].get<double>() > 0, t2.out.c_str());
+    const sae::Sae tcs = sae::load_sae(tc);
+    QVERIFY(tcs.is_transcoder() && tcs.weights().W_skip.defined());
+    const Cli noskip = run_cli(base(tc + "-bad", "topk") << "--k" << "4" << "--d-sae" << "48" << "--skip-connection");
+    QCOMPARE(noskip.code, 2);
+    QVERIFY2(noskip.err.find("--hook-out") != std::string::npos, noskip.err.c_str());
+
     // The evaluation table names each one's sparsity setting, by the knob of
     // the architecture it was trained as.
     fs::create_directories(kOut + "/ws_arch");

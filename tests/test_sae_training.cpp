@@ -74,7 +74,14 @@ SaeWeights autograd_grads(const SaeWeights& p0, const at::Tensor& x, const StepS
   p.b_gate = tracked(p0.b_gate);
   p.r_mag = tracked(p0.r_mag);
   p.b_mag = tracked(p0.b_mag);
+  p.W_skip = tracked(p0.W_skip);
   const at::Tensor xc = s.apply_b_dec_to_input ? x - p.b_dec : x;
+  // A transcoder reconstructs its target, a skip transcoder plus x·W_skipᵀ.
+  const at::Tensor target = s.target.defined() ? s.target : x;
+  const auto decode = [&](const at::Tensor& f) {
+    const at::Tensor y = at::matmul(f, p.W_dec) + p.b_dec;
+    return p.W_skip.defined() ? y + at::matmul(x, p.W_skip.t()) : y;
+  };
   auto grads = [&](at::Tensor loss) {
     loss.backward();
     *loss_out = loss.item<double>();
@@ -87,6 +94,7 @@ SaeWeights autograd_grads(const SaeWeights& p0, const at::Tensor& x, const StepS
     g.b_gate = grad_of(p.b_gate);
     g.r_mag = grad_of(p.r_mag);
     g.b_mag = grad_of(p.b_mag);
+    g.W_skip = grad_of(p.W_skip);
     return g;
   };
   if (s.architecture == Architecture::Gated) {
@@ -107,12 +115,12 @@ SaeWeights autograd_grads(const SaeWeights& p0, const at::Tensor& x, const StepS
     // or "tanh", and calculate_pre_act_loss when a coefficient is set.
     const at::Tensor theta = p.log_threshold.exp();
     const at::Tensor f = jumprelu_ste(pre, theta, s.jumprelu_bandwidth);
-    const at::Tensor x_hat = at::matmul(f, p.W_dec) + p.b_dec;
+    const at::Tensor x_hat = decode(f);
     const at::Tensor norms = p.W_dec.norm(2, {1});
     const at::Tensor l0 = s.jumprelu_sparsity == JumpReluSparsity::Tanh
                               ? at::tanh(s.jumprelu_tanh_scale * f * norms).sum(-1)
                               : step_ste(pre, theta, s.jumprelu_bandwidth).sum(-1);
-    at::Tensor loss = (x_hat - x).pow(2).sum(-1).mean() + (s.l0_coefficient * l0).mean();
+    at::Tensor loss = (x_hat - target).pow(2).sum(-1).mean() + (s.l0_coefficient * l0).mean();
     if (s.pre_act_loss_coefficient != 0 && s.dead_mask.defined())
       loss = loss + s.pre_act_loss_coefficient *
                         ((theta - pre).relu() * s.dead_mask * norms).sum(-1).mean();
@@ -127,8 +135,8 @@ SaeWeights autograd_grads(const SaeWeights& p0, const at::Tensor& x, const StepS
   } else {
     f = batch_topk_tracked(pre, s.k);
   }
-  const at::Tensor x_hat = at::matmul(f, p.W_dec) + p.b_dec;
-  at::Tensor loss = (x_hat - x).pow(2).sum(-1).mean();
+  const at::Tensor x_hat = decode(f);
+  at::Tensor loss = (x_hat - target).pow(2).sum(-1).mean();
   // SAELens MatryoshkaBatchTopKTrainingSAE: each inner level's own batch top-k
   // of its slice of pre reconstructs x with the first `w` decoder rows.
   if (s.architecture == Architecture::MatryoshkaBatchTopK)
@@ -141,9 +149,10 @@ SaeWeights autograd_grads(const SaeWeights& p0, const at::Tensor& x, const StepS
     loss = loss + s.l1_coefficient * (f * p.W_dec.norm(2, {1})).sum(-1).mean();
   if (s.architecture != Architecture::Standard && s.dead_mask.defined()) {
     const int64_t n_dead = s.dead_mask.sum().item<int64_t>();
-    const int64_t k_aux = std::min<int64_t>(x.size(1) / 2, n_dead);
-    const double scale = std::min(static_cast<double>(n_dead) / (x.size(1) / 2), 1.0);
-    const at::Tensor residual = (x - x_hat).detach();
+    const int64_t half = target.size(1) / 2;
+    const int64_t k_aux = std::min<int64_t>(half, n_dead);
+    const double scale = std::min(static_cast<double>(n_dead) / half, 1.0);
+    const at::Tensor residual = (target - x_hat).detach();
     const at::Tensor masked = at::where(
         s.dead_mask.unsqueeze(0), pre, at::full_like(pre, -std::numeric_limits<float>::infinity()));
     const at::Tensor idx = std::get<1>(masked.detach().topk(k_aux, -1));
@@ -223,6 +232,11 @@ class TestSaeTraining : public QObject {
     QTest::newRow("batchtopk + auxk") << int(Architecture::BatchTopK) << true << true;
     QTest::newRow("matryoshka_batchtopk") << int(Architecture::MatryoshkaBatchTopK) << false << true;
     QTest::newRow("matryoshka_batchtopk + auxk") << int(Architecture::MatryoshkaBatchTopK) << true << false;
+    // Transcoders (no b_dec on the input: it lives in the output space).
+    QTest::newRow("standard transcoder") << int(Architecture::Standard) << false << false;
+    QTest::newRow("standard skip transcoder") << int(Architecture::Standard) << false << false;
+    QTest::newRow("topk skip transcoder + auxk") << int(Architecture::TopK) << true << false;
+    QTest::newRow("jumprelu transcoder") << int(Architecture::JumpReLU) << false << false;
     QTest::newRow("jumprelu") << int(Architecture::JumpReLU) << false << true;
     QTest::newRow("jumprelu, no b_dec on input") << int(Architecture::JumpReLU) << false << false;
     QTest::newRow("jumprelu tanh") << int(Architecture::JumpReLU) << false << true;
@@ -269,6 +283,14 @@ class TestSaeTraining : public QObject {
     if (ss.architecture == Architecture::MatryoshkaBatchTopK) ss.matryoshka_widths = {10, 25, s};
     ss.aux_coefficient = 0.5;
     if (dead) ss.dead_mask = at::arange(s).remainder(3).eq(0);  // 14 dead > k_aux = 6
+    const QByteArray tag(QTest::currentDataTag());
+    if (tag.contains("transcoder")) {  // reads d = 12, writes 9
+      const int64_t d_out = 9;
+      p.W_dec = at::randn({s, d_out}) * 0.5;
+      p.b_dec = at::randn({d_out}) * 0.2;
+      ss.target = at::randn({n, d_out});
+      if (tag.contains("skip")) p.W_skip = at::randn({d_out, d}) * 0.3;
+    }
     const StepResult r = sae_loss_and_grads(p, x, ss);
     double loss = 0;
     const SaeWeights g = autograd_grads(p, x, ss, &loss);
@@ -286,13 +308,13 @@ class TestSaeTraining : public QObject {
       QVERIFY(r.l1.item<double>() > 0 && r.aux.item<double>() > 0);
       QVERIFY(!r.grad.b_enc.defined());
     }
-    const char* names[] = {"W_enc", "b_enc", "W_dec", "b_dec", "log_threshold", "b_gate", "r_mag", "b_mag"};
+    const char* names[] = {"W_enc", "b_enc", "W_dec", "b_dec", "log_threshold", "b_gate", "r_mag", "b_mag", "W_skip"};
     const SaeWeights* sets[] = {&r.grad, &g};
     std::vector<at::Tensor> mine[2];
     for (int i = 0; i < 2; ++i)
       for (const at::Tensor* t : {&sets[i]->W_enc, &sets[i]->b_enc, &sets[i]->W_dec, &sets[i]->b_dec,
                                   &sets[i]->log_threshold, &sets[i]->b_gate, &sets[i]->r_mag,
-                                  &sets[i]->b_mag})
+                                  &sets[i]->b_mag, &sets[i]->W_skip})
         mine[i].push_back(*t);
     for (size_t i = 0; i < mine[0].size(); ++i) {
       QVERIFY2(mine[0][i].defined() == mine[1][i].defined(), names[i]);
@@ -533,6 +555,54 @@ class TestSaeTraining : public QObject {
     const std::string dir = kOut + "/batchtopk";
     save_sae(r.sae, dir);
     QCOMPARE(load_sae(dir).config().architecture, Architecture::JumpReLU);
+  }
+
+  // A skip transcoder learns a map from one space to another: sparse codes
+  // c over 48 directions, x = c·D_in (d 16), y = c·D_out + x·A (d 12). It is
+  // saved and read back as a SAELens skip transcoder with the same outputs.
+  void skipTranscoderLearnsAKnownMap() {
+    at::manual_seed(11);
+    const int64_t n = 8192, d_in = 16, d_out = 12, dirs = 48;
+    const auto data = [&](int64_t rows) {
+      const at::Tensor mask = at::rand({rows, dirs}).lt(3.0 / dirs);
+      const at::Tensor c = at::rand({rows, dirs}).add_(0.5).mul_(mask);
+      return c;
+    };
+    const at::Tensor D_in = at::randn({dirs, d_in}), D_out = at::randn({dirs, d_out}), A = at::randn({d_in, d_out}) * 0.3;
+    const auto pairs = [&](const at::Tensor& c) {
+      const at::Tensor x = at::matmul(c, D_in);
+      return at::cat({x, at::matmul(c, D_out) + at::matmul(x, A)}, 1);
+    };
+    TensorActivationSource source(pairs(data(n)), /*cycle=*/true);
+    TrainOptions o = small_options(Architecture::TopK, 600);
+    o.d_sae = 96;
+    o.k = 6;
+    o.d_out = d_out;
+    o.skip_connection = true;
+    o.apply_b_dec_to_input = false;
+    o.metadata.hook_name = "blocks.0.ln2.hook_normalized";
+    o.metadata.hook_name_out = "blocks.0.hook_mlp_out";
+    const TrainResult r = train_sae(source, o);
+    QVERIFY(r.sae.is_transcoder() && r.sae.config().skip_connection);
+    QCOMPARE(r.sae.d_out(), d_out);
+    const at::Tensor test = pairs(data(2048));
+    const at::Tensor x = test.narrow(1, 0, d_in), y = test.narrow(1, d_in, d_out);
+    const at::Tensor y_hat = r.sae.forward(x).reconstruction;
+    const auto fvu_of = [&](const at::Tensor& pred) {
+      return ((pred - y).square().sum() / (y - y.mean(0)).square().sum()).item<double>();
+    };
+    // The best affine map from x (least squares on this data) is what the
+    // skip path alone could reach; the sparse codes must do much better.
+    const at::Tensor x1 = at::cat({x, at::ones({x.size(0), 1})}, 1);
+    const double linear = fvu_of(at::matmul(x1, at::matmul(at::pinverse(x1), y)));
+    const double fvu = fvu_of(y_hat);
+    qInfo("skip transcoder: fraction of variance unexplained %.3f (best affine map: %.3f)", fvu, linear);
+    QVERIFY2(fvu < 0.2 && fvu < 0.6 * linear, (std::to_string(fvu) + " vs " + std::to_string(linear)).c_str());
+    const std::string dir = kOut + "/skip_transcoder";
+    save_sae(r.sae, dir);
+    const Sae back = load_sae(dir);
+    QCOMPARE(back.config().output_hook(), std::string("blocks.0.hook_mlp_out"));
+    QVERIFY(at::allclose(back.forward(x).reconstruction, y_hat, 1e-5, 1e-5));
   }
 
   // ---- the trainer's contract -------------------------------------------------

@@ -47,7 +47,11 @@ int run_train(TrainArgs& a) {
   }
   const nlohmann::json& e = o.evaluation;
   std::cout << "sae                 " << a.request.out << " (" << a.request.architecture << ", d_in " << o.d_in
-            << ", d_sae " << o.d_sae << ")\n"
+            << ", d_sae " << o.d_sae
+            << (a.request.hook_out.empty() ? std::string()
+                                           : std::string(a.request.skip_connection ? ", skip transcoder to " : ", transcoder to ") +
+                                                 a.request.hook_out)
+            << ")\n"
             << "cache               " << o.cache_path << " ("
             << (o.cache_reused ? "reused" : o.cache_resumed_from_rows > 0 ? "continued" : "built") << ", "
             << o.cache_rows << " activations: " << o.train_rows << " train, " << o.holdout_rows
@@ -73,6 +77,10 @@ const bool registered = register_command(
       auto& r = a->request;
       sub->add_option("--model", r.model_dir, "Hugging Face model folder")->check(non_empty_path())->required();
       sub->add_option("--hook", r.hook, "TransformerLens hook name, e.g. blocks.8.hook_resid_pre")->required();
+      sub->add_option("--hook-out", r.hook_out,
+                      "Train a transcoder: read --hook, reconstruct this hook (e.g. blocks.8.ln2.hook_normalized -> "
+                      "blocks.8.hook_mlp_out)");
+      sub->add_flag("--skip-connection", r.skip_connection, "A skip transcoder: also a linear path x·W_skipᵀ (with --hook-out)");
       sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")->check(non_empty_path())
           ->required();
       std::string arch_help = "Architecture:";

@@ -37,4 +37,14 @@ at::Tensor TensorActivationSource::next_batch(int64_t n) {
   return parts.size() == 1 ? parts[0] : at::cat(parts, 0);
 }
 
+at::Tensor PairedActivationSource::next_batch(int64_t n) {
+  const at::Tensor a = in_.next_batch(n), b = out_.next_batch(n);
+  const int64_t na = a.defined() ? a.size(0) : 0, nb = b.defined() ? b.size(0) : 0;
+  if (na != nb)
+    throw InputError("transcoder training: the input and output activations ran out at different rows (" +
+                     std::to_string(na) + " against " + std::to_string(nb) + "): they are not of the same tokens");
+  if (na == 0) return at::Tensor();
+  return at::cat({a.to(at::kFloat), b.to(a.device(), at::kFloat)}, 1);
+}
+
 }  // namespace saescope::sae

@@ -18,6 +18,21 @@ class ActivationSource {
   virtual at::Tensor next_batch(int64_t n) = 0;
 };
 
+// A transcoder's training data: two sources serving the same tokens in the
+// same order (caches of one corpus at two hooks, streamed with one seed),
+// served side by side as [n, d_in + d_out].
+class PairedActivationSource : public ActivationSource {
+ public:
+  PairedActivationSource(ActivationSource& in, ActivationSource& out) : in_(in), out_(out) {}
+  int64_t d_in() const override { return in_.d_in() + out_.d_in(); }
+  // InputError when the two run out at different points (they are not aligned).
+  at::Tensor next_batch(int64_t n) override;
+
+ private:
+  ActivationSource& in_;
+  ActivationSource& out_;
+};
+
 // Serves the rows of one in-memory tensor [rows, d_in] in order, then stops
 // (or starts over when `cycle`). For tests, the CLI and small files.
 class TensorActivationSource : public ActivationSource {

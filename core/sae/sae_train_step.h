@@ -38,6 +38,9 @@ struct StepSettings {
   at::Tensor dead_mask;
   double aux_coefficient = 1;  // topk / batchtopk
   bool bf16_matmul = false;    // CUDA: GEMMs in bfloat16, everything else float32
+  // Transcoders: what x̂ must match, [n, d_out] (undefined: x itself, an SAE).
+  // A skip transcoder (W_skip defined in the parameters) adds x·W_skipᵀ to x̂.
+  at::Tensor target;
 };
 
 struct StepResult {

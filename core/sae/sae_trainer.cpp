@@ -17,10 +17,10 @@
 namespace saescope::sae {
 namespace {
 
-void validate(const TrainOptions& o, int64_t d_in) {
+void validate(const TrainOptions& o, int64_t width) {  // width: the source's columns
   const ArchitectureSpec& arch = architecture_spec(o.architecture);
   auto bad = [](const std::string& what) { throw InputError("SAE training: " + what); };
-  if (d_in <= 0) bad("the activation source has no dimensions");
+  if (width <= 0) bad("the activation source has no dimensions");
   if (o.d_sae <= 0) bad("d_sae must be positive");
   if (o.batch_size <= 0) bad("batch size must be positive");
   if (o.total_tokens <= 0) bad("total tokens must be positive");
@@ -54,6 +54,13 @@ void validate(const TrainOptions& o, int64_t d_in) {
   if (o.normalize_activations != Normalization::None &&
       o.normalize_activations != Normalization::ExpectedAverageOnlyIn)
     bad("training supports normalize_activations none or expected_average_only_in");
+  if (o.d_out < 0 || (o.skip_connection && o.d_out == 0)) bad("a skip connection is for transcoders (d_out)");
+  if (o.d_out > 0) {
+    if (width <= o.d_out) bad("the source serves " + std::to_string(width) + " columns, fewer than a transcoder's input and its d_out " + std::to_string(o.d_out));
+    if (arch.id == Architecture::Gated) bad("gated transcoders are not trained here");
+    if (o.normalize_activations != Normalization::None) bad("transcoders train on activations as they are (normalize_activations none)");
+    if (o.apply_b_dec_to_input) bad("a transcoder's b_dec is in the output space: apply_b_dec_to_input must be false");
+  }
   if (o.checkpoint_every_tokens > 0 && o.checkpoint_dir.empty())
     bad("checkpoints need a checkpoint folder");
 }
@@ -129,6 +136,11 @@ Sae to_sae(const State& st, const TrainOptions& o, int64_t d_in) {
   SaeConfig cfg;
   cfg.d_in = d_in;
   cfg.d_sae = o.d_sae;
+  if (o.d_out > 0) {
+    cfg.transcoder = true;
+    cfg.d_out = o.d_out;
+    cfg.skip_connection = o.skip_connection;
+  }
   const ArchitectureSpec& arch = architecture_spec(o.architecture);
   cfg.architecture = arch.runs_as;
   cfg.apply_b_dec_to_input = o.apply_b_dec_to_input;
@@ -141,6 +153,7 @@ Sae to_sae(const State& st, const TrainOptions& o, int64_t d_in) {
   w.W_enc = (st.p.W_enc * s).to(at::kCPU);
   w.W_dec = (st.p.W_dec / s).to(at::kCPU);
   w.b_dec = (st.p.b_dec / s).to(at::kCPU);
+  if (st.p.W_skip.defined()) w.W_skip = st.p.W_skip.to(at::kCPU).clone();
   // Pre-activations do not change with the input scale folded in (W_enc·s
   // meets x/s), so the architecture's own tensors stay as trained.
   arch.finish(st.p, st.threshold, o, w, cfg);
@@ -160,18 +173,28 @@ State initialise(ActivationSource& source, const TrainOptions& o, int64_t d_in,
   State st;
   auto gen = at::detail::createCPUGenerator(o.seed);
   const auto f32 = at::TensorOptions().dtype(at::kFloat);
-  at::Tensor W_dec = at::randn({o.d_sae, d_in}, gen, f32);
+  // Unit-norm decoder rows, the encoder their transpose (a transcoder whose
+  // widths differ gets its own unit-norm encoder columns).
+  const int64_t d_out = o.d_out > 0 ? o.d_out : d_in;
+  at::Tensor W_dec = at::randn({o.d_sae, d_out}, gen, f32);
   W_dec.div_(W_dec.norm(2, {1}, true));
   st.p.W_dec = W_dec.to(dev);
-  st.p.W_enc = W_dec.t().contiguous().to(dev);
+  if (d_out == d_in) {
+    st.p.W_enc = W_dec.t().contiguous().to(dev);
+  } else {
+    at::Tensor W_enc = at::randn({d_in, o.d_sae}, gen, f32);
+    st.p.W_enc = W_enc.div_(W_enc.norm(2, {0}, true)).to(dev);
+  }
+  if (o.skip_connection) st.p.W_skip = at::zeros({d_out, d_in}, f32.device(dev));
   architecture_spec(o.architecture).init(st.p, o, f32.device(dev));
 
   // A sample for the input scale and b_dec, not trained on.
   const int64_t want = o.init_tokens > 0 ? o.init_tokens : o.batch_size;
   std::vector<at::Tensor> parts;
   int64_t got = 0;
+  const int64_t width = d_in + o.d_out;  // the source's columns
   while (got < want) {
-    at::Tensor x = checked_batch(source, want - got, d_in);
+    at::Tensor x = checked_batch(source, want - got, width);
     if (!x.defined() || x.size(0) == 0) break;
     parts.push_back(x.to(at::kCPU, at::kFloat));
     got += x.size(0);
@@ -180,6 +203,8 @@ State initialise(ActivationSource& source, const TrainOptions& o, int64_t d_in,
   at::Tensor sample = at::cat(parts, 0);
   if (!at::isfinite(sample).all().item<bool>())
     throw InputError("SAE training: the activations hold NaN or infinite values");
+  // b_dec lives where the decoder writes: a transcoder's output columns.
+  if (o.d_out > 0) sample = sample.narrow(1, d_in, o.d_out).contiguous();
   if (o.normalize_activations == Normalization::ExpectedAverageOnlyIn)
     st.scale = std::sqrt(static_cast<double>(d_in)) / sample.norm(2, {1}).mean().item<double>();
   sample.mul_(st.scale);
@@ -191,7 +216,7 @@ State initialise(ActivationSource& source, const TrainOptions& o, int64_t d_in,
       st.p.b_dec = sample.mean({0}).to(dev);
       break;
     case BDecInit::Zeros:
-      st.p.b_dec = at::zeros({d_in}, f32.device(dev));
+      st.p.b_dec = at::zeros({d_out}, f32.device(dev));
       break;
   }
   st.since_fired = at::zeros({o.d_sae}, at::TensorOptions().dtype(at::kLong).device(dev));
@@ -203,8 +228,9 @@ State initialise(ActivationSource& source, const TrainOptions& o, int64_t d_in,
 
 TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
                       const TrainProgressFn& progress, const CancelCheck& cancelled) {
-  const int64_t d_in = source.d_in();
-  validate(o, d_in);
+  const int64_t width = source.d_in();  // d_in, or d_in + d_out for a transcoder
+  validate(o, width);
+  const int64_t d_in = width - o.d_out;
   const at::Device dev = parse_device(o);
   at::NoGradGuard no_grad;
   State st = initialise(source, o, d_in, dev);
@@ -221,7 +247,7 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     if (cancelled && cancelled()) throw Cancelled();
     const int64_t step = result.steps;
     at::Tensor x =
-        checked_batch(source, std::min(o.batch_size, o.total_tokens - result.tokens), d_in);
+        checked_batch(source, std::min(o.batch_size, o.total_tokens - result.tokens), width);
     if (!x.defined() || x.size(0) == 0) {
       result.status = TrainStatus::SourceExhausted;
       result.message =
@@ -230,8 +256,12 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     }
     x = x.to(dev, at::kFloat);
     if (st.scale != 1.0) x = x * st.scale;
-
     StepSettings ss;
+    if (o.d_out > 0) {  // a transcoder: input columns, then its target's
+      ss.target = x.narrow(1, d_in, o.d_out);
+      x = x.narrow(1, 0, d_in);
+    }
+
     ss.architecture = o.architecture;
     ss.apply_b_dec_to_input = o.apply_b_dec_to_input;
     const double sparsity = sparsity_at(o, step);

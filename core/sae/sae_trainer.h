@@ -72,6 +72,12 @@ struct TrainOptions {
   int64_t checkpoint_every_tokens = 0;  // 0: none
   int64_t progress_every_steps = 1;
 
+  // A transcoder: the source serves [n, d_in + d_out], the input's d_in
+  // columns then the d_out of the hook it reconstructs (metadata.hook_name_out).
+  // 0: an SAE, reconstructing its input.
+  int64_t d_out = 0;
+  bool skip_connection = false;  // a skip transcoder: + x·W_skipᵀ, W_skip from zero (SAELens)
+
   SaeMetadata metadata;  // model, hook, ... written to cfg.json
   bool center_writing_weights = true;
   std::string center_writing_weights_source = "training activations";

@@ -196,7 +196,7 @@ SaeEvalOutcome run_sae_eval(const SaeEvalRequest& r, store::Workspace* ws, jobs:
 
 SaeEvalOutcome run_sae_eval_on_cache(const std::string& sae_dir, const std::string& cache_path,
                                      double holdout_fraction, int64_t max_tokens,
-                                     const SaeEvalOptions& o) {
+                                     const SaeEvalOptions& o, const std::string& target_cache_path) {
   SaeEvalOutcome out;
   const Sae sae = open_sae(sae_dir);
   const ActivationCache cache = ActivationCache::open(cache_path);
@@ -221,13 +221,28 @@ SaeEvalOutcome run_sae_eval_on_cache(const std::string& sae_dir, const std::stri
   so.rows = rows;
   so.shuffle = false;  // metrics do not depend on the order
   CacheActivationSource source(cache, so);
-  ReconstructionMetrics metrics(sae.d_in(), sae.d_sae(), o.dense_threshold, o.histogram_bins);
+  // A transcoder's targets: its output hook's activations of the same rows.
+  if (sae.is_transcoder() == target_cache_path.empty())
+    throw InputError(sae_dir + (sae.is_transcoder() ? ": a transcoder is measured against activations at " +
+                                                          sae.config().output_hook() + "; give their cache"
+                                                    : ": an SAE is measured against its own input, not a target cache"));
+  std::optional<ActivationCache> target_cache;
+  std::optional<CacheActivationSource> targets;
+  if (sae.is_transcoder()) {
+    target_cache = ActivationCache::open(target_cache_path);
+    if (target_cache->header().hook != sae.config().output_hook() || target_cache->rows() != cache.rows() ||
+        target_cache->d_in() != sae.d_out())
+      throw InputError(target_cache_path + " does not hold " + sae.config().output_hook() + " for the tokens of " +
+                       cache_path);
+    targets.emplace(*target_cache, so);
+  }
+  ReconstructionMetrics metrics(sae.d_out(), sae.d_sae(), o.dense_threshold, o.histogram_bins);
   at::NoGradGuard no_grad;
   while (true) {
     const at::Tensor x = source.next_batch(4096);
     if (x.size(0) == 0) break;
     const SaeOutput so_out = sae.forward(x);
-    metrics.add(x, so_out.features, so_out.reconstruction);
+    metrics.add(targets ? targets->next_batch(x.size(0)) : x, so_out.features, so_out.reconstruction);
   }
   SaeEvaluation e;
   e.reconstruction = metrics.report();
@@ -238,6 +253,7 @@ SaeEvalOutcome run_sae_eval_on_cache(const std::string& sae_dir, const std::stri
   out.metrics["positions"] = evaluated_positions(h.include_bos, false) +
                              " (as cached), held-out windows from row " + std::to_string(first);
   out.metrics["hook"] = h.hook;
+  if (sae.is_transcoder()) out.metrics["hook_out"] = sae.config().output_hook();
   out.metrics["context"] = h.context;
   out.metrics["center_writing_weights"] = h.center_writing_weights;
   out.metrics["cache"] = cache_path;

@@ -58,8 +58,10 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
 // windows (1: all of it), at most `max_tokens` rows (0: all). InputError
 // when the cache was taken at another hook or with the other
 // center_writing_weights than the SAE says it expects.
+// A transcoder is measured against `target_cache_path`: the same windows
+// at the hook it writes (required for one, refused for an SAE).
 SaeEvalOutcome run_sae_eval_on_cache(const std::string& sae_dir, const std::string& cache_path,
                                      double holdout_fraction, int64_t max_tokens,
-                                     const SaeEvalOptions& options);
+                                     const SaeEvalOptions& options, const std::string& target_cache_path = {});
 
 }  // namespace saescope::sae

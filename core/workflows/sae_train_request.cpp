@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/common/error.h"
 #include "core/model/model_registry.h"
@@ -61,6 +62,10 @@ void validate(const SaeTrainRequest& r) {
   if (!jump && r.l0 >= 0)
     throw InputError("--l0-coefficient: only for --arch " + sparse_by_knob(SparsityKnob::L0) + " (" +
                      r.architecture + " is sparse by " + sparse_by + ")");
+  if (r.skip_connection && r.hook_out.empty())
+    throw InputError("--skip-connection: only for transcoders (--hook-out)");
+  if (!r.hook_out.empty() && arch.id == Architecture::Gated)
+    throw InputError("--hook-out: gated transcoders are not trained here (" + architecture_names(true) + ")");
   if (arch.id != Architecture::MatryoshkaBatchTopK && !r.matryoshka_widths.empty())
     throw InputError("--matryoshka-widths: only for --arch matryoshka_batchtopk");
   if (!jump && (r.jumprelu_bandwidth >= 0 || r.jumprelu_init_threshold >= 0 ||
@@ -183,6 +188,17 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
     if (!c.corpus_problems.empty()) o.warnings.push_back("warning: " + c.corpus_problems);
   }
 
+  // 1b. A transcoder's targets: the same windows at the hook it writes.
+  const bool transcoder = !r.hook_out.empty();
+  const std::string out_cache_path = transcoder ? out + ".out.cache" : std::string();
+  if (transcoder) {
+    CacheRequest cro = cr;
+    cro.hook = r.hook_out;
+    cro.out = out_cache_path;
+    jobs::ProgressSink cache_progress(on_progress, cancel);
+    build_activation_cache(cro, cache_progress);
+  }
+
   // 2. Train on all but the held-out tail windows.
   ActivationCache cache = ActivationCache::open(o.cache_path);
   o.cache_rows = cache.rows();
@@ -196,6 +212,17 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
 
   TrainOptions t;
   t.architecture = arch.id;
+  std::optional<ActivationCache> out_cache;
+  if (transcoder) {
+    out_cache = ActivationCache::open(out_cache_path);
+    if (out_cache->rows() != cache.rows() || holdout_first_row(*out_cache, r.holdout_fraction) != holdout_row)
+      throw InputError(out_cache_path + " holds " + std::to_string(out_cache->rows()) + " activations of " + r.hook_out +
+                       " but " + o.cache_path + " " + std::to_string(cache.rows()) + " of " + r.hook +
+                       ": not the same tokens");
+    t.d_out = out_cache->d_in();
+    t.skip_connection = r.skip_connection;
+    t.apply_b_dec_to_input = false;  // b_dec is in the output space
+  }
   t.d_sae = r.d_sae > 0 ? r.d_sae : static_cast<int64_t>(std::llround(r.expansion * o.d_in));
   if (t.d_sae <= 0) throw InputError("--expansion: gives no features for d_in " + std::to_string(o.d_in));
   if (arch.sparsity == SparsityKnob::K) {
@@ -237,6 +264,10 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   const model::ModelInfo model_info = model::read_model_info(r.model_dir);
   m.model_name = model_info.name;  // _name_or_path, else its folder (model/ -> parent)
   m.hook_name = r.hook;
+  if (transcoder) {
+    m.hook_name_out = r.hook_out;
+    m.hook_layer_out = layer_of_hook(r.hook_out);
+  }
   if (r.hook.rfind("blocks.", 0) == 0) {  // SAELens writes the layer beside the hook
     const size_t dot = r.hook.find('.', 7);
     try {
@@ -272,11 +303,18 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   so.seed = r.seed;
   so.epochs = r.tokens > 0 ? 0 : 1;  // a token budget beyond the cache cycles it
   CacheActivationSource source(cache, so);
+  // A transcoder's targets, streamed in the same order (same rows, same seed).
+  std::optional<CacheActivationSource> out_source;
+  std::optional<PairedActivationSource> paired;
+  if (transcoder) {
+    out_source.emplace(*out_cache, so);
+    paired.emplace(source, *out_source);
+  }
 
   jobs::ProgressSink train_progress(on_progress, cancel);
   const auto start = std::chrono::steady_clock::now();
   TrainResult res = train_sae(
-      source, t,
+      transcoder ? static_cast<ActivationSource&>(*paired) : source, t,
       [&](const TrainProgress& p) {
         train_progress.report({"train", static_cast<double>(p.tokens), static_cast<double>(p.total_tokens),
                                "tokens", train_detail(p, arch.id)});
@@ -301,7 +339,8 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   save_sae(res.sae, out);
   jobs::ProgressSink eval_progress(on_progress, cancel);
   eval_progress.report({"evaluate", 0, static_cast<double>(o.holdout_rows), "tokens", "held-out windows"});
-  SaeEvalOutcome ev = run_sae_eval_on_cache(out, o.cache_path, r.holdout_fraction, 0, SaeEvalOptions{});
+  SaeEvalOutcome ev =
+      run_sae_eval_on_cache(out, o.cache_path, r.holdout_fraction, 0, SaeEvalOptions{}, out_cache_path);
   eval_progress.report({"evaluate", static_cast<double>(o.holdout_rows), static_cast<double>(o.holdout_rows),
                         "tokens", "done"});
   o.evaluation = ev.metrics;

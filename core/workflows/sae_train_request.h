@@ -32,6 +32,11 @@ struct SaeTrainRequest {
   int64_t d_sae = 0;
   int64_t k = 0;           // required for topk / batchtopk / matryoshka_batchtopk
   std::vector<int64_t> matryoshka_widths;  // matryoshka_batchtopk (empty: d_sae/4, d_sae/2, d_sae)
+  // A transcoder: reads `hook`, reconstructs `hook_out` (a second activation
+  // cache of the same windows, beside the first: OUT.out.cache); with
+  // skip_connection also x·W_skipᵀ (SAELens's skip_transcoder).
+  std::string hook_out;
+  bool skip_connection = false;
   double l1 = -1;          // < 0: the trainer's default (standard and gated only)
   double l0 = -1;          // < 0: the trainer's default (jumprelu only: the L0 coefficient)
   double jumprelu_bandwidth = -1;       // < 0: the trainer's default (SAELens 6: 0.05)

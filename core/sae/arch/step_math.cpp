@@ -37,7 +37,7 @@ namespace {
 void aux_k(PreActStep& st, at::Tensor& dpre) {
   const StepSettings& s = st.s;
   const int64_t n_dead = s.dead_mask.sum().item<int64_t>();
-  const int64_t k_aux_full = st.x.size(1) / 2;
+  const int64_t k_aux_full = st.err.size(1) / 2;  // half the reconstructed width
   if (n_dead <= 0 || k_aux_full <= 0) return;
   const double scale = std::min(static_cast<double>(n_dead) / k_aux_full, 1.0);
   const int64_t k_aux = std::min(k_aux_full, n_dead);
@@ -65,8 +65,9 @@ StepResult pre_activation_step(const SaeWeights& p, const at::Tensor& x, const S
   st.pre = addmm(p.b_enc, st.xc, p.W_enc, st.bf);
   r.features = a.features(st);
   st.f = r.features;
-  const at::Tensor x_hat = addmm(p.b_dec, st.f, p.W_dec, st.bf);
-  st.err = x_hat - x;
+  at::Tensor x_hat = addmm(p.b_dec, st.f, p.W_dec, st.bf);
+  if (p.W_skip.defined()) x_hat.add_(mm(x, p.W_skip.t(), st.bf));  // a skip transcoder's linear path
+  st.err = x_hat - (s.target.defined() ? s.target : x);
   r.mse = st.err.square().sum().mul_(st.inv_n);
   const at::Tensor g = st.err * (2.0 * st.inv_n);  // dL/dx̂
   st.gW_dec = mm(st.f.t(), g, st.bf);
@@ -85,6 +86,7 @@ StepResult pre_activation_step(const SaeWeights& p, const at::Tensor& x, const S
   r.grad.W_enc = mm(st.xc.t(), dpre, st.bf);
   r.grad.b_enc = dpre.sum({0});
   r.grad.W_dec = st.gW_dec;
+  if (p.W_skip.defined()) r.grad.W_skip = mm(g.t(), x, st.bf);
   // b_dec also enters through x' = x − b_dec: −W_enc·Σ_n dpre, a matrix-vector product.
   r.grad.b_dec = s.apply_b_dec_to_input ? st.gb_dec - at::mv(p.W_enc, r.grad.b_enc) : st.gb_dec;
   r.loss = r.mse + r.l1 + r.aux;

@@ -25,13 +25,13 @@ at::Tensor batch_topk(const at::Tensor& pre, int64_t k);
 // One step's working values, for an architecture's penalty to read and add to.
 struct PreActStep {
   const SaeWeights& p;
-  const at::Tensor& x;
+  const at::Tensor& x;  // the input (a transcoder's target is s.target)
   const StepSettings& s;
   double inv_n;
   bool bf;
   at::Tensor xc, pre;  // x' and x'·W_enc + b_enc
   at::Tensor f;        // features
-  at::Tensor err;      // x̂ − x
+  at::Tensor err;      // x̂ − x (x̂ − target for a transcoder)
   at::Tensor df;       // dL/df, [n, d_sae]: the penalty adds its part
   at::Tensor gW_dec, gb_dec;
   at::Tensor extra_dpre;  // added to dL/dpre after the activation's mask (undefined: none)
