@@ -223,6 +223,69 @@ class TestSaeFormats : public QObject {
     VERIFY_MESSAGE(error_of([&] { open_sae(file); }), file, "zip");
   }
 
+  // Release files that would run code or hold Python objects are refused by
+  // name, through every reader, and nothing runs.
+  void hostileFilesAreRefusedWithoutRunningAnything() {
+    const std::string wf = std::string(SAESCOPE_FIXTURES_DIR) + "/weights_files";
+    const fs::path here = fs::current_path();
+    const fs::path scratch = fs::path(kOut) / "hostile";
+    fs::create_directories(scratch);
+    fs::current_path(scratch);  // where the payloads would `touch` their marker
+    struct Hostile {
+      const char* fixture;
+      std::string as;
+      std::vector<std::string> says;
+    };
+    const std::vector<Hostile> files = {
+        {"hostile_os_system.pt", "resid_post_mlp_v5_32k/autoencoders/6.pt", {"os", "system"}},
+        {"hostile_builtins_eval.pt", "resid_post_mlp_v5_32k/autoencoders/7.pt", {"builtins", "eval"}},
+        {"hostile_ordereddict_arg.pt", "trainer_0/ae.pt", {"OrderedDict"}},
+        {"object.npz", "gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_9/params.npz", {"object"}},
+    };
+    for (const Hostile& h : files) {
+      const fs::path dst = scratch / h.as;
+      fs::create_directories(dst.parent_path());
+      fs::copy_file(fs::path(wf) / h.fixture, dst, fs::copy_options::overwrite_existing);
+      if (dst.filename() == "ae.pt")
+        std::ofstream(dst.parent_path() / "config.json")
+            << R"({"trainer": {"dict_class": "AutoEncoder", "submodule_name": "resid_post_layer_1"}})";
+      std::vector<std::string> parts = {dst.string()};
+      parts.insert(parts.end(), h.says.begin(), h.says.end());
+      const std::string msg = error_of([&] { open_sae(dst.string()); });
+      for (const std::string& p : parts) QVERIFY2(msg.find(p) != std::string::npos, (p + " not in: " + msg).c_str());
+    }
+    bool ran = false;
+    for (const auto& e : fs::directory_iterator(scratch)) ran = ran || e.path().filename().string().rfind("saescope_pwned", 0) == 0;
+    fs::current_path(here);
+    QVERIFY2(!ran, "a hostile pickle ran its payload");
+  }
+
+  // An SAE that does not fit the loaded model: its width, or a hook the
+  // model's family does not have, named with the file.
+  void anSaeThatDoesNotFitTheModelIsRefused() {
+    const std::string families = std::string(SAESCOPE_FIXTURES_DIR) + "/model/families";
+    const std::string tok = std::string(SAESCOPE_SHARED_DIR) + "/data/gpt2-tokenizer";
+    const std::string corpus = kOut + "/fit.txt";
+    std::ofstream(corpus) << "the bank of the river\nmoney in the bank\n";
+    const fs::path wide = fs::path(kOut) / "fit/gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_20/params.npz";
+    fs::create_directories(wide.parent_path());
+    for (const Case& c : cases())
+      if (c.name == "gemma_scope_res") fs::copy_file(c.sae_path(), wide, fs::copy_options::overwrite_existing);
+    const CliResult w = cli({"sae-eval", "--model", QString::fromStdString(families + "/gemma2"), "--tokenizer",
+                             QString::fromStdString(tok), "--sae", QString::fromStdString(wide.string()), "--corpus",
+                             QString::fromStdString(corpus)});
+    QCOMPARE(w.code, 2);
+    VERIFY_MESSAGE(w.err, wide.string(), "16-dimensional", "has 48");
+    for (const Case& c : cases()) {
+      if (c.name != "gemma_scope_2_transcoder_affine") continue;
+      const CliResult f = cli({"sae-eval", "--model", QString::fromStdString(families + "/llama3"), "--tokenizer",
+                               QString::fromStdString(tok), "--sae", QString::fromStdString(c.sae_path()), "--corpus",
+                               QString::fromStdString(corpus)});
+      QCOMPARE(f.code, 2);
+      VERIFY_MESSAGE(f.err, c.sae_path(), "post_feedforward_layernorm", "not a hook point of this llama model");
+    }
+  }
+
   void shapesInconsistentWithTheConfigAreRefused() {
     for (const Case& c : cases()) {
       if (c.expected.at("format") != "sparsify") continue;

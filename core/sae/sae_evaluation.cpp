@@ -60,11 +60,24 @@ std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::LanguageModel& 
     if (at == hooks.end()) hooks.push_back(hook);
   }
   {  // every hook must exist and be as wide as its SAEs read and write
-    for (const std::string& hook : hooks) hook_width.push_back(model.hook_schema().per_token_width(hook));
+    // A hook the model lacks is the SAE's to answer for: name it.
+    const auto width_for = [&](const Sae& sae, const std::string& hook) {
+      try {
+        return model.hook_schema().per_token_width(hook);
+      } catch (const InputError& e) {
+        throw InputError(sae.source() + ": " + e.what());
+      }
+    };
+    for (std::size_t h = 0; h < hooks.size(); ++h)
+      for (std::size_t s = 0; s < saes.size(); ++s)
+        if (hook_of[s] == h) {
+          hook_width.push_back(width_for(*saes[s], hooks[h]));
+          break;
+        }
     for (std::size_t s = 0; s < saes.size(); ++s) {
       const Sae& sae = *saes[s];
       const std::string& in = sae.config().meta.hook_name;
-      sae.expect_d_in(sae.is_transcoder() ? model.hook_schema().per_token_width(in) : hook_width[hook_of[s]], in);
+      sae.expect_d_in(sae.is_transcoder() ? width_for(sae, in) : hook_width[hook_of[s]], in);
       if (sae.d_out() != hook_width[hook_of[s]])
         throw InputError(sae.source() + ": this transcoder writes " + std::to_string(sae.d_out()) +
                          "-dimensional activations at " + hooks[hook_of[s]] + ", which has " +
