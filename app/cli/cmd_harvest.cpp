@@ -77,7 +77,7 @@ const bool registered = register_command(
       auto& r = a->request;
       sub->add_option("--workspace", a->workspace, "Workspace file (.saescope), created if absent")->check(non_empty_path())->required();
       sub->add_option("--model", r.model_dir, "Hugging Face model folder")->check(non_empty_path())->required();
-      sub->add_option("--sae", r.sae_dirs, "SAELens SAE folder (repeatable: one forward pass serves all)")->check(non_empty_path())->required();
+      sub->add_option("--sae", r.sae_dirs, "SAE: a folder or .npz / .pt file in any layout sae-info reads (repeatable: one forward pass serves all)")->check(non_empty_path())->required();
       sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")->check(non_empty_path())->required();
       sub->add_option("--tokens", r.max_tokens, "Harvest at most N tokens (default: the whole corpus)");
       sub->add_option("--top-k", r.options.top_k, "Top-activating windows per feature")->capture_default_str();

@@ -144,7 +144,7 @@ const bool registered = register_command(
       sub->add_option("--model", a->job.model_dir, "Hugging Face model folder")->check(non_empty_path())->required();
       sub->add_option("--tokenizer", a->job.tokenizer_dir,
                       "Folder with vocab.json + merges.txt or tokenizer.json (default: the model folder)");
-      sub->add_option("--sae", a->job.sae_dirs, "SAELens SAE folder (repeatable; all share one pass)")->check(non_empty_path())->required();
+      sub->add_option("--sae", a->job.sae_dirs, "SAE: a folder or .npz / .pt file in any layout sae-info reads (repeatable; all share one pass)")->check(non_empty_path())->required();
       sub->add_option("--dataset", a->job.dataset_path,
                       "Pairs: PS-Eval .jsonl/.json/.csv, a WiC folder, or sense-labelled occurrences .jsonl")->check(non_empty_path())
           ->required();

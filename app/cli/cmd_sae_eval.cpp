@@ -82,7 +82,7 @@ const bool registered = register_command(
     [](CLI::App* sub) {
       auto a = std::make_shared<SaeEvalArgs>();
       auto& r = a->request;
-      sub->add_option("--sae", r.sae_dir, "SAELens SAE folder")->check(non_empty_path())->required();
+      sub->add_option("--sae", r.sae_dir, "SAE: a folder or .npz / .pt file in any layout sae-info reads")->check(non_empty_path())->required();
       sub->add_option("--model", r.model_dir, "Hugging Face model folder (with --corpus)")->check(non_empty_path());
       sub->add_option("--corpus", r.corpus, "Corpus: .txt (a document per paragraph) or .jsonl (field `text`)")->check(non_empty_path());
       sub->add_option("--cache", a->cache, "Activation cache (saescope-cli cache) instead of a corpus: no CE loss");

@@ -146,7 +146,7 @@ Sae read_dictionary_learning(const std::string& path, const LoadOptions& options
   if (c.meta.hook_name.empty() && options.hook.empty())
     throw InputError(cfg_file + ": submodule_name \"" + submodule +
                      "\" names no hook SAEScope knows (resid_post_layer_L, resid_pre_layer_L, mlp_out_layer_L, "
-                     "attn_out_layer_L); name it with --hook");
+                     "attn_out_layer_L); name it with --hook (sae-info, encode)");
   if (!c.meta.hook_name.empty()) c.assumptions.push_back("hook " + c.meta.hook_name + " from submodule_name " + submodule);
   c.meta.hook_layer = layer_of_hook(c.meta.hook_name);
   apply_hook_override(c, options);

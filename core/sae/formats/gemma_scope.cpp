@@ -82,7 +82,7 @@ Sae read_gemma_scope(const std::string& path, const LoadOptions& options) {
   c.meta.hook_name = hook_from_path(file, &embedding, &why);
   if (c.meta.hook_name.empty() && options.hook.empty())
     throw InputError(file + ": Gemma Scope's params.npz has no config; its hook comes from the release's "
-                     "path, and this path has " + why + ". Name the hook with --hook.");
+                     "path, and this path has " + why + ". Keep the file under its release folders (…/gemma-scope-2b-pt-res/layer_L/…), or name the hook with --hook (sae-info, encode).");
   if (!c.meta.hook_name.empty())
     c.assumptions.push_back("hook " + c.meta.hook_name + " from the release's path");
   c.meta.hook_layer = layer_of_hook(c.meta.hook_name);

@@ -40,7 +40,7 @@ Hooks hooks_from_path(const fs::path& folder, const std::string& params) {
   const std::string name = folder.filename().string();
   if (!std::regex_match(name, m, name_re))
     throw InputError(params + ": Gemma Scope 2 without config.json, and its folder's name '" + name +
-                     "' is not layer_L_width_W_l0_S[_affine]: where does it read? (--hook)");
+                     "' is not layer_L_width_W_l0_S[_affine]: where does it read? Keep its config.json beside it.");
   const std::string layer = "model.layers." + m[1].str();
   Hooks h;
   h.affine = m[2].matched;

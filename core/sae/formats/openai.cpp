@@ -96,7 +96,7 @@ Sae read_openai(const std::string& path, const LoadOptions& options) {
   c.meta.hook_name = hook_from_path(path);
   if (c.meta.hook_name.empty() && options.hook.empty())
     throw InputError(path + ": OpenAI's .pt files carry no hook; it comes from the release's path "
-                     "(<location>_v5_32k/autoencoders/<layer>.pt), which this path is not. Name it with --hook.");
+                     "(<location>_v5_32k/autoencoders/<layer>.pt), which this path is not. Keep the file under its release folders, or name the hook with --hook (sae-info, encode).");
   if (!c.meta.hook_name.empty()) c.assumptions.push_back("hook " + c.meta.hook_name + " from the release's path");
   c.meta.hook_layer = layer_of_hook(c.meta.hook_name);
   apply_hook_override(c, options);
