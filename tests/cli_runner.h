@@ -26,6 +26,21 @@ inline Cli run_cli(const QStringList& args, int timeout_ms = 120000) {
   return {p.exitCode(), p.readAllStandardOutput().toStdString(), p.readAllStandardError().toStdString()};
 }
 
+// Another program (bash, to set a limit before exec-ing saescope-cli).
+inline Cli run_cli_program(const QString& program, const QStringList& args, int timeout_ms = 120000) {
+  QProcess p;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("OMP_WAIT_POLICY", "passive");
+  p.setProcessEnvironment(env);
+  p.start(program, args);
+  if (!p.waitForFinished(timeout_ms)) {
+    p.kill();
+    p.waitForFinished();
+  }
+  return {p.exitStatus() == QProcess::CrashExit ? -1 : p.exitCode(), p.readAllStandardOutput().toStdString(),
+          p.readAllStandardError().toStdString()};
+}
+
 inline QString q(const std::string& s) { return QString::fromStdString(s); }
 
 }  // namespace cli_runner

@@ -1,5 +1,6 @@
 // saescope-cli: the engine without Qt, for servers and scripts.
 // Exit codes: 0 ok, 2 bad input (file, argument), 1 internal failure.
+#include <csignal>
 #include <iostream>
 #include <map>
 
@@ -33,6 +34,9 @@ bool register_command(const std::string& name, const std::string& description,
 int main(int argc, char** argv) {
   using namespace saescope;
   ensure_passive_openmp(argv);
+  // A file-size limit (ulimit -f, a quota) then fails a write with EFBIG, as a
+  // full disk does with ENOSPC: an error naming the file instead of a kill.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"SAEScope engine, headless: sparse autoencoders on language-model activations"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("saescope-cli ") + SAESCOPE_VERSION);

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -15,10 +16,19 @@ namespace {
 // fault (exit 2). "unsupported file format" is SQLITE_ERROR with that text
 // (a schema format newer than this SQLite); READONLY and CANTOPEN are the
 // file's or folder's permissions.
+// The disk refused (SQLITE_FULL, or SQLITE_IOERR: a write that failed with
+// ENOSPC, EFBIG or EDQUOT — a full disk, a file-size limit, a quota — or a
+// failing disk; SQLite does not always keep the errno): the machine's state,
+// not a bug, and what the person can mend.
+bool out_of_space(int rc, sqlite3*) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_FULL || primary == SQLITE_IOERR;
+}
+
 bool file_at_fault(int rc, sqlite3* db) {
   const int primary = rc & 0xff;
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB || primary == SQLITE_READONLY ||
-      primary == SQLITE_CANTOPEN || primary == SQLITE_FORMAT)
+      primary == SQLITE_CANTOPEN || primary == SQLITE_FORMAT || out_of_space(rc, db))
     return true;
   return primary == SQLITE_ERROR && db && std::strcmp(sqlite3_errmsg(db), "unsupported file format") == 0;
 }
@@ -57,9 +67,17 @@ Statement::Statement(Statement&& other) noexcept
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
+// " (the disk is full ...: File too large)" when the failure was out of space.
+static std::string space_hint(int rc, sqlite3* db) {
+  if (!out_of_space(rc, db)) return "";
+  const int e = db ? sqlite3_system_errno(db) : 0;
+  return std::string(" (is the disk full, the file at a size limit, or the disk failing?") +
+         (e ? " " + std::string(std::strerror(e)) + ";" : "") + " what was saved before is kept)";
+}
+
 void Statement::check(int rc, const char* what) const {
   if (rc == SQLITE_OK) return;
-  const std::string msg = file_ + ": " + what + ": " + sqlite3_errmsg(db_);
+  const std::string msg = file_ + ": " + what + ": " + sqlite3_errmsg(db_) + space_hint(rc, db_);
   if (file_at_fault(rc, db_)) throw InputError(msg);
   throw InternalError(msg);
 }
@@ -155,7 +173,7 @@ void Database::exec(const std::string& sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
-    std::string msg = path_ + ": " + (err ? err : "SQL error");
+    std::string msg = path_ + ": " + (err ? err : "SQL error") + space_hint(rc, db_);
     sqlite3_free(err);
     if (file_at_fault(rc, db_)) throw InputError(msg);
     throw InternalError(msg);
