@@ -12,6 +12,9 @@
 namespace saescope::store {
 namespace {
 
+// How long a write waits for another process's write to finish.
+constexpr int kBusyTimeoutMs = 5000;
+
 // SQLite's verdicts on the file rather than on our SQL: the user's input is at
 // fault (exit 2). "unsupported file format" is SQLITE_ERROR with that text
 // (a schema format newer than this SQLite); READONLY and CANTOPEN are the
@@ -25,8 +28,16 @@ bool out_of_space(int rc, sqlite3*) {
   return primary == SQLITE_FULL || primary == SQLITE_IOERR;
 }
 
+// Another process held the workspace's write lock past the busy timeout (a
+// long harvest commit in the app while the CLI writes, say).
+bool busy(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
 bool file_at_fault(int rc, sqlite3* db) {
   const int primary = rc & 0xff;
+  if (busy(rc)) return true;
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB || primary == SQLITE_READONLY ||
       primary == SQLITE_CANTOPEN || primary == SQLITE_FORMAT || out_of_space(rc, db))
     return true;
@@ -69,6 +80,9 @@ Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 // " (the disk is full ...: File too large)" when the failure was out of space.
 static std::string space_hint(int rc, sqlite3* db) {
+  if (busy(rc))
+    return " (another process — the app, or another saescope-cli — is writing this workspace and held it for "
+           "longer than " + std::to_string(kBusyTimeoutMs / 1000) + " s; nothing was changed here: run this again when it is done)";
   if (!out_of_space(rc, db)) return "";
   const int e = db ? sqlite3_system_errno(db) : 0;
   return std::string(" (is the disk full, the file at a size limit, or the disk failing?") +
@@ -164,7 +178,7 @@ void Database::open(const std::string& target, int flags) {
     db_ = nullptr;
     throw InputError(path_ + ": cannot open workspace (" + msg + ")");
   }
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
 }
 
 Database::~Database() { sqlite3_close(db_); }
