@@ -19,6 +19,7 @@
 #include "core/common/error.h"
 #include "core/polysemy/sense_label.h"
 #include "core/polysemy/csv_records.h"
+#include "core/polysemy/custom_senses.h"
 #include "core/polysemy/dataset_writers.h"
 #include "core/polysemy/lemma_matcher.h"
 #include "core/polysemy/morphy.h"
@@ -83,6 +84,71 @@ std::string span_text(const std::string& context, const std::optional<CharSpan>&
 class TestPolysemy : public QObject {
   Q_OBJECT
  private slots:
+  // --- a sense set of one's own ----------------------------------------------
+
+  // Rows become sense-labelled occurrences; bad ones are named by line and
+  // skipped: a missing field, a sentence without the word, a word with one
+  // sense only, a row of the wrong width.
+  void customSensesFromCsv() {
+    const std::string path = out_dir() + "/custom.csv";
+    std::ofstream(path) << "word,sense,sentence\n"
+                           "Bank,river,They fished from the bank of the river.\n"
+                           "bank,river,\"Reeds grew along the muddy BANK, near the ford.\"\n"
+                           "bank,money,The bank raised its interest rates.\n"
+                           "bank,money,He borrowed money from the riverbank.\n"
+                           "bank,,A missing sense here.\n"
+                           "spring,season,Flowers bloom in spring.\n"
+                           "bank,money,too,many\n"
+                           "bank,money,She paid the bank.\n";
+    const CustomSenseSet set = import_custom_senses(path);
+    QCOMPARE(set.occurrences.size(), std::size_t(4));
+    QCOMPARE(set.words, std::size_t(1));
+    QCOMPARE(set.senses, std::size_t(2));
+    const SenseOccurrence& o = set.occurrences[1];
+    QCOMPARE(o.word, std::string("bank"));
+    QCOMPARE(o.sense_id, std::string("custom:bank:river"));
+    QCOMPARE(o.gloss, std::string("river"));
+    QVERIFY(o.span && o.context.substr(o.span->start, o.span->end - o.span->start) == "BANK");
+    std::vector<std::pair<std::size_t, std::string>> want = {
+        {5, "does not hold the word"}, {6, "sense is empty"}, {7, "one sense only"}, {8, "3 fields"}};
+    QCOMPARE(set.problems.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      QCOMPARE(set.problems[i].line, want[i].first);
+      QVERIFY2(set.problems[i].what.find(want[i].second) != std::string::npos, set.problems[i].what.c_str());
+    }
+    // Written as occurrences, they read back as a pair dataset for ps-eval.
+    const std::string occ = out_dir() + "/custom_occ.jsonl";
+    write_occurrences_jsonl(occ, set.occurrences);
+    const auto data = load_pair_dataset(occ);
+    QCOMPARE(data.occurrences.size(), std::size_t(4));
+    QVERIFY(!data.pairs.empty());
+
+    const std::string empty = out_dir() + "/custom_empty.csv";
+    std::ofstream(empty) << "word,sense,sentence\nspring,season,Flowers bloom in spring.\n";
+    bool refused = false;
+    try {
+      import_custom_senses(empty);
+    } catch (const InputError& e) {
+      refused = std::string(e.what()).find(empty) != std::string::npos;
+    }
+    QVERIFY(refused);
+  }
+
+  void senseImportCli() {
+    const std::string csv = out_dir() + "/custom.csv";  // from customSensesFromCsv
+    const std::string occ = out_dir() + "/cli_occ.jsonl", pairs = out_dir() + "/cli_pairs.jsonl";
+    QProcess p;
+    p.start(SAESCOPE_CLI_PATH, {"senses", "import", "--csv", QString::fromStdString(csv), "--out",
+                                QString::fromStdString(occ), "--out-pairs", QString::fromStdString(pairs), "--json"});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 0);
+    const nlohmann::json j = nlohmann::json::parse(p.readAllStandardOutput().toStdString());
+    QCOMPARE(j["occurrences"].get<int>(), 4);
+    QCOMPARE(j["skipped"].size(), std::size_t(4));
+    QVERIFY(p.readAllStandardError().toStdString().find(csv + ":5: skipped") != std::string::npos);
+    QVERIFY(QFileInfo::exists(QString::fromStdString(pairs)));
+  }
+
   // --- scoring -------------------------------------------------------------
 
   void confusionAndMetricsHandChecked() {

@@ -1,6 +1,8 @@
 // `saescope-cli senses`: polysemy datasets without a model.
 //   senses wordnet  builds sense-labelled occurrences and WiC-style pairs from
 //                   the WordNet 3.0 database (Debian: wordnet-base)
+//   senses import   a sense set of one's own: a CSV (word, sense, sentence)
+//                   into occurrences (and pairs) for ps-eval
 //   senses read     loads any pair dataset (PS-Eval JSONL/JSON/CSV, WiC folder,
 //                   occurrence JSONL) and reports counts and unusable lines
 // Progress goes to stderr, the summary to stdout (--json for machines).
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
+#include "core/polysemy/custom_senses.h"
 #include "core/polysemy/dataset_writers.h"
 #include "core/polysemy/pair_dataset.h"
 #include "core/polysemy/sense_pairs.h"
@@ -166,8 +169,47 @@ int run_read(const ReadArgs& args) {
   return 0;
 }
 
+struct ImportArgs {
+  std::string csv, out, out_pairs;
+  double dev_fraction = 0;
+  bool as_json = false;
+};
+
+int run_import(const ImportArgs& a) {
+  const CustomSenseSet set = import_custom_senses(a.csv);
+  write_occurrences_jsonl(a.out, set.occurrences);
+  SensePairCounts pair_counts;
+  std::size_t pairs = 0;
+  if (!a.out_pairs.empty()) {
+    SensePairOptions options;
+    options.dev_fraction = a.dev_fraction;
+    options.id_prefix = "custom";
+    const SensePairSet ps = make_sense_pairs(set.occurrences, options);
+    write_pairs_jsonl(a.out_pairs, ps.pairs);
+    pairs = ps.pairs.size();
+  }
+  if (a.as_json) {
+    nlohmann::ordered_json j;
+    j["csv"] = a.csv;
+    j["out"] = a.out;
+    j["words"] = set.words;
+    j["senses"] = set.senses;
+    j["occurrences"] = set.occurrences.size();
+    if (!a.out_pairs.empty()) j["pairs"] = pairs;
+    j["skipped"] = nlohmann::ordered_json::array();
+    for (const auto& p : set.problems) j["skipped"].push_back({{"line", p.line}, {"problem", p.what}});
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "wrote " << a.out << ": " << set.occurrences.size() << " occurrences of " << set.words << " words, "
+              << set.senses << " senses" << (a.out_pairs.empty() ? "" : "; " + std::to_string(pairs) + " pairs in " + a.out_pairs)
+              << "\n";
+  }
+  for (const auto& p : set.problems) std::cerr << a.csv << ":" << p.line << ": skipped: " << p.what << "\n";
+  return 0;
+}
+
 const bool registered = register_command(
-    "senses", "Polysemy datasets: build from WordNet, read PS-Eval/WiC files", [](CLI::App* sub) {
+    "senses", "Polysemy datasets: build from WordNet, import your own, read PS-Eval/WiC files", [](CLI::App* sub) {
       sub->require_subcommand(1);
       auto wn = std::make_shared<WordNetArgs>();
       CLI::App* wordnet = sub->add_subcommand(
@@ -191,7 +233,22 @@ const bool registered = register_command(
       read->add_option("--max-issues", rd->max_issues, "Issues to list")->capture_default_str();
       read->add_flag("--json", rd->as_json, "Print as JSON, every issue included");
 
-      return [wordnet, wn, rd] { return wordnet->parsed() ? run_wordnet(*wn) : run_read(*rd); };
+      auto im = std::make_shared<ImportArgs>();
+      CLI::App* imp = sub->add_subcommand(
+          "import", "A sense set of one's own: a CSV of word, sense, sentence into occurrences (and pairs)");
+      imp->add_option("--csv", im->csv, "CSV: word, sense, sentence (a header row is allowed)")
+          ->check(non_empty_path())->required();
+      imp->add_option("--out", im->out, "Occurrences JSONL to write (give it to ps-eval --dataset)")
+          ->check(non_empty_path())->required();
+      imp->add_option("--out-pairs", im->out_pairs, "Also PS-Eval pairs JSONL within the set")->check(non_empty_path());
+      imp->add_option("--dev-fraction", im->dev_fraction, "Share of words in the pairs' dev split")->capture_default_str();
+      imp->add_flag("--json", im->as_json, "Print the summary and every skipped row as JSON");
+
+      return [wordnet, wn, rd, imp, im] {
+        if (wordnet->parsed()) return run_wordnet(*wn);
+        if (imp->parsed()) return run_import(*im);
+        return run_read(*rd);
+      };
     });
 
 }  // namespace
