@@ -7,7 +7,11 @@
 
 #include <QApplication>
 #include <QFileInfo>
+#include <QDialogButtonBox>
+#include <QLineEdit>
 #include <QListWidget>
+#include <QPushButton>
+#include <QTableWidget>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTreeWidget>
@@ -24,6 +28,7 @@
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
+#include "ui/sense_set_dialog.h"
 #include "ui/senses_view.h"
 #include "ui/token_context_view.h"
 #include "ui/train_dialog.h"
@@ -163,6 +168,48 @@ class TestGuiEngine : public QObject {
         QCOMPARE(e.input.config.value("d_sae", 0), 64);
       }
     QVERIFY(found);
+  }
+
+  // "New word…": typed-in senses become a CSV beside the workspace and two
+  // datasets in it (occurrences and pairs); the rows the engine cannot use
+  // are reported in the job's detail.
+  void ownSenseSetFromTheDialog() {
+    MainWindow window;
+    QVERIFY(window.openWorkspace(QString::fromStdString(kDir + "/w.saescope")));
+    SenseSetDialog dialog;
+    QPushButton* ok = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    QVERIFY(!ok->isEnabled());
+    dialog.wordEdit()->setText(QStringLiteral("pitch"));
+    const QStringList rows[] = {{"sound", "The pitch of her voice rose."},
+                                {"sound", "He sang at a lower pitch."},
+                                {"field", "The players ran onto the pitch."},
+                                {"field", "Rain soaked the pitch, \"a swamp\", by noon."},
+                                {"field", "This sentence forgets the word."}};
+    for (int r = 0; r < 5; ++r)
+      for (int c = 0; c < 2; ++c) dialog.table()->setItem(r, c, new QTableWidgetItem(rows[r][c]));
+    QVERIFY(ok->isEnabled());
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    dialog.grab().save(QString::fromStdString(kDir + "/sense_set_dialog.png"));  // looked at, not compared
+    const QString csv = dialog.csv();
+    QVERIFY2(csv.startsWith(QStringLiteral("word,sense,sentence\npitch,sound,")), qPrintable(csv));
+    QVERIFY2(csv.contains(QStringLiteral("\"Rain soaked the pitch, \"\"a swamp\"\", by noon.\"")), qPrintable(csv));
+    const QString path = QString::fromStdString(kDir + "/senses/pitch.csv");
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(csv.toUtf8());
+    f.close();
+    const auto datasets_before = window.session()->workspace()->inputs(saescope::store::InputKind::Dataset).size();
+    QString error;
+    Job* job = window.actions()->importSenseSet(path, &error);
+    QVERIFY2(job, qPrintable(error));
+    QVERIFY(finished(job, 60000));
+    const QString log = job->log().join(QLatin1Char('\n'));
+    QVERIFY2(log.contains(QStringLiteral("4 sentences")) && log.contains(QStringLiteral("line 6")), qPrintable(log));
+    QVERIFY(QFileInfo::exists(QString::fromStdString(kDir + "/senses/pitch_occurrences.jsonl")));
+    auto ws = saescope::store::Workspace::open(kDir + "/w.saescope", saescope::store::IntegrityCheck::Skip);
+    QCOMPARE(ws->inputs(saescope::store::InputKind::Dataset).size(), datasets_before + 2);
   }
 
   void firstRunOpensTheDemoAndSelectsAFeature() {

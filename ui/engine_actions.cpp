@@ -7,6 +7,7 @@
 #include "core/workflows/harvest_request.h"
 #include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
+#include "core/polysemy/custom_senses.h"
 #include "core/polysemy/dataset_writers.h"
 #include "core/workflows/pseval_job.h"
 #include "core/polysemy/sense_pairs.h"
@@ -140,6 +141,39 @@ Job* EngineActions::evaluate(const QList<qint64>& sae_ids, const QString& datase
                       });
   }
   return last;
+}
+
+Job* EngineActions::importSenseSet(const QString& csv, QString* error) {
+  if (!QFileInfo::exists(csv)) {
+    *error = tr("%1: no such file").arg(csv);
+    return nullptr;
+  }
+  const QString stem = QFileInfo(csv).absolutePath() + QLatin1Char('/') + QFileInfo(csv).completeBaseName();
+  const std::string occurrences = (stem + QStringLiteral("_occurrences.jsonl")).toStdString();
+  const std::string pairs = (stem + QStringLiteral("_pairs.jsonl")).toStdString();
+  const std::string path = csv.toStdString(), workspace = session_->path().toStdString();
+  return jobs_->run(tr("Import the sense set %1").arg(QFileInfo(csv).fileName()), [=](jobs::ProgressSink& progress) {
+    progress.report({"read", 0, 2, "stages", ""});
+    const polysemy::CustomSenseSet set = polysemy::import_custom_senses(path);
+    polysemy::SensePairOptions options;
+    options.dev_fraction = 0;  // a pilot's few words: all of them are the test
+    options.id_prefix = "custom";
+    polysemy::write_occurrences_jsonl(occurrences, set.occurrences);
+    polysemy::write_pairs_jsonl(pairs, polysemy::make_sense_pairs(set.occurrences, options).pairs);
+    if (!workspace.empty()) {
+      auto ws = store::Workspace::open(workspace, store::IntegrityCheck::Skip);
+      jobs::register_probed(*ws, occurrences);
+      jobs::register_probed(*ws, pairs);
+    }
+    std::string detail = std::to_string(set.words) + " words, " + std::to_string(set.senses) + " senses, " +
+                         std::to_string(set.occurrences.size()) + " sentences";
+    if (!set.problems.empty()) {
+      detail += "; skipped " + std::to_string(set.problems.size()) + " row(s): line " +
+                std::to_string(set.problems.front().line) + ": " + set.problems.front().what;
+      if (set.problems.size() > 1) detail += ", …";
+    }
+    progress.report({"done", 2, 2, "stages", detail});
+  });
 }
 
 Job* EngineActions::buildWordNetSet(const QString& out_dir, QString* error) {

@@ -26,6 +26,10 @@ class EngineActions : public QObject {
   Job* harvest(const SaeEntry& sae, const QString& corpus, qint64 max_tokens, QString* error);
   Job* evaluate(const QList<qint64>& sae_ids, const QString& dataset, QString* error);
   Job* buildWordNetSet(const QString& out_dir, QString* error);
+  // A sense set of one's own from a CSV (word, sense, sentence): occurrences
+  // and pairs written beside it, both added to the workspace as datasets;
+  // skipped rows listed in the job's detail.
+  Job* importSenseSet(const QString& csv, QString* error);
   // Trains an SAE (activation cache, training, held-out evaluation) and adds
   // it to the workspace. `request.model_dir` empty: the workspace's model.
   Job* train(sae::SaeTrainRequest request, QString* error);

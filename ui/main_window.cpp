@@ -7,6 +7,8 @@
 #include <QDropEvent>
 #include <QMimeData>
 #include <QFileDialog>
+#include <QFile>
+#include <QRegularExpression>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
@@ -23,6 +25,7 @@
 #include "ui/features_view.h"
 #include "ui/jobs_panel.h"
 #include "ui/model_panel.h"
+#include "ui/sense_set_dialog.h"
 #include "ui/senses_view.h"
 #include "ui/settings_dialog.h"
 #include "ui/train_dialog.h"
@@ -69,6 +72,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   connect(model_panel_, &ModelPanel::saeSelected, features_, &FeaturesView::setSae);
   connect(model_panel_, &ModelPanel::saeSelected, senses_, &SensesView::setSae);
+  connect(senses_, &SensesView::newWordRequested, this, &MainWindow::newSenseSet);
   connect(evaluation_, &EvaluationView::saeClicked, model_panel_, &ModelPanel::selectSae);
   actions_ = new EngineActions(session_, jobs_, this);
   connect(evaluation_, &EvaluationView::evaluateRequested, this, &MainWindow::evaluate);
@@ -104,6 +108,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   });
   analyse->addAction(tr("&Train SAE…"), QKeySequence(tr("Ctrl+T")), this, &MainWindow::trainSae);
   analyse->addAction(tr("Build the &WordNet sense dataset…"), this, &MainWindow::buildWordNetSet);
+  analyse->addAction(tr("New &word: a sense set of your own…"), this, &MainWindow::newSenseSet);
+  analyse->addAction(tr("&Import a sense set (CSV: word, sense, sentence)…"), this, &MainWindow::importSenseSet);
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About SAEScope"), this, &MainWindow::showAbout);
 
@@ -259,6 +265,32 @@ void MainWindow::trainSae() {
   if (dialog.exec() != QDialog::Accepted) return;
   QString error;
   if (!actions_->train(dialog.request(), &error)) showError(tr("Cannot train"), error);
+}
+
+void MainWindow::newSenseSet() {
+  if (!session_->isOpen()) return showError(tr("New word"), tr("Open or create a workspace first."));
+  SenseSetDialog dialog(this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  const QString dir = QFileInfo(session_->path()).absolutePath() + QStringLiteral("/senses");
+  QString name = dialog.word();
+  name.replace(QRegularExpression(QStringLiteral("[^\\w-]+")), QStringLiteral("_"));
+  const QString path = dir + QLatin1Char('/') + name + QStringLiteral(".csv");
+  QFile file(path);
+  if (!QDir().mkpath(dir) || !file.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+      file.write(dialog.csv().toUtf8()) < 0)
+    return showError(tr("New word"), tr("%1: cannot write (%2)").arg(path, file.errorString()));
+  file.close();
+  QString error;
+  if (!actions_->importSenseSet(path, &error)) showError(tr("Cannot import the sense set"), error);
+}
+
+void MainWindow::importSenseSet() {
+  if (!session_->isOpen()) return showError(tr("Import a sense set"), tr("Open or create a workspace first."));
+  const QString csv = QFileDialog::getOpenFileName(this, tr("Sense set (word, sense, sentence)"), QString(),
+                                                   tr("CSV files (*.csv)"));
+  if (csv.isEmpty()) return;
+  QString error;
+  if (!actions_->importSenseSet(csv, &error)) showError(tr("Cannot import the sense set"), error);
 }
 
 void MainWindow::buildWordNetSet() {

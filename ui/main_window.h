@@ -75,6 +75,8 @@ class MainWindow : public QMainWindow {
   void harvestSelected();
   void evaluate(const QList<qint64>& sae_ids);
   void buildWordNetSet();
+  void newSenseSet();      // "New word…": typed in, saved as CSV, imported
+  void importSenseSet();   // a CSV of word, sense, sentence
   void trainSae();
   void rememberRecent(const QString& path);
   // Reports the damage (errorShown), asks whether to recover, and if so

@@ -5,6 +5,7 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPushButton>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QStringListModel>
@@ -80,6 +81,11 @@ SensesView::SensesView(WorkspaceSession* session, QWidget* parent)
   top->addWidget(new QLabel(tr("Word:"), this));
   top->addWidget(word_, 1);
   top->addWidget(scores_, 3);
+  auto* newWord = new QPushButton(tr("New word…"), this);
+  newWord->setObjectName(QStringLiteral("newWordButton"));
+  newWord->setToolTip(tr("Your own word: senses and example sentences, evaluated like WordNet's"));
+  connect(newWord, &QPushButton::clicked, this, &SensesView::newWordRequested);
+  top->addWidget(newWord);
   auto* sensesBox = new QGroupBox(tr("Senses"), this);
   (new QVBoxLayout(sensesBox))->addWidget(senses_);
   auto* occBox = new QGroupBox(tr("Occurrences (word coloured by gold sense · chip: argmax feature, "

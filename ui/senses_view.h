@@ -37,6 +37,9 @@ class SensesView : public QWidget {
   // Colour of a sense in the current word (same everywhere in the view).
   QColor senseColour(const std::string& sense_id) const;
 
+ signals:
+  void newWordRequested();  // "New word…": the user's own senses
+
  private:
   void reload();
   WorkspaceSession* session_;

@@ -40,7 +40,10 @@ std::optional<CharSpan> find_word(const std::string& sentence, const std::string
 }  // namespace
 
 CustomSenseSet import_custom_senses(const std::string& csv_path) {
-  const std::string text = read_file_bytes(csv_path);
+  return import_custom_senses_text(read_file_bytes(csv_path), csv_path);
+}
+
+CustomSenseSet import_custom_senses_text(const std::string& text, const std::string& csv_path) {
   const CsvParse csv = parse_csv(text);
   CustomSenseSet out;
   if (!csv.error.empty())

@@ -29,5 +29,8 @@ struct CustomSenseSet {
 // InputError naming the file when it cannot be read or is not CSV at all
 // (an unclosed quote, no usable row).
 CustomSenseSet import_custom_senses(const std::string& csv_path);
+// The same from CSV text (the app's "New word…" table); `name` stands for the
+// file in messages.
+CustomSenseSet import_custom_senses_text(const std::string& csv_text, const std::string& name);
 
 }  // namespace saescope::polysemy
