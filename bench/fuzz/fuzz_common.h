@@ -51,8 +51,10 @@ template <class F>
 void expect_input_errors_only(F&& body) {
   try {
     body();
-  } catch (const InputError&) {
-    // refused: fine
+  } catch (const InputError& e) {
+    // refused: fine. SAESCOPE_FUZZ_VERBOSE=1 shows why (to check that seeds read).
+    static const bool verbose = std::getenv("SAESCOPE_FUZZ_VERBOSE") != nullptr;
+    if (verbose) std::fprintf(stderr, "refused: %s\n", e.what());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "FINDING: exception other than InputError: %s\n", e.what());
     std::abort();

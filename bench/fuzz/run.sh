@@ -5,13 +5,15 @@
 #   bench/fuzz/run.sh replay [HARNESS...]     build, then run each committed
 #                                             corpus once; non-zero on any finding
 #   bench/fuzz/run.sh build [HARNESS...]      build only
+#   bench/fuzz/run.sh summary [HARNESS...]    a table of the last fuzzing runs
 # HARNESS is a name such as zip or fuzz_zip; default: every bench/fuzz/fuzz_*.cpp.
 # Build folder: $SAESCOPE_FUZZ_BUILD or build-fuzz/ at the top of the source tree
 # (ignored by git). There the core sources are compiled once into libcore.a
 # (instrumented for coverage), each harness links against it, the working
 # corpora grow in corpus/<harness>/ (resumable: a later run starts from them),
 # findings land in artifacts/<harness>/ and logs in logs/<harness>.log.
-# Everything runs under nice -n 19, one compiler or fuzzer at a time.
+# Everything runs under nice -n 19, one compiler (SAESCOPE_FUZZ_JOBS to allow
+# more) and one fuzzer at a time.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +24,7 @@ cxx=${SAESCOPE_FUZZ_CXX:-clang++}
 mode=fuzz
 seconds=60
 case "${1:-}" in
-  replay|build) mode=$1; shift ;;
+  replay|build|summary) mode=$1; shift ;;
   ''|*[!0-9]*) ;;
   *) seconds=$1; shift ;;
 esac
@@ -37,6 +39,27 @@ for h in "${harnesses[@]}"; do
   [ -f "$here/$h.cpp" ] || { echo "run.sh: no harness $here/$h.cpp" >&2; exit 2; }
 done
 
+summarize() {  # one harness's last fuzzing log -> a Markdown table row
+  local log="$build/logs/$1.log"
+  [ -f "$log" ] || return 0
+  local done_line runs speed rss secs found
+  done_line=$(grep -a 'DONE ' "$log" | tail -n 1)
+  runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+  speed=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
+  rss=$(awk '/stat::peak_rss_mb/ {print $2}' "$log")
+  secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
+  found=$(grep -acE '^==[0-9]+==ERROR|^SUMMARY: |FINDING:|ALARM: working on the last Unit|out-of-memory|deadly signal' "$log" || true)
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "${secs:-?}" "${runs:-?}" "${speed:-?}" \
+    "$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<< "$done_line")" "$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<< "$done_line")" \
+    "${rss:-?}" "$found"
+}
+if [ "$mode" = summary ]; then
+  echo "| harness | seconds | executions | exec/s | cov | ft | peak RSS MB | finding lines |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for h in "${harnesses[@]}"; do summarize "$h"; done
+  exit 0
+fi
+
 command -v "$cxx" >/dev/null || { echo "run.sh: $cxx not found (apt install clang)" >&2; exit 2; }
 mkdir -p "$build"
 pkgs="libpcre2-8 icu-uc icu-i18n sqlite3 zlib"
@@ -46,7 +69,7 @@ ROOT := $root
 PKG_CFLAGS := $(pkg-config --cflags $pkgs)
 PKG_LIBS := $(pkg-config --libs $pkgs) -lcrypto
 FLAGS
-nice -n 19 make --no-print-directory -s -C "$build" -f "$here/fuzz.mk" -j1 "${harnesses[@]}"
+nice -n 19 make --no-print-directory -s -C "$build" -f "$here/fuzz.mk" -j"${SAESCOPE_FUZZ_JOBS:-1}" "${harnesses[@]}"
 [ "$mode" = build ] && exit 0
 
 # 2 GB: an allocation over it, or a resident size over it, is a finding.
@@ -81,8 +104,8 @@ for h in "${harnesses[@]}"; do
       echo "$h: FINDING (artifacts: $build/artifacts/$h/)" >&2
       status=1
     fi
-    grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb' \
-      "$build/logs/$h.log" || tail -n 30 "$build/logs/$h.log"
+    summarize "$h"
+    grep -aq 'DONE ' "$build/logs/$h.log" || tail -n 30 "$build/logs/$h.log"
   fi
 done
 exit $status
