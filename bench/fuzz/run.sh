@@ -43,7 +43,7 @@ summarize() {  # one harness's last fuzzing log -> a Markdown table row
   local log="$build/logs/$1.log"
   [ -f "$log" ] || return 0
   local done_line runs speed rss secs found
-  done_line=$(grep -a 'DONE ' "$log" | tail -n 1)
+  done_line=$(grep -a 'DONE ' "$log" | tail -n 1 || true)
   runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
   speed=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
   rss=$(awk '/stat::peak_rss_mb/ {print $2}' "$log")
