@@ -167,6 +167,19 @@ class TestSae : public QObject {
     QVERIFY(c.apply_b_dec_to_input);                   // legacy default
   }
 
+  // Found by bench/fuzz (fuzz_sae_config, regress_huge_d_sae.json): a whole
+  // number past int64 (d_sae 4.4e104) was cast to int64_t, undefined
+  // behaviour that UBSan reports; 2^64-1 wrapped to -1. Both are refused as
+  // too large.
+  void hugeIntegersRefused() {
+    for (const json& big : {json(4.4e104), json(-1e300), json(18446744073709551615ull)}) {
+      json cfg = {{"d_in", 4}, {"d_sae", big}, {"hook_point", "blocks.7.hook_resid_post"}};
+      expect_input_error([&] { parse_sae_config(cfg, "x/cfg.json"); }, {"x/cfg.json", "d_sae", "too large"});
+    }
+    json cfg = {{"d_in", 4}, {"d_sae", 8.0}, {"hook_point", "blocks.7.hook_resid_post"}};
+    QCOMPARE(parse_sae_config(cfg, "x/cfg.json").d_sae, int64_t(8));  // a whole double still reads
+  }
+
   // ---- refusals: each names the file and what is wrong ----------------------
   void refusesDInMismatch() {
     const Sae sae = load_sae(kFixtures + "/standard_v6");

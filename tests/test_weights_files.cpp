@@ -382,6 +382,26 @@ class TestWeightsFiles : public QObject {
     QVERIFY(!QFile::exists(QString::fromStdString(dir + "/saescope_pwned_eval")));
   }
 
+  // Found writing bench/fuzz's fuzz_pickle (its input regress_expanded_view.pkl;
+  // ten minutes of fuzzing had not reached it): parameter.pt's pickle with size
+  // (2^33,) and stride (0,) over its storage of 4 floats passed the bounds
+  // check, so a 215-byte pickle gave a tensor whose first copy allocated 32 GiB.
+  void ptExpandedViewRefused() {
+    const std::string original = ZipArchive::open(fixture("parameter.pt"))->read("parameter/data.pkl");
+    std::string pickle = original;
+    QCOMPARE(pickle.substr(145, 9), std::string("K\x00K\x04\x85q\tK\x01", 9));
+    pickle = pickle.substr(0, 147) + std::string("\x8a\x05\x00\x00\x00\x00\x02", 7) + pickle.substr(149, 3) +
+             std::string("K\x00", 2) + pickle.substr(154);
+    const std::string path = write_bytes(out_dir("pt") + "/expanded.pt",
+                                         zip_bytes({stored("a/data.pkl", pickle), stored("a/data/0", std::string(16, '\0'))}));
+    const std::string error = input_error_of([&] { read_torch_pt(path); });
+    QVERIFY2(error.find(path) == 0 && error.find("more elements than its storage of 4") != std::string::npos,
+             error.c_str());
+    // The same pickle with its real size and stride still reads.
+    write_bytes(path, zip_bytes({stored("a/data.pkl", original), stored("a/data/0", std::string(16, '\0'))}));
+    QCOMPARE(read_torch_pt(path).find("p")->as_tensor().numel(), int64_t(4));
+  }
+
   // Every truncation of a real state dict's pickle, and every byte of it set
   // to 0x00, 0x80 and 0xff, is either read or refused with an InputError:
   // never another exception, a crash or (under ASan) a bad access.

@@ -9,7 +9,8 @@
 // tensors saved from one storage share it here too; every view is
 // bounds-checked against its storage. Refused with an InputError naming the
 // file: the legacy pre-1.6 format, big-endian files, a missing data.pkl or
-// storage, a storage of the wrong size, and everything the unpickler refuses.
+// storage, a storage of the wrong size, a view holding more elements than its
+// storage (an expanded, stride-0 tensor), and everything the unpickler refuses.
 #include <ATen/core/Tensor.h>
 
 #include <string>

@@ -292,6 +292,17 @@ ObjPtr Unpickler::rebuild_tensor(const std::vector<ObjPtr>& a) {
   if (empty ? uint64_t(a[1]->i) > numel : (overflow || last >= numel))
     fail("a tensor of size " + c10::str(at::IntArrayRef(size)) + ", stride " + c10::str(at::IntArrayRef(stride)) +
          " at offset " + std::to_string(a[1]->i) + " reaches past its storage of " + std::to_string(numel) + " elements");
+  // A view can hold more elements than its storage only by reading some twice
+  // (stride 0: an expanded tensor). Weights never are; a few bytes of pickle
+  // could otherwise make a tensor that the first copy of it allocates
+  // terabytes for.
+  uint64_t view_numel = 1;
+  bool view_overflow = false;
+  for (int64_t s : size) view_overflow |= __builtin_mul_overflow(view_numel, uint64_t(s), &view_numel);
+  if (!empty && (view_overflow || view_numel > numel))
+    fail("a tensor of size " + c10::str(at::IntArrayRef(size)) + ", stride " + c10::str(at::IntArrayRef(stride)) +
+         " holds more elements than its storage of " + std::to_string(numel) +
+         " (an expanded or overlapping view; weights files hold none)");
   ObjPtr o = make(Obj::Kind::Tensor);
   o->t = empty ? at::empty(size, storage.options()) : storage.as_strided(size, stride, a[1]->i);
   return o;

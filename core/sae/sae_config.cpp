@@ -66,9 +66,16 @@ std::optional<int64_t> opt_int(const json& cfg, std::initializer_list<const char
                                const std::string& path) {
   const json* v = find_field(cfg, names);
   if (!v) return std::nullopt;
+  // 2^63: a whole double at or past it (1e300) does not fit an int64_t.
+  constexpr double kInt64Bound = 9223372036854775808.0;
+  if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+    bad(path, std::string("field ") + *names.begin() + " is too large, got " + v->dump());
   if (v->is_number_integer()) return v->get<int64_t>();
-  if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>())
+  if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>()) {
+    if (!(v->get<double>() >= -kInt64Bound && v->get<double>() < kInt64Bound))
+      bad(path, std::string("field ") + *names.begin() + " is too large, got " + v->dump());
     return static_cast<int64_t>(v->get<double>());
+  }
   bad(path, std::string("field ") + *names.begin() + " must be an integer, got " + v->dump());
 }
 
