@@ -499,7 +499,7 @@ class TestLmTraining : public QObject {
     QVERIFY(!fs::exists(other + "/TOKENIZER_LICENSE.txt"));
   }
 
-  void cliKilledSaveKeepsThePreviousCheckpoint() {
+  void cliFailedSaveKeepsThePreviousCheckpoint() {
     const std::string whole = fresh("cli_whole"), killed = fresh("cli_killed");
     const Cli ref = run_cli(cli_train_args(whole));
     QVERIFY2(ref.code == 0, ref.err.c_str());
@@ -513,11 +513,14 @@ class TestLmTraining : public QObject {
     const std::string model_sha = sha256_file(killed + "/model.safetensors");
 
     // Resumed under a 40 KiB file-size limit: the step-8 save of the 90 KB
-    // model.safetensors is killed by SIGXFSZ half-way through its write.
+    // model.safetensors fails half-way through its write (saescope-cli ignores
+    // SIGXFSZ, so the write fails with EFBIG as on a full disk): exit 2 naming
+    // the file, and the previous checkpoint is kept whole.
     QStringList resume_args = cli_train_args(killed);
     resume_args << "--resume";
     const Cli dead = run_cli(resume_args, QStringLiteral("ulimit -c 0; ulimit -f 40"));
-    QVERIFY2(dead.crashed, ("the save was not killed: " + dead.err).c_str());
+    QVERIFY2(!dead.crashed && dead.code == 2, ("the save did not fail by name: " + dead.err).c_str());
+    QVERIFY2(dead.err.find("model.safetensors") != std::string::npos, dead.err.c_str());
     QCOMPARE(sha256_file(killed + "/training_state.safetensors"), state_sha);
     QCOMPARE(sha256_file(killed + "/model.safetensors"), model_sha);
     QCOMPARE(Gpt2::load(killed)->config().d_model, int64_t(32));
