@@ -360,12 +360,15 @@ class TestSaeTraining : public QObject {
     QTest::addColumn<int>("arch");
     QTest::newRow("standard") << int(Architecture::Standard);
     QTest::newRow("topk") << int(Architecture::TopK);
+    QTest::newRow("batchtopk") << int(Architecture::BatchTopK);
+    QTest::newRow("matryoshka_batchtopk") << int(Architecture::MatryoshkaBatchTopK);
   }
   void recoversSyntheticDictionary() {
     QFETCH(int, arch);
     SyntheticSparseDictionary data(small_dictionary());
     TrainOptions o = small_options(static_cast<Architecture>(arch), 800);
     o.dead_feature_window = 50;
+    if (o.architecture == Architecture::MatryoshkaBatchTopK) o.matryoshka_widths = {128, 512};
     const TrainResult r = train_sae(data, o);
     QCOMPARE(r.status, TrainStatus::Finished);
     QCOMPARE(r.tokens, o.total_tokens);
@@ -374,9 +377,16 @@ class TestSaeTraining : public QObject {
     const ReconstructionReport rep = evaluate_reconstruction(r.sae, data, 8192);
     qInfo("recovered %.3f (mean best cosine %.3f), EV %.3f, L0 %.2f, MSE %.4f",
           rec.fraction_recovered, rec.mean_max_cosine, rep.explained_variance, rep.l0, rep.mse);
-    QVERIFY(rec.fraction_recovered >= 0.8);
-    QVERIFY(rep.explained_variance >= 0.9);
-    if (static_cast<Architecture>(arch) == Architecture::TopK) {
+    // Batch top-k runs with one shared threshold after training (measured,
+    // seed 42: recovered 0.854, EV 0.882). Matryoshka's first 128 and 512
+    // features must also reconstruct alone, which on this flat dictionary (no
+    // hierarchy to find) bends them toward mixtures: recovered 0.572, EV 0.784.
+    const Architecture a = static_cast<Architecture>(arch);
+    const double min_recovered = a == Architecture::MatryoshkaBatchTopK ? 0.5 : 0.8;
+    const double min_ev = a == Architecture::MatryoshkaBatchTopK ? 0.75 : a == Architecture::BatchTopK ? 0.85 : 0.9;
+    QVERIFY(rec.fraction_recovered >= min_recovered);
+    QVERIFY(rep.explained_variance >= min_ev);
+    if (static_cast<Architecture>(arch) != Architecture::Standard) {
       // TopK keeps decoder rows at unit norm after every step (standard lets
       // them float: its L1 is weighted by the row norm instead).
       const at::Tensor norms = r.sae.weights().W_dec.norm(2, {1});
