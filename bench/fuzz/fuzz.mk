@@ -15,6 +15,8 @@ CORE := core/common/file_bytes core/common/json_file core/common/sha256 \
   core/io/mapped_file core/io/zip_archive core/io/npy core/io/pickle_value \
   core/io/weights_unpickler core/io/torch_pt core/io/safetensors core/io/safetensors_dtype core/io/safetensors_checkpoint \
   core/sae/sae_config \
+  $(addprefix core/sae/arch/,registry standard topk batchtopk batch_topk_common matryoshka_batchtopk jumprelu \
+    gated step_math) \
   $(addprefix core/tokenizer/,added_tokens bpe_merges bpe_model bpe_tokenizer byte_level_alphabet \
     normalized_text normalizer pre_tokenizer regex_pattern tokenizer_files tokenizer_json_parts utf8) \
   $(addprefix core/model/,config_json checkpoint_reader hook_plan hook_point hook_schema language_model \
