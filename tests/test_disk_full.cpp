@@ -8,8 +8,6 @@
 // read-only case is the workspace's own Access::ReadOnly, tested elsewhere.)
 #include <ATen/ATen.h>
 
-#include <QCryptographicHash>
-#include <QFile>
 #include <QProcess>
 #include <QtTest>
 #include <filesystem>
@@ -19,49 +17,21 @@
 #include "core/sae/sae_folder.h"
 #include "core/store/workspace.h"
 #include "tests/cli_runner.h"
+#include "tests/run_outcomes.h"
 #include "tests/tiny_engine.h"
 
 using namespace saescope;
 namespace fs = std::filesystem;
 using nlohmann::json;
 using cli_runner::q;
+using run_outcomes::Command;
+using run_outcomes::sha256_of;
+using run_outcomes::without_run_fields;
 
 namespace {
 
 const std::string kOut = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/disk_full";
 const std::string kHook = "blocks.1.hook_resid_post";
-
-std::string sha256_of(const std::string& path) {
-  QFile f(QString::fromStdString(path));
-  if (!f.open(QIODevice::ReadOnly)) return "";
-  QCryptographicHash h(QCryptographicHash::Sha256);
-  h.addData(&f);
-  return h.result().toHex().toStdString();
-}
-
-json without_run_fields(json j) {
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end();) {
-      const std::string k = it.key();
-      if (k.find("second") != std::string::npos || k.find("per_s") != std::string::npos || k == "cached" ||
-          k.find("_at") != std::string::npos || k == "result_id" || k == "workspace") {
-        it = j.erase(it);
-      } else {
-        *it = without_run_fields(*it);
-        ++it;
-      }
-    }
-  } else if (j.is_array()) {
-    for (auto& v : j) v = without_run_fields(v);
-  }
-  return j;
-}
-
-struct Command {
-  const char* name;
-  std::function<QStringList(const std::string& dir)> args;
-  std::function<std::string(const std::string& dir)> outcome;
-};
 
 // saescope-cli under `ulimit -f blocks` (1 KiB blocks).
 cli_runner::Cli run_limited(const QStringList& args, int blocks) {

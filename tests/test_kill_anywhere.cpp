@@ -7,8 +7,6 @@
 // command is rerun and must give what an uninterrupted run gave.
 #include <ATen/ATen.h>
 
-#include <QCryptographicHash>
-#include <QFile>
 #include <QProcess>
 #include <QThread>
 #include <QtTest>
@@ -22,52 +20,21 @@
 #include "core/sae/sae_folder.h"
 #include "core/store/workspace.h"
 #include "tests/cli_runner.h"
+#include "tests/run_outcomes.h"
 #include "tests/tiny_engine.h"
 
 using namespace saescope;
 namespace fs = std::filesystem;
 using nlohmann::json;
 using cli_runner::q;
+using run_outcomes::Command;
+using run_outcomes::sha256_of;
+using run_outcomes::without_run_fields;
 
 namespace {
 
 const std::string kOut = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/kill_anywhere";
 const std::string kHook = "blocks.1.hook_resid_post";
-
-std::string sha256_of(const std::string& path) {
-  QFile f(QString::fromStdString(path));
-  if (!f.open(QIODevice::ReadOnly)) return "";
-  QCryptographicHash h(QCryptographicHash::Sha256);
-  h.addData(&f);
-  return h.result().toHex().toStdString();
-}
-
-// What a finished command left, comparable between runs.
-using Outcome = std::function<std::string(const std::string& dir)>;
-
-struct Command {
-  const char* name;
-  std::function<QStringList(const std::string& dir)> args;
-  Outcome outcome;
-};
-
-json without_timings(json j) {
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end();) {
-      const std::string k = it.key();
-      if (k.find("second") != std::string::npos || k.find("per_s") != std::string::npos || k == "cached" ||
-          k.find("_at") != std::string::npos || k == "result_id" || k == "workspace") {
-        it = j.erase(it);
-      } else {
-        *it = without_timings(*it);
-        ++it;
-      }
-    }
-  } else if (j.is_array()) {
-    for (auto& v : j) v = without_timings(v);
-  }
-  return j;
-}
 
 }  // namespace
 
@@ -132,7 +99,7 @@ class TestKillAnywhere : public QObject {
          [=](const std::string& d) {
            const cli_runner::Cli f = cli_runner::run_cli({"features", "--workspace", q(d + "/w.saescope"), "--sae",
                                                           q(sae_), "--sort", "density", "--limit", "64", "--json"});
-           return f.code == 0 ? without_timings(json::parse(f.out)).dump() : std::string();
+           return f.code == 0 ? without_run_fields(json::parse(f.out)).dump() : std::string();
          }},
         {"cache",
          [=](const std::string& d) {
@@ -155,7 +122,7 @@ class TestKillAnywhere : public QObject {
            const cli_runner::Cli r = cli_runner::run_cli(common({"sae-eval", "--workspace", q(d + "/w.saescope"),
                                                                  "--sae", q(sae_), "--corpus", q(corpus_),
                                                                  "--tokens", "1500", "--json"}));
-           return r.code == 0 ? without_timings(json::parse(r.out)).dump() : std::string();
+           return r.code == 0 ? without_run_fields(json::parse(r.out)).dump() : std::string();
          }},
         {"ps-eval",
          [=](const std::string& d) {
@@ -166,7 +133,7 @@ class TestKillAnywhere : public QObject {
            const cli_runner::Cli r = cli_runner::run_cli({"ps-eval", "--workspace", q(d + "/w.saescope"), "--model",
                                                           q(model_), "--sae", q(sae_), "--dataset", q(occurrences_),
                                                           "--json"});
-           return r.code == 0 ? without_timings(json::parse(r.out)).dump() : std::string();
+           return r.code == 0 ? without_run_fields(json::parse(r.out)).dump() : std::string();
          }},
     };
   }

@@ -48,15 +48,18 @@ nlohmann::json describe(const sae::Sae& s, const sae::SaeFormat& format) {
 int run_sae_info(const SaeInfoArgs& a) {
   sae::LoadOptions lo;
   lo.hook = a.hook;
-  const sae::SaeFormat& format = sae::detect_sae_format(a.path);
   const sae::Sae s = sae::open_sae(a.path, lo);
-  const nlohmann::json j = describe(s, format);
+  // open_sae detected the layout; its name is in the config.
+  const sae::SaeFormat* format = nullptr;
+  for (const sae::SaeFormat& f : sae::sae_formats())
+    if (s.config().format == f.name) format = &f;
+  const nlohmann::json j = describe(s, *format);
   const sae::SaeConfig& c = s.config();
   if (a.as_json) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::cout << a.path << "\n  layout        " << format.title << "\n  kind          " << j["kind"].get<std::string>()
+  std::cout << a.path << "\n  layout        " << format->title << "\n  kind          " << j["kind"].get<std::string>()
             << " (" << j["saelens_architecture"].get<std::string>() << ")\n  sizes         d_in " << c.d_in
             << ", d_sae " << c.d_sae << ", d_out " << c.output_width()
             << (c.k > 0 ? ", k " + std::to_string(c.k) : std::string()) << "\n  hook in       "
