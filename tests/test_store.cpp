@@ -2,6 +2,7 @@
 // detection and recovery.
 #include <QtTest>
 #include <atomic>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -131,6 +132,33 @@ class TestStore : public QObject {
     Statement s = ws->db().prepare("PRAGMA journal_mode");
     QVERIFY(s.step());
     QCOMPARE(s.column_text(0), std::string("wal"));
+  }
+
+  // Several processes creating one new workspace at once (the two-writers
+  // case): each must find it migrated by whichever got the lock first, not
+  // replay CREATE TABLE into it. Threads with their own connections race the
+  // same way; repeated because one round rarely interleaves.
+  void concurrentCreatorsAllOpenOneSchema() {
+    const std::string dir = out_dir("concurrent");
+    for (int round = 0; round < 25; ++round) {
+      const std::string path = dir + "/ws" + std::to_string(round) + ".saescope";
+      std::atomic<int> ready{0};
+      std::vector<std::string> errors(4);
+      std::vector<std::thread> threads;
+      for (size_t t = 0; t < errors.size(); ++t)
+        threads.emplace_back([&, t] {
+          ready.fetch_add(1);
+          while (ready.load() < static_cast<int>(errors.size())) std::this_thread::yield();
+          try {
+            Workspace::open(path, IntegrityCheck::Skip);
+          } catch (const std::exception& e) {
+            errors[t] = e.what();
+          }
+        });
+      for (auto& th : threads) th.join();
+      for (const auto& e : errors) QVERIFY2(e.empty(), e.c_str());
+      QCOMPARE(Workspace::check_integrity(path), std::string());
+    }
   }
 
   void migratesFromEveryEarlierVersion() {

@@ -170,8 +170,14 @@ const std::set<std::string>& schema_tables(int version) {
 }
 
 void migrate(Database& db) {
-  const int have = db.user_version();
   const int want = current_schema_version();
+  if (db.user_version() == want) return;
+  // The version is read again under the write lock: another process (two
+  // commands creating one new workspace at once) may have migrated it
+  // between our first look and our lock, and replaying its CREATE TABLEs
+  // would fail with "table already exists".
+  Transaction tx(db);
+  const int have = db.user_version();
   if (have < 0)  // migrations()[have] would read before the list
     throw InputError(db.path() + ": workspace schema version " + std::to_string(have) +
                      " is not one SAEScope writes: not a SAEScope workspace");
@@ -180,7 +186,6 @@ void migrate(Database& db) {
                      " is newer than this SAEScope understands (" + std::to_string(want) +
                      "); open it with a newer SAEScope");
   if (have == want) return;
-  Transaction tx(db);
   for (int v = have; v < want; ++v) db.exec(migrations()[static_cast<size_t>(v)]);
   db.set_user_version(want);
   tx.commit();

@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "core/common/error.h"
 
@@ -192,6 +194,20 @@ void Database::exec(const std::string& sql) {
     if (file_at_fault(rc, db_)) throw InputError(msg);
     throw InternalError(msg);
   }
+}
+
+// SQLite answers SQLITE_BUSY at once, without its busy handler, when the
+// journal mode is changed while another connection opens or changes it (two
+// commands creating one workspace together); so the wait is done here, for
+// as long as the busy timeout.
+void Database::enable_wal() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    const int rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    if (!busy(rc) || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  exec("PRAGMA journal_mode = WAL");  // done already, or its error reported as exec reports it
 }
 
 int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

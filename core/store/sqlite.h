@@ -70,6 +70,8 @@ class Database {
 
   const std::string& path() const { return path_; }
   void exec(const std::string& sql);  // DDL or pragmas without parameters
+  // journal_mode = WAL, waiting out another connection switching it at the same moment.
+  void enable_wal();
   Statement prepare(const std::string& sql) { return Statement(db_, sql, path_); }
   int64_t last_insert_rowid() const;
   int user_version();

@@ -122,13 +122,28 @@ void check_tables(Database& db, int version, Access access) {
 
 // Refuses, by reading only, a file that must not be used as a workspace here;
 // otherwise the file is a workspace at some version, or empty and writable.
-void check_is_workspace(Database& db, Access access) {
+void check_snapshot_is_workspace(Database& db, Access access) {
   const int version = db.user_version();
   check_version(db.path(), version);
   check_tables(db, version, access);
   if (access == Access::ReadOnly && version < current_schema_version())
     throw NotAWorkspace(db.path() + ": " + version_text(version) + " is from an older SAEScope; a command that "
                         "only reads does not upgrade it: run `saescope-cli workspace upgrade " + db.path() + "` once");
+}
+
+void check_is_workspace(Database& db, Access access) {
+  // One read transaction: the version and the tables are read from one
+  // snapshot, so a workspace another process is creating at this moment is
+  // seen before or after its migration, never as "version 0 with tables".
+  db.exec("BEGIN");
+  try {
+    check_snapshot_is_workspace(db, access);
+  } catch (...) {
+    // SQLite may already have ended it (a damaged file); the first error is the one to report.
+    if (!sqlite3_get_autocommit(db.handle())) sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  db.exec("COMMIT");
 }
 
 }  // namespace
@@ -210,7 +225,7 @@ std::unique_ptr<Workspace> Workspace::open(const std::string& path, IntegrityChe
   if (sqlite3_db_readonly(db.handle(), "main") == 1)  // permissions, or a header only newer SQLite writes
     throw InputError(path + ": the workspace cannot be written (a read-only file or folder); "
                      "commands that only read it (workspace info, features, feature) still work");
-  db.exec("PRAGMA journal_mode = WAL");
+  db.enable_wal();
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
   migrate(db);
