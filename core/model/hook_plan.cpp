@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "core/common/error.h"
+#include "core/model/kv_cache.h"
 
 namespace saescope::model {
 namespace {
@@ -12,7 +13,11 @@ at::Tensor flat_heads(const at::Tensor& t) { return t.flatten(-2); }  // [.., H,
 }  // namespace
 
 HookPlan::HookPlan(const RunRequest& request, const HookSchema& schema)
-    : n_layer_(schema.n_layer()), sites_(static_cast<size_t>(hook_point_count(schema.n_layer()))) {
+    : n_layer_(schema.n_layer()),
+      sites_(static_cast<size_t>(hook_point_count(schema.n_layer()))),
+      cache_(request.cache),
+      past_(request.cache ? request.cache->length() : 0),
+      run_to_logits_(request.cache != nullptr) {
   for (const std::string& name : request.hooks) {
     const HookInfo h = schema.resolve(name);
     Site& site = sites_[static_cast<size_t>(h.point.order(n_layer_))];
@@ -32,6 +37,7 @@ HookPlan::HookPlan(const RunRequest& request, const HookSchema& schema)
 }
 
 at::Tensor HookPlan::at(HookKind kind, int layer, at::Tensor value) {
+  if (kind == HookKind::Logits) run_to_logits_ = false;
   const HookPoint where{kind, layer};
   const Site& site = sites_[static_cast<size_t>(where.order(n_layer_))];
   if (site.replace) {

@@ -23,8 +23,12 @@ class HookPlan {
   // replacement's output if one is set, else `value`; kept if it was asked for.
   at::Tensor at(HookKind kind, int layer, at::Tensor value);
 
-  // Every asked hook has its value: nothing further needs computing.
-  bool complete() const { return missing_ == 0; }
+  // Every asked hook has its value: nothing further needs computing (with a
+  // cache, not before the logits: every layer must add its keys).
+  bool complete() const { return missing_ == 0 && !run_to_logits_; }
+
+  KvCache* cache() const { return cache_; }
+  int64_t past() const { return past_; }  // positions before this run's first (the cache's length)
 
   std::map<std::string, at::Tensor> take_values() { return std::move(values_); }
 
@@ -41,6 +45,9 @@ class HookPlan {
   int64_t n_layer_;
   std::vector<Site> sites_;  // by HookPoint::order()
   int missing_ = 0;
+  KvCache* cache_ = nullptr;
+  int64_t past_ = 0;
+  bool run_to_logits_ = false;
   std::map<std::string, at::Tensor> values_;
 };
 

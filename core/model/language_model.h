@@ -47,8 +47,8 @@ class LanguageModel {
  protected:
   LanguageModel(ModelInfo info, HookSchema schema, ModelOptions options)
       : info_(std::move(info)), schema_(std::move(schema)), options_(options) {}
-  // InputError unless ids are [batch, pos] with pos within n_positions.
-  void check_ids(const at::Tensor& ids) const;
+  // InputError unless ids are [batch, pos] with past + pos within n_positions.
+  void check_ids(const at::Tensor& ids, int64_t past = 0) const;
 
   ModelInfo info_;
   HookSchema schema_;

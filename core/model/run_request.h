@@ -13,6 +13,8 @@
 
 namespace saescope::model {
 
+class KvCache;
+
 // Gets the value at a hook point, returns the value the model continues with
 // (same shape; converted to the model's dtype and device if it differs).
 using HookFn = std::function<at::Tensor(const at::Tensor& value, const HookPoint& where)>;
@@ -20,6 +22,10 @@ using HookFn = std::function<at::Tensor(const at::Tensor& value, const HookPoint
 struct RunRequest {
   std::vector<std::string> hooks;                         // names to return
   std::vector<std::pair<std::string, HookFn>> replace;    // name -> replacement
+  // Given: the tokens continue the positions this cache holds, and their keys
+  // and values join it; the pass runs to the logits (kv_cache.h). Hook values
+  // and replacements see the new positions only.
+  KvCache* cache = nullptr;
 };
 
 struct RunResult {

@@ -7,6 +7,7 @@
 
 #include "core/common/error.h"
 #include "core/model/hook_plan.h"
+#include "core/model/kv_cache.h"
 
 namespace saescope::model {
 
@@ -58,7 +59,7 @@ at::Tensor apply_norm(const at::Tensor& x, const Norm& n, HookKind normalized_ki
 
 at::Tensor apply_norm(const at::Tensor& x, const Norm& n) { return with_gain(normalized(x, n), n); }
 
-RopeTable rope_table(const RopeSpec& s, int64_t T, const at::Tensor& like) {
+RopeTable rope_table(const RopeSpec& s, int64_t T, const at::Tensor& like, int64_t first) {
   const int64_t half = s.rotary_dims / 2;
   const auto f64 = at::TensorOptions().dtype(at::kDouble);
   at::Tensor inv_freq = 1.0 / at::pow(s.theta, at::arange(0, half, f64) * 2.0 / static_cast<double>(s.rotary_dims));
@@ -76,7 +77,7 @@ RopeTable rope_table(const RopeSpec& s, int64_t T, const at::Tensor& like) {
     const at::Tensor medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
     inv_freq = at::where(medium, blended, scaled);
   }
-  const at::Tensor freqs = at::outer(at::arange(0, T, f64), inv_freq);  // [T, half]
+  const at::Tensor freqs = at::outer(at::arange(first, first + T, f64), inv_freq);  // [T, half]
   const at::Tensor angles = at::cat({freqs, freqs}, -1);
   const auto to = at::TensorOptions().dtype(like.scalar_type()).device(like.device());
   return {angles.cos().to(to), angles.sin().to(to)};
@@ -94,27 +95,31 @@ at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table) {
   return R == Dh ? at::cat({out1, out2}, -1) : at::cat({out1, out2, x.narrow(-1, R, Dh - R)}, -1);
 }
 
-at::Tensor causal_mask(int64_t T, int64_t window, const at::Tensor& like) {
+at::Tensor causal_mask(int64_t T, int64_t window, const at::Tensor& like, int64_t past) {
   const auto opts = at::TensorOptions().dtype(like.scalar_type()).device(like.device());
-  at::Tensor m = at::full({T, T}, -std::numeric_limits<double>::infinity(), opts).triu(1);
-  if (window > 0 && window < T)  // keys more than window - 1 before the query: masked
-    m = m + at::full({T, T}, -std::numeric_limits<double>::infinity(), opts).tril(-window);
+  const int64_t S = past + T;  // query i (row) is at position past + i
+  const double inf = std::numeric_limits<double>::infinity();
+  at::Tensor m = at::full({T, S}, -inf, opts).triu(past + 1);
+  if (window > 0 && window < S)  // keys more than window - 1 before the query: masked
+    m = m + at::full({T, S}, -inf, opts).tril(past - window);
   return m;
 }
 
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k_in, const at::Tensor& v_in,
                   const AttentionSpec& spec, const at::Tensor& mask, int layer, HookPlan& hooks) {
   const int64_t B = q.size(0), T = q.size(1), H = q.size(2), Dh = q.size(3), Hkv = k_in.size(2);
+  const auto [k_all, v_all] = hooks.cache() ? hooks.cache()->append(layer, k_in, v_in) : std::make_pair(k_in, v_in);
+  const int64_t S = k_all.size(1);
   const auto per_head = [&](const at::Tensor& t) {  // [B, T, H, Dh] -> [B·H, T, Dh], one copy
-    return t.transpose(1, 2).reshape({B * H, T, Dh});
+    return t.transpose(1, 2).reshape({B * H, t.size(1), Dh});
   };
-  // [B, T, Hkv, Dh] -> [B·H, T, Dh], each kv head repeated for its H / Hkv
+  // [B, S, Hkv, Dh] -> [B·H, S, Dh], each kv head repeated for its H / Hkv
   // query heads, in the same one copy.
   const auto per_query_head = [&](const at::Tensor& t) {
     if (Hkv == H) return per_head(t);
-    return t.transpose(1, 2).unsqueeze(2).expand({B, Hkv, H / Hkv, T, Dh}).reshape({B * H, T, Dh});
+    return t.transpose(1, 2).unsqueeze(2).expand({B, Hkv, H / Hkv, S, Dh}).reshape({B * H, S, Dh});
   };
-  const at::Tensor k = per_query_head(k_in), v = per_query_head(v_in);
+  const at::Tensor k = per_query_head(k_all), v = per_query_head(v_all);
   at::Tensor scores;
   if (spec.softcap > 0) {
     scores = at::bmm(per_head(q), k.transpose(1, 2)) * spec.scale;
@@ -122,9 +127,9 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k_in, const at::Tensor&
   } else {  // scale·q·kᵀ + mask in one call
     scores = at::baddbmm(mask, per_head(q), k.transpose(1, 2), /*beta=*/1.0, /*alpha=*/spec.scale);
   }
-  const at::Tensor pattern = hooks.at(HookKind::Pattern, layer, at::softmax(scores, -1).view({B, H, T, T}));
+  const at::Tensor pattern = hooks.at(HookKind::Pattern, layer, at::softmax(scores, -1).view({B, H, T, S}));
   return hooks.at(HookKind::Z, layer,
-                  at::bmm(pattern.reshape({B * H, T, T}), v).view({B, H, T, Dh}).transpose(1, 2));
+                  at::bmm(pattern.reshape({B * H, T, S}), v).view({B, H, T, Dh}).transpose(1, 2));
 }
 
 void finish_forward(const at::Tensor& x, const Norm& final_norm, const at::Tensor& unembed, double softcap,

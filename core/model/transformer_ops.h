@@ -43,11 +43,11 @@ struct RopeSpec {
   double factor = 1.0, low_freq_factor = 1.0, high_freq_factor = 4.0;
   int64_t original_max_positions = 8192;
 };
-// cos and sin [T, rotary_dims] for positions 0..T-1, in `like`'s dtype and device.
+// cos and sin [T, rotary_dims] for positions first..first+T-1, in `like`'s dtype and device.
 struct RopeTable {
   at::Tensor cos, sin;
 };
-RopeTable rope_table(const RopeSpec& spec, int64_t T, const at::Tensor& like);
+RopeTable rope_table(const RopeSpec& spec, int64_t T, const at::Tensor& like, int64_t first = 0);
 // x [B, T, heads, d_head] -> the same with its first rotary_dims rotated.
 at::Tensor apply_rope(const at::Tensor& x, const RopeTable& table);
 
@@ -55,11 +55,14 @@ struct AttentionSpec {
   double scale = 1.0;      // multiplies q·k
   double softcap = 0.0;    // > 0: scores = cap·tanh(scores / cap) before the mask (Gemma 2)
 };
-// Additive mask [T, T]: 0 where a query may look, -inf elsewhere; `window` > 0:
+// Additive mask [T, past + T] for T queries at positions past..past+T-1 over
+// keys at 0..past+T-1: 0 where a query may look, -inf elsewhere; `window` > 0:
 // a query at i sees keys max(0, i - window + 1) .. i (sliding-window layers).
-at::Tensor causal_mask(int64_t T, int64_t window, const at::Tensor& like);
+at::Tensor causal_mask(int64_t T, int64_t window, const at::Tensor& like, int64_t past = 0);
 // q [B, T, H, Dh], k and v [B, T, Hkv, Dh] (H a multiple of Hkv; query head h
-// reads kv head h / (H / Hkv)). Fires Pattern [B, H, T, T] and Z [B, T, H, Dh].
+// reads kv head h / (H / Hkv)). With the plan's cache, k and v join the held
+// positions first (S = past + T keys, else S = T). Fires Pattern [B, H, T, S]
+// and Z [B, T, H, Dh].
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   const AttentionSpec& spec, const at::Tensor& mask, int layer, HookPlan& hooks);
 

@@ -186,14 +186,15 @@ Gemma::Gemma(const GemmaConfig& c, ModelInfo info, const std::string& checkpoint
 RunResult Gemma::forward(const at::Tensor& token_ids, const RunRequest& request) const {
   HookPlan hooks(request, schema_);
   RunResult result;
-  check_ids(token_ids);
-  const int64_t T = token_ids.size(1);
+  const int64_t T = token_ids.size(1), past = hooks.past();
+  check_ids(token_ids, past);
   if (hooks.complete()) return result;
   at::Tensor x = hooks.at(HookKind::Embed, -1,
                           at::embedding(embed_, token_ids.to(options_.device, at::kLong)) * embed_scale_);
-  const RopeTable rope_global = rope_table(config_.rope_global, T, x);
-  const RopeTable rope_local = config_.gemma3 ? rope_table(config_.rope_local, T, x) : rope_global;
-  const at::Tensor full_mask = causal_mask(T, 0, x), sliding_mask = causal_mask(T, config_.sliding_window, x);
+  const RopeTable rope_global = rope_table(config_.rope_global, T, x, past);
+  const RopeTable rope_local = config_.gemma3 ? rope_table(config_.rope_local, T, x, past) : rope_global;
+  const at::Tensor full_mask = causal_mask(T, 0, x, past);
+  const at::Tensor sliding_mask = causal_mask(T, config_.sliding_window, x, past);
   for (int layer = 0; layer < config_.n_layer && !hooks.complete(); ++layer) {
     const GemmaBlock& b = blocks_[layer];
     const bool sliding = config_.sliding[static_cast<size_t>(layer)];

@@ -94,15 +94,15 @@ Gpt2::Gpt2(Gpt2Config config, Gpt2Weights weights, const ModelOptions& options, 
 RunResult Gpt2::forward(const at::Tensor& token_ids, const RunRequest& request) const {
   HookPlan hooks(request, schema_);
   RunResult result;
-  check_ids(token_ids);
-  const int64_t T = token_ids.size(1);
+  const int64_t T = token_ids.size(1), past = hooks.past();
+  check_ids(token_ids, past);
   const at::Tensor ids = token_ids.to(options_.device, at::kLong);
   const Gpt2Weights& w = weights_;
 
   if (!hooks.complete()) {
     const at::Tensor embed = hooks.at(HookKind::Embed, -1, at::embedding(w.token_embed, ids));
     const at::Tensor pos_embed =
-        hooks.at(HookKind::PosEmbed, -1, w.pos_embed.slice(0, 0, T).expand_as(embed));
+        hooks.at(HookKind::PosEmbed, -1, w.pos_embed.slice(0, past, past + T).expand_as(embed));
     at::Tensor x = embed + pos_embed;  // the residual stream [batch, pos, d_model]
 
     for (int layer = 0; layer < config_.n_layer && !hooks.complete(); ++layer) {
@@ -112,7 +112,7 @@ RunResult Gpt2::forward(const at::Tensor& token_ids, const RunRequest& request) 
       ++result.blocks_computed;
       const at::Tensor attn_in = apply_norm(x, {b.ln1_gain, b.ln1_bias, config_.layer_norm_eps},
                                             HookKind::Ln1Normalized, HookKind::Ln1Out, layer, hooks);
-      const at::Tensor attn_out = hooks.at(HookKind::AttnOut, layer, attention(attn_in, layer, hooks));
+      const at::Tensor attn_out = hooks.at(HookKind::AttnOut, layer, attention(attn_in, layer, past, hooks));
       x = hooks.at(HookKind::ResidMid, layer, x + attn_out);
       if (hooks.complete()) break;
       const at::Tensor mlp_in = apply_norm(hooks.at(HookKind::MlpIn, layer, x),
@@ -138,7 +138,7 @@ RunResult Gpt2::forward(const at::Tensor& token_ids, const RunRequest& request) 
 }
 
 // Causal multi-head self-attention, one fused Q|K|V matmul.
-at::Tensor Gpt2::attention(const at::Tensor& x, int layer, HookPlan& hooks) const {
+at::Tensor Gpt2::attention(const at::Tensor& x, int layer, int64_t past, HookPlan& hooks) const {
   const Gpt2BlockWeights& w = weights_.blocks[layer];
   const int64_t B = x.size(0), T = x.size(1), H = config_.n_head, Dh = config_.d_head;
   const at::Tensor qkv = conv1d(x, w.qkv_weight, w.qkv_bias).view({B, T, 3, H, Dh});
@@ -148,7 +148,8 @@ at::Tensor Gpt2::attention(const at::Tensor& x, int layer, HookPlan& hooks) cons
   AttentionSpec spec;
   spec.scale = config_.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(Dh)) : 1.0;
   if (config_.scale_attn_by_inverse_layer_idx) spec.scale /= static_cast<double>(layer + 1);
-  const at::Tensor causal = causal_bias_.slice(0, 0, T).slice(1, 0, T);  // -inf on keys after the query
+  // -inf on keys after the query; queries at past..past+T-1 over keys 0..past+T-1.
+  const at::Tensor causal = causal_bias_.slice(0, past, past + T).slice(1, 0, past + T);
   const at::Tensor z = attend(q, k, v, spec, causal, layer, hooks);      // [B, T, H, Dh]
   return conv1d(z.reshape({B, T, H * Dh}), w.attn_out_weight, w.attn_out_bias);
 }

@@ -35,7 +35,7 @@ class Gpt2 final : public LanguageModel {
   Unembedding unembedding() const override { return {weights_.ln_final_gain, weights_.unembed}; }
 
  private:
-  at::Tensor attention(const at::Tensor& x, int layer, HookPlan& hooks) const;
+  at::Tensor attention(const at::Tensor& x, int layer, int64_t past, HookPlan& hooks) const;
   at::Tensor mlp(const at::Tensor& x, int layer, HookPlan& hooks) const;
 
   Gpt2Config config_;

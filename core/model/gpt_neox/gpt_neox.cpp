@@ -158,12 +158,12 @@ void GptNeox::fold_value_biases() {
 RunResult GptNeox::forward(const at::Tensor& token_ids, const RunRequest& request) const {
   HookPlan hooks(request, schema_);
   RunResult result;
-  check_ids(token_ids);
-  const int64_t T = token_ids.size(1);
+  const int64_t T = token_ids.size(1), past = hooks.past();
+  check_ids(token_ids, past);
   if (hooks.complete()) return result;
   at::Tensor x = hooks.at(HookKind::Embed, -1, at::embedding(embed_, token_ids.to(options_.device, at::kLong)));
-  const RopeTable rope = rope_table({config_.rotary_dims, config_.rope_theta}, T, x);
-  const at::Tensor mask = causal_mask(T, 0, x);
+  const RopeTable rope = rope_table({config_.rotary_dims, config_.rope_theta}, T, x, past);
+  const at::Tensor mask = causal_mask(T, 0, x, past);
   for (int layer = 0; layer < config_.n_layer && !hooks.complete(); ++layer) {
     const GptNeoxBlock& b = blocks_[layer];
     x = hooks.at(HookKind::ResidPre, layer, x);
