@@ -14,6 +14,9 @@
 #include <QTableWidget>
 #include <QSignalSpy>
 #include <QTableView>
+#include <QComboBox>
+#include <QLabel>
+#include <QTextBrowser>
 #include <QTreeWidget>
 #include <QtTest>
 #include <fstream>
@@ -30,6 +33,7 @@
 #include "ui/model_panel.h"
 #include "ui/sense_set_dialog.h"
 #include "ui/senses_view.h"
+#include "ui/steer_panel.h"
 #include "ui/token_context_view.h"
 #include "ui/train_dialog.h"
 
@@ -136,6 +140,34 @@ class TestGuiEngine : public QObject {
     window.views()->setCurrentWidget(senses);
     QTest::qWait(100);
     QVERIFY(window.grab().save(QStringLiteral(SAESCOPE_TEST_OUTPUT_DIR "/screenshot_engine_senses.png")));
+
+    // Steer toward a sense: its feature's page opens with the continuation
+    // with and without it, kept in the workspace.
+    senses->senseList()->setCurrentRow(0);
+    QVERIFY(senses->steerButton()->isEnabled());
+    QVERIFY(senses->steerPrompt()->text().contains(QStringLiteral("bank")));
+    const int resultsBefore = static_cast<int>(window.session()->workspace()->results("steer").size());
+    senses->steerButton()->click();
+    QCOMPARE(window.views()->currentWidget(), static_cast<QWidget*>(features));
+    QVERIFY(allJobsFinished(window.jobsPanel(), 60000));
+    SteerPanel* steer = features->steerPanel();
+    QVERIFY(!steer->baseline()->toPlainText().isEmpty());
+    QVERIFY(!steer->steered()->toPlainText().isEmpty());
+    QVERIFY2(steer->nextTokens()->text().contains(QStringLiteral("promoted")), qPrintable(steer->nextTokens()->text()));
+    QCOMPARE(static_cast<int>(window.session()->workspace()->results("steer").size()), resultsBefore + 1);
+    QTest::qWait(100);
+    QVERIFY(window.grab().save(QStringLiteral(SAESCOPE_TEST_OUTPUT_DIR "/screenshot_engine_steer.png")));
+
+    // Ablate mode shades each token by the feature's effect on the next.
+    QTRY_VERIFY(steer->runButton()->isEnabled());  // once the job's end has reached the panel
+    steer->mode()->setCurrentIndex(SteerPanel::Ablate);
+    steer->prompt()->setText(QStringLiteral("The river bank was quiet"));
+    QVERIFY(steer->run());
+    QVERIFY(allJobsFinished(window.jobsPanel(), 60000));
+    QCOMPARE(steer->ablation()->rows().size(), 1);
+    QCOMPARE(steer->ablation()->rows()[0].tokens.size(), 5);  // BOS and four tokens with a successor
+    QTest::qWait(100);
+    QVERIFY(window.grab().save(QStringLiteral(SAESCOPE_TEST_OUTPUT_DIR "/screenshot_engine_ablate.png")));
   }
 
   void trainingAnSaeAddsItToTheWorkspace() {

@@ -1,5 +1,6 @@
 #include "ui/features_view.h"
 
+#include <QGroupBox>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -26,6 +27,7 @@
 #include "ui/feature_page.h"
 #include "ui/jobs_panel.h"
 #include "ui/settings_dialog.h"
+#include "ui/steer_panel.h"
 #include "ui/token_context_view.h"
 #include "ui/feature_table_model.h"
 
@@ -63,9 +65,20 @@ FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* 
   table_->setAlternatingRowColors(true);
 
   page_ = new FeaturePage(this);
+  steer_ = new SteerPanel(session_, jobs_, this);
+  auto* steerBox = new QGroupBox(tr("Steer: does it do what its examples say?"), this);
+  (new QVBoxLayout(steerBox))->addWidget(steer_);
+  steer_box_ = steerBox;
+  auto* pageAndSteer = new QWidget(this);
+  auto* pageLayout = new QVBoxLayout(pageAndSteer);
+  pageLayout->setContentsMargins(0, 0, 0, 0);
+  pageLayout->addWidget(page_);
+  pageLayout->addWidget(steerBox);
   auto* scroll = new QScrollArea(this);
   scroll->setWidgetResizable(true);
-  scroll->setWidget(page_);
+  scroll->setWidget(pageAndSteer);
+  scroll_ = scroll;
+  connect(steer_, &SteerPanel::finished, this, [this] { scrollToSteerPanel(); });
 
   prompt_ = new QLineEdit(this);
   prompt_->setObjectName(QStringLiteral("whatFiresHere"));
@@ -122,8 +135,16 @@ FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* 
 }
 
 void FeaturesView::setSae(const std::optional<SaeEntry>& sae) {
+  // The same SAE and harvest again (the panel reloads after any job, a
+  // steering run included): keep the feature the user is reading.
+  const bool same = sae && sae_ && sae->input.id == sae_->input.id && sae->harvest && sae_->harvest &&
+                    sae->harvest->id == sae_->harvest->id;
+  const QModelIndex current = table_->currentIndex();
+  const int64_t shown = same && current.isValid() ? current.data(FeatureTableModel::FeatureIdRole).toLongLong() : -1;
   sae_ = sae;
+  if (shown >= 0) return;  // the table and page already show this harvest
   page_->clear();
+  steer_->clearFeature();
   store::Workspace* ws = session_->workspace();
   if (!sae_ || !ws) {
     header_->setText(tr("Select an SAE in the model panel."));
@@ -143,6 +164,11 @@ void FeaturesView::setSae(const std::optional<SaeEntry>& sae) {
                        .arg(sae_->displayName())
                        .arg(model_->rowCount())
                        .arg(QString::fromStdString(p.value("tokens", nlohmann::json(0)).dump())));
+}
+
+void FeaturesView::scrollToSteerPanel() {
+  // After layout: a page just filled has no final height yet.
+  QTimer::singleShot(0, this, [this] { scroll_->ensureWidgetVisible(steer_box_, 0, 0); });
 }
 
 bool FeaturesView::selectFeature(int64_t feature) {
@@ -172,6 +198,7 @@ void FeaturesView::showFeature(int64_t feature) {
     return;
   }
   const auto model_id = sae_->harvest->model_id;
+  steer_->setFeature(session_->modelPathFor(*sae_), sae_->input.path, feature, page->summary.max_act);
   page_->showPage(*page, [&features, model_id](int32_t id) {
     return model_id ? QString::fromStdString(features.token_text(*model_id, id))
                     : QString::number(id);

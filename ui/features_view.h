@@ -8,6 +8,7 @@
 
 class QLineEdit;
 class QLabel;
+class QScrollArea;
 class QSortFilterProxyModel;
 class QTableView;
 class QTreeWidget;
@@ -17,6 +18,7 @@ namespace saescope::ui {
 class FeaturePage;
 class FeatureTableModel;
 class JobsPanel;
+class SteerPanel;
 
 class FeaturesView : public QWidget {
   Q_OBJECT
@@ -27,6 +29,8 @@ class FeaturesView : public QWidget {
 
   QTableView* table() const { return table_; }
   FeaturePage* page() const { return page_; }
+  SteerPanel* steerPanel() const { return steer_; }
+  void scrollToSteerPanel();
   FeatureTableModel* model() const { return model_; }
   QLineEdit* promptInput() const { return prompt_; }
   QTreeWidget* promptResults() const { return prompt_results_; }
@@ -49,6 +53,9 @@ class FeaturesView : public QWidget {
   FeatureTableModel* model_ = nullptr;
   QSortFilterProxyModel* proxy_ = nullptr;
   FeaturePage* page_ = nullptr;
+  SteerPanel* steer_ = nullptr;
+  QWidget* steer_box_ = nullptr;
+  QScrollArea* scroll_ = nullptr;
 };
 
 }  // namespace saescope::ui

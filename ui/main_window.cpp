@@ -15,6 +15,9 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QStatusBar>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLineEdit>
 #include <QTabWidget>
 
 #include "core/common/runtime_info.h"
@@ -23,6 +26,7 @@
 #include "ui/engine_actions.h"
 #include "ui/evaluation_view.h"
 #include "ui/features_view.h"
+#include "ui/steer_panel.h"
 #include "ui/jobs_panel.h"
 #include "ui/model_panel.h"
 #include "ui/sense_set_dialog.h"
@@ -73,6 +77,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(model_panel_, &ModelPanel::saeSelected, features_, &FeaturesView::setSae);
   connect(model_panel_, &ModelPanel::saeSelected, senses_, &SensesView::setSae);
   connect(senses_, &SensesView::newWordRequested, this, &MainWindow::newSenseSet);
+  connect(senses_, &SensesView::steerRequested, this, &MainWindow::steerTowardSense);
   connect(evaluation_, &EvaluationView::saeClicked, model_panel_, &ModelPanel::selectSae);
   actions_ = new EngineActions(session_, jobs_, this);
   connect(evaluation_, &EvaluationView::evaluateRequested, this, &MainWindow::evaluate);
@@ -349,6 +354,23 @@ void MainWindow::showAbout() {
                      tr("<b>SAEScope %1</b><p>Sparse autoencoders on language-model "
                         "activations, with polysemy evaluation (PS-Eval).</p><p>%2</p>")
                          .arg(QStringLiteral(SAESCOPE_VERSION), runtimeSummary()));
+}
+
+// The sense's feature on its page, added to the prompt at twice its largest
+// harvested activation; the user can then move the strength and run again.
+void MainWindow::steerTowardSense(qint64 feature, const QString& prompt) {
+  tabs_->setCurrentWidget(features_);
+  if (!features_->selectFeature(feature)) {
+    showError(tr("Cannot steer"), tr("Feature %1 is not in this SAE's harvest: harvest the SAE first (its largest "
+                                     "activations set the strength's unit).").arg(feature));
+    return;
+  }
+  SteerPanel* steer = features_->steerPanel();
+  steer->mode()->setCurrentIndex(SteerPanel::Add);
+  steer->prompt()->setText(prompt);
+  steer->strength()->setValue(2.0);
+  steer->run();
+  features_->scrollToSteerPanel();
 }
 
 }  // namespace saescope::ui

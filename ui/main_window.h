@@ -76,6 +76,7 @@ class MainWindow : public QMainWindow {
   void evaluate(const QList<qint64>& sae_ids);
   void buildWordNetSet();
   void newSenseSet();      // "New word…": typed in, saved as CSV, imported
+  void steerTowardSense(qint64 feature, const QString& prompt);
   void importSenseSet();   // a CSV of word, sense, sentence
   void trainSae();
   void rememberRecent(const QString& path);

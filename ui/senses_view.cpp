@@ -86,8 +86,28 @@ SensesView::SensesView(WorkspaceSession* session, QWidget* parent)
   newWord->setToolTip(tr("Your own word: senses and example sentences, evaluated like WordNet's"));
   connect(newWord, &QPushButton::clicked, this, &SensesView::newWordRequested);
   top->addWidget(newWord);
+  // Steer an ambiguous prompt toward the selected sense with its feature.
+  steer_prompt_ = new QLineEdit(this);
+  steer_prompt_->setObjectName(QStringLiteral("senseSteerPrompt"));
+  steer_prompt_->setPlaceholderText(tr("An ambiguous prompt ending in the word"));
+  steer_button_ = new QPushButton(tr("Steer toward the selected sense"), this);
+  steer_button_->setObjectName(QStringLiteral("senseSteerButton"));
+  steer_button_->setToolTip(tr("Adds the feature that most often fires for this sense to the prompt, and "
+                               "shows the continuation with and without it on the feature's page"));
+  steer_button_->setEnabled(false);
+  connect(senses_, &QListWidget::currentRowChanged, this, [this](int row) {
+    steer_button_->setEnabled(row >= 0 && senses_->item(row)->data(Qt::UserRole).toLongLong() >= 0);
+  });
+  connect(steer_button_, &QPushButton::clicked, this, [this] {
+    const QListWidgetItem* item = senses_->currentItem();
+    if (item && !steer_prompt_->text().trimmed().isEmpty())
+      emit steerRequested(item->data(Qt::UserRole).toLongLong(), steer_prompt_->text());
+  });
   auto* sensesBox = new QGroupBox(tr("Senses"), this);
-  (new QVBoxLayout(sensesBox))->addWidget(senses_);
+  auto* sensesLayout = new QVBoxLayout(sensesBox);
+  sensesLayout->addWidget(senses_);
+  sensesLayout->addWidget(steer_prompt_);
+  sensesLayout->addWidget(steer_button_);
   auto* occBox = new QGroupBox(tr("Occurrences (word coloured by gold sense · chip: argmax feature, "
                                   "coloured by the sense it mostly fires for)"), this);
   (new QVBoxLayout(occBox))->addWidget(occurrences_);
@@ -188,7 +208,25 @@ bool SensesView::showWord(const QString& word) {
     auto* item = new QListWidgetItem(QStringLiteral("■ %1 (%2)").arg(name(s.sense_id, false)).arg(n), senses_);
     item->setToolTip(QStringLiteral("%1 — %2").arg(QString::fromStdString(s.sense_id), QString::fromStdString(s.gloss)));
     item->setForeground(senseColour(s.sense_id));
+    item->setData(Qt::UserRole, QVariant::fromValue<qlonglong>(-1));
+    for (size_t si = 0; si < table.senses.size(); ++si) {  // the sense's most frequent argmax feature
+      if (table.senses[si] != s.sense_id) continue;
+      const auto& row = table.counts[si];
+      const auto best = std::max_element(row.begin(), row.end());
+      if (best != row.end() && *best > 0)
+        item->setData(Qt::UserRole, QVariant::fromValue<qlonglong>(table.features[static_cast<size_t>(best - row.begin())]));
+    }
   }
+  steer_button_->setEnabled(false);
+  // The first labelled occurrence, up to and including the word: its sense is
+  // rarely settled before the word, so it makes an ambiguous prompt.
+  steer_prompt_->clear();
+  for (const auto& o : occ)
+    if (!o.sense_id.empty()) {
+      const QByteArray ctx = QByteArray::fromStdString(o.context);
+      steer_prompt_->setText(QString::fromUtf8(ctx.left(static_cast<int>(std::clamp<int64_t>(o.char_end, 0, ctx.size())))).trimmed());
+      break;
+    }
 
   QString html;
   for (const auto& o : occ) {

@@ -17,6 +17,7 @@ class QCustomPlot;
 class QLabel;
 class QLineEdit;
 class QListWidget;
+class QPushButton;
 class QTextBrowser;
 
 namespace saescope::ui {
@@ -34,11 +35,15 @@ class SensesView : public QWidget {
   QCustomPlot* heatmap() const { return heatmap_; }
   QCustomPlot* scatter() const { return scatter_; }
   QLabel* scores() const { return scores_; }
+  QLineEdit* steerPrompt() const { return steer_prompt_; }
+  QPushButton* steerButton() const { return steer_button_; }
   // Colour of a sense in the current word (same everywhere in the view).
   QColor senseColour(const std::string& sense_id) const;
 
  signals:
   void newWordRequested();  // "New word…": the user's own senses
+  // "Steer toward this sense": the sense's most frequent argmax feature, added to `prompt`.
+  void steerRequested(qint64 feature, const QString& prompt);
 
  private:
   void reload();
@@ -55,6 +60,8 @@ class SensesView : public QWidget {
   QCustomPlot* heatmap_ = nullptr;
   QCustomPlot* scatter_ = nullptr;
   QLabel* scores_ = nullptr;
+  QLineEdit* steer_prompt_ = nullptr;
+  QPushButton* steer_button_ = nullptr;
 };
 
 }  // namespace saescope::ui

@@ -68,6 +68,9 @@ void TokenContextView::paintEvent(QPaintEvent*) {
       if (a > 0) {
         const float t = std::min(1.0f, a / scale_);
         p.fillRect(cell, QColor(255, 140, 0, static_cast<int>(40 + 200 * t)));
+      } else if (a < 0) {
+        const float t = std::min(1.0f, -a / scale_);
+        p.fillRect(cell, QColor(40, 120, 255, static_cast<int>(40 + 200 * t)));
       }
       p.setPen(text);
       if (i == row.focus) {
@@ -91,9 +94,10 @@ bool TokenContextView::event(QEvent* e) {
       const ContextRow& row = rows_[hit.row];
       const float a = hit.token < row.activations.size() ? row.activations[hit.token] : 0.0f;
       QToolTip::showText(help->globalPos(),
-                         tr("token %1 “%2” · activation %3")
+                         tr("token %1 “%2” · %3 %4")
                              .arg(hit.token)
                              .arg(row.tokens[hit.token].toHtmlEscaped())
+                             .arg(value_name_)
                              .arg(a, 0, 'f', 3),
                          this);
       return true;

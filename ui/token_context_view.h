@@ -20,7 +20,10 @@ class TokenContextView : public QWidget {
  public:
   explicit TokenContextView(QWidget* parent = nullptr);
   // `scale` is the activation painted at full intensity (the feature's max).
+  // Negative values (an effect, not an activation) are shaded blue.
   void setRows(QVector<ContextRow> rows, float scale);
+  // What the numbers are, for the tooltip ("activation" by default).
+  void setValueName(const QString& name) { value_name_ = name; }
   const QVector<ContextRow>& rows() const { return rows_; }
   QSize sizeHint() const override;
   // Text of a token as shown: newlines and tabs made visible.
@@ -38,6 +41,7 @@ class TokenContextView : public QWidget {
   int rowHeight() const;
   QVector<ContextRow> rows_;
   float scale_ = 1.0f;
+  QString value_name_ = tr("activation");
   QVector<Hit> hits_;
 };
 

@@ -186,8 +186,9 @@ Gemma::Gemma(const GemmaConfig& c, ModelInfo info, const std::string& checkpoint
 RunResult Gemma::forward(const at::Tensor& token_ids, const RunRequest& request) const {
   HookPlan hooks(request, schema_);
   RunResult result;
-  const int64_t T = token_ids.size(1), past = hooks.past();
-  check_ids(token_ids, past);
+  const int64_t past = hooks.past();
+  check_ids(token_ids, past);  // before size(1): ids may not be 2-D
+  const int64_t T = token_ids.size(1);
   if (hooks.complete()) return result;
   at::Tensor x = hooks.at(HookKind::Embed, -1,
                           at::embedding(embed_, token_ids.to(options_.device, at::kLong)) * embed_scale_);

@@ -94,8 +94,9 @@ Gpt2::Gpt2(Gpt2Config config, Gpt2Weights weights, const ModelOptions& options, 
 RunResult Gpt2::forward(const at::Tensor& token_ids, const RunRequest& request) const {
   HookPlan hooks(request, schema_);
   RunResult result;
-  const int64_t T = token_ids.size(1), past = hooks.past();
-  check_ids(token_ids, past);
+  const int64_t past = hooks.past();
+  check_ids(token_ids, past);  // before size(1): ids may not be 2-D
+  const int64_t T = token_ids.size(1);
   const at::Tensor ids = token_ids.to(options_.device, at::kLong);
   const Gpt2Weights& w = weights_;
 
