@@ -59,6 +59,14 @@ at::Tensor apply_norm(const at::Tensor& x, const Norm& n, HookKind normalized_ki
 
 at::Tensor apply_norm(const at::Tensor& x, const Norm& n) { return with_gain(normalized(x, n), n); }
 
+at::Tensor dense(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (x.numel() != x.size(-1)) return at::linear(x, weight, bias);
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = weight.size(0);
+  at::Tensor y = at::mv(weight, x.reshape({-1}));
+  return (bias.defined() ? y + bias : y).view(shape);
+}
+
 RopeTable rope_table(const RopeSpec& s, int64_t T, const at::Tensor& like, int64_t first) {
   const int64_t half = s.rotary_dims / 2;
   const auto f64 = at::TensorOptions().dtype(at::kDouble);
@@ -139,7 +147,7 @@ void finish_forward(const at::Tensor& x, const Norm& final_norm, const at::Tenso
     const at::Tensor out = apply_norm(x, final_norm, HookKind::LnFinalNormalized, HookKind::LnFinalOut, -1, hooks);
     if (!hooks.complete()) {
       result.ran_unembed = true;
-      at::Tensor logits = at::matmul(out, unembed.t());
+      at::Tensor logits = dense(out, unembed);
       if (softcap > 0) logits = at::tanh(logits / softcap) * softcap;
       hooks.at(HookKind::Logits, -1, logits);
     }

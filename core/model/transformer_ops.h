@@ -15,6 +15,13 @@ namespace saescope::model {
 
 class HookPlan;
 
+// x [..., in]·weightᵀ + bias for weight [out, in] (at::linear; bias may be
+// undefined), through BLAS's matrix-vector product when x is one row: a
+// generation step with the KV cache is bound by reading the weights, and gemv
+// reads them about twice as fast as the one-row gemm at::linear runs
+// (measured here: 35 against 17-20 GB/s).
+at::Tensor dense(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
+
 enum class Activation { GeluTanh, GeluErf, Relu, Silu };
 // Hugging Face's hidden_act / activation_function names; InputError lists the known ones.
 Activation parse_activation_name(const std::string& name, const std::string& where);

@@ -18,6 +18,7 @@ namespace {
 
 // Hugging Face's "Conv1D": y = x·W + b with W stored [in, out].
 at::Tensor conv1d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (x.numel() == x.size(-1)) return dense(x, weight.t(), bias);  // one row: gemv (transformer_ops.h)
   std::vector<int64_t> out_shape = x.sizes().vec();
   out_shape.back() = weight.size(1);
   return at::addmm(bias, x.reshape({-1, weight.size(0)}), weight).view(out_shape);
@@ -130,7 +131,7 @@ RunResult Gpt2::forward(const at::Tensor& token_ids, const RunRequest& request) 
                      HookKind::LnFinalNormalized, HookKind::LnFinalOut, -1, hooks);
       if (!hooks.complete()) {
         result.ran_unembed = true;
-        hooks.at(HookKind::Logits, -1, at::matmul(final_out, w.unembed.t()));  // tied: wteᵀ
+        hooks.at(HookKind::Logits, -1, dense(final_out, w.unembed));  // tied: wteᵀ
       }
     }
   }

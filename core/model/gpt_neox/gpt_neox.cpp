@@ -188,20 +188,20 @@ at::Tensor GptNeox::attention(const at::Tensor& x, int layer, const RopeTable& r
                               HookPlan& hooks) const {
   const GptNeoxBlock& w = blocks_[layer];
   const int64_t B = x.size(0), T = x.size(1), H = config_.n_head, Dh = config_.d_head;
-  const at::Tensor qkv = at::linear(x, w.qkv_weight, w.qkv_bias).view({B, T, H, 3, Dh});
+  const at::Tensor qkv = dense(x, w.qkv_weight, w.qkv_bias).view({B, T, H, 3, Dh});
   const at::Tensor q = hooks.at(HookKind::Q, layer, qkv.select(3, 0));
   const at::Tensor k = hooks.at(HookKind::K, layer, qkv.select(3, 1));
   const at::Tensor v = hooks.at(HookKind::V, layer, qkv.select(3, 2));
   const AttentionSpec spec{1.0 / std::sqrt(static_cast<double>(Dh))};
   const at::Tensor z = attend(apply_rope(q, rope), apply_rope(k, rope), v, spec, mask, layer, hooks);
-  return at::linear(z.reshape({B, T, H * Dh}), w.dense_weight, w.dense_bias);
+  return dense(z.reshape({B, T, H * Dh}), w.dense_weight, w.dense_bias);
 }
 
 at::Tensor GptNeox::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
   const GptNeoxBlock& w = blocks_[layer];
-  const at::Tensor pre = hooks.at(HookKind::MlpPre, layer, at::linear(x, w.fc_weight, w.fc_bias));
+  const at::Tensor pre = hooks.at(HookKind::MlpPre, layer, dense(x, w.fc_weight, w.fc_bias));
   const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activate(pre, config_.activation));
-  return at::linear(post, w.proj_weight, w.proj_bias);
+  return dense(post, w.proj_weight, w.proj_bias);
 }
 
 Family gpt_neox_family() {

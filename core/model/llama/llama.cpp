@@ -207,7 +207,7 @@ at::Tensor Llama::attention(const at::Tensor& x, int layer, const RopeTable& rop
                             HookPlan& hooks) const {
   const LlamaBlock& w = blocks_[layer];
   const int64_t B = x.size(0), T = x.size(1), H = config_.n_head, Hkv = config_.n_kv_head, Dh = config_.d_head;
-  const at::Tensor qkv = at::linear(x, w.qkv_weight, w.qkv_bias);
+  const at::Tensor qkv = dense(x, w.qkv_weight, w.qkv_bias);
   at::Tensor q = hooks.at(HookKind::Q, layer, qkv.narrow(-1, 0, H * Dh).view({B, T, H, Dh}));
   at::Tensor k = hooks.at(HookKind::K, layer, qkv.narrow(-1, H * Dh, Hkv * Dh).view({B, T, Hkv, Dh}));
   const at::Tensor v = hooks.at(HookKind::V, layer, qkv.narrow(-1, (H + Hkv) * Dh, Hkv * Dh).view({B, T, Hkv, Dh}));
@@ -217,19 +217,19 @@ at::Tensor Llama::attention(const at::Tensor& x, int layer, const RopeTable& rop
   }
   const AttentionSpec spec{1.0 / std::sqrt(static_cast<double>(Dh))};
   const at::Tensor z = attend(apply_rope(q, rope), apply_rope(k, rope), v, spec, mask, layer, hooks);
-  return at::linear(z.reshape({B, T, H * Dh}), w.o_weight, w.o_bias);
+  return dense(z.reshape({B, T, H * Dh}), w.o_weight, w.o_bias);
 }
 
 at::Tensor Llama::mlp(const at::Tensor& x, int layer, HookPlan& hooks) const {
   const LlamaBlock& w = blocks_[layer];
-  const at::Tensor gate_up = at::linear(x, w.gate_up_weight, w.gate_up_bias);
+  const at::Tensor gate_up = dense(x, w.gate_up_weight, w.gate_up_bias);
   const int64_t M = config_.d_mlp;
   const at::Tensor gate = hooks.at(HookKind::MlpPre, layer, gate_up.narrow(-1, 0, M));
   const at::Tensor up = hooks.at(HookKind::MlpPreLinear, layer, gate_up.narrow(-1, M, M));
   // act(gate) is a fresh tensor that no hook holds: multiply it in place (one
   // [tokens, d_mlp] pass and allocation fewer; its backward needs gate, not it).
   const at::Tensor post = hooks.at(HookKind::MlpPost, layer, activate(gate, config_.activation).mul_(up));
-  return at::linear(post, w.down_weight, w.down_bias);
+  return dense(post, w.down_weight, w.down_bias);
 }
 
 Family llama_family() {
