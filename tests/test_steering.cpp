@@ -23,6 +23,10 @@
 #include "core/model/model_registry.h"
 #include "core/sae/formats/sae_formats.h"
 #include "core/sae/sae.h"
+#include "core/common/progress.h"
+#include "core/store/workspace.h"
+#include "core/workflows/engine_cache.h"
+#include "core/workflows/steering_request.h"
 #include "tests/cli_runner.h"
 #include "tests/tiny_engine.h"
 
@@ -325,6 +329,64 @@ class TestSteering : public QObject {
     QVERIFY(refused([&] { analysis::ablation_attribution(*model, sae, {50256}, {1}); }, "fewer than 2 tokens"));
     o.sampling.top_p = 0;
     QVERIFY(refused([&] { analysis::steer(*model, sae, prompt, {{1, FeatureEditKind::Add, 1.0}}, o); }, "top-p"));
+  }
+
+  // --add-max S is S times the feature's largest activation in the
+  // workspace's harvest: the same continuation as --add with that raw value.
+  void strengthInUnitsOfTheHarvestedMax() {
+    const std::string ws = kOut + "/max.saescope";
+    const std::string corpus = tiny::write_corpus(kOut + "/corpus.txt", 40, 3);
+    const cli_runner::Cli h = cli_runner::run_cli({"harvest", "--workspace", cli_runner::q(ws), "--model",
+                                                   cli_runner::q(tiny_model_), "--sae", cli_runner::q(tiny_sae_),
+                                                   "--corpus", cli_runner::q(corpus), "--context", "24"},
+                                                  240000);
+    QVERIFY2(h.code == 0, h.err.c_str());
+    const cli_runner::Cli f = cli_runner::run_cli(
+        {"feature", "--workspace", cli_runner::q(ws), "--sae", cli_runner::q(tiny_sae_), "--id", "3", "--json"});
+    QVERIFY2(f.code == 0, f.err.c_str());
+    const json page = json::parse(f.out);
+    const double max_act = page["max_act"].get<double>();
+    QVERIFY(max_act > 0);
+    const auto steered = [&](const QStringList& strength) {
+      QStringList args = {"steer", "--model", cli_runner::q(tiny_model_), "--sae", cli_runner::q(tiny_sae_),
+                          "--feature", "3", "--prompt", "The bank of the river", "--tokens", "6", "--json"};
+      args << strength;
+      const cli_runner::Cli r = cli_runner::run_cli(args, 120000);
+      return r.code == 0 ? json::parse(r.out) : json{{"error", r.err}};
+    };
+    const json by_max = steered({"--add-max", "3", "--workspace", cli_runner::q(ws)});
+    const json raw = steered({"--add", QString::number(3 * max_act, 'g', 17)});
+    QVERIFY2(!by_max.contains("error"), by_max.dump().c_str());
+    QCOMPARE(by_max["steered"]["ids"], raw["steered"]["ids"]);
+    QCOMPARE(by_max["edits"][0]["value"].get<double>(), 3 * max_act);
+    // Without a workspace there is no harvest to read: refused by name.
+    const json none = steered({"--add-max", "3"});
+    QVERIFY2(none.contains("error") && none["error"].get<std::string>().find("--workspace") != std::string::npos,
+             none.dump().c_str());
+  }
+
+  // A cancelled steering run stores nothing and says it was cancelled.
+  void cancellingStoresNothing() {
+    const std::string ws_path = kOut + "/cancel.saescope";
+    auto ws = store::Workspace::open(ws_path);
+    jobs::SteerRequest r;
+    r.model_dir = tiny_model_;
+    r.sae_path = tiny_sae_;
+    r.prompt = "The bank of the river";
+    r.edits = {{3, FeatureEditKind::Add, 2.0}};
+    r.options.max_new_tokens = 30;
+    jobs::CancelFlag flag;
+    int reports = 0;
+    jobs::ProgressSink progress([&](const jobs::Progress&, double, double) {
+      if (++reports == 3) flag.cancel();
+    }, &flag);
+    jobs::EngineCache engines;
+    QVERIFY_THROWS_EXCEPTION(Cancelled, jobs::run_steer(r, ws.get(), engines, progress));
+    QCOMPARE(static_cast<int>(ws->results("steer").size()), 0);
+    jobs::ProgressSink fresh;
+    const auto done = jobs::run_steer(r, ws.get(), engines, fresh);
+    QCOMPARE(static_cast<int>(done.result["steered"]["ids"].size()), 30);
+    QCOMPARE(static_cast<int>(ws->results("steer").size()), 1);
   }
 
   void cliSteerAndAblateSpeakJson() {
