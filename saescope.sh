@@ -14,7 +14,8 @@ packages=(build-essential cmake ninja-build pkg-config
   libcli11-dev libpcre2-dev libicu-dev libssl-dev zlib1g-dev wordnet-base xvfb xauth appstream dpkg-dev
   poppler-utils  # poppler-utils: the report test renders and reads its PDF
   curl ca-certificates  # the tokenizer test fetches real tokenizer.json files (tools/fetch_tokenizer_fixtures.sh)
-  clang libclang-rt-14-dev)  # libFuzzer and the sanitizers for bench/fuzz (libclang-rt: only recommended by clang); the fuzz_replay test replays its corpora, skipped without them
+  clang libclang-rt-14-dev  # libFuzzer and the sanitizers for bench/fuzz (libclang-rt: only recommended by clang); the fuzz_replay test replays its corpora, skipped without them
+  libgloo-dev)  # c10d's ProcessGroupGloo headers include gloo's: distributed runs (core/distributed)
 
 setup() {
   local missing=()

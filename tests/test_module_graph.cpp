@@ -24,13 +24,14 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"io", {"common"}},
     {"tokenizer", {"common"}},
     {"store", {"common"}},
+    {"distributed", {"common"}},
     {"model", {"common", "io", "tokenizer"}},
     {"corpus", {"common", "model", "tokenizer"}},
-    {"sae", {"common", "io", "model", "corpus"}},
-    {"analysis", {"common", "io", "tokenizer", "store", "model", "corpus", "sae"}},
-    {"polysemy", {"common", "io", "tokenizer", "store", "model", "corpus", "sae"}},
-    {"workflows", {"common", "io", "tokenizer", "store", "model", "corpus", "sae", "analysis", "polysemy"}},
-    {"demo", {"common", "io", "tokenizer", "store", "model", "corpus", "sae", "analysis", "polysemy", "workflows"}},
+    {"sae", {"common", "io", "model", "corpus", "distributed"}},
+    {"analysis", {"common", "io", "tokenizer", "store", "model", "corpus", "sae", "distributed"}},
+    {"polysemy", {"common", "io", "tokenizer", "store", "model", "corpus", "sae", "distributed"}},
+    {"workflows", {"common", "io", "tokenizer", "store", "model", "corpus", "sae", "analysis", "polysemy", "distributed"}},
+    {"demo", {"common", "io", "tokenizer", "store", "model", "corpus", "sae", "analysis", "polysemy", "workflows", "distributed"}},
 };
 
 std::vector<fs::path> sources(const fs::path& dir) {

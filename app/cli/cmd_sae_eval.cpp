@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
+#include "app/cli/distributed_options.h"
 #include "core/common/error.h"
 #include "core/common/progress.h"
 #include "core/workflows/sae_evaluation_request.h"
@@ -23,6 +24,7 @@ struct SaeEvalArgs {
   double holdout = 1.0;
   bool no_ce = false;
   bool as_json = false;
+  DistributedOptions dist;
 };
 
 void print_table(const nlohmann::json& m) {
@@ -48,6 +50,10 @@ int run_sae_eval_command(SaeEvalArgs& a) {
   if (a.cache.empty() == a.request.corpus.empty())
     throw InputError("sae-eval: give either --corpus (with --model) or --cache");
   a.request.options.ce_loss = !a.no_ce;
+  // Distributed (torchrun / launch): windows split across ranks, sums merged;
+  // rank 0 alone keeps the workspace and prints.
+  const dist::ProcessGroup* group = join_ranks(a.dist);
+  if (group && !a.cache.empty()) throw InputError("sae-eval --cache runs in one process: start it without launch / torchrun");
   sae::SaeEvalOutcome out;
   std::unique_ptr<store::Workspace> ws;
   if (!a.cache.empty()) {
@@ -55,10 +61,11 @@ int run_sae_eval_command(SaeEvalArgs& a) {
     out = sae::run_sae_eval_on_cache(a.request.sae_dir, a.cache, a.holdout, a.request.max_tokens, a.request.options);
   } else {
     if (a.request.model_dir.empty()) throw InputError("sae-eval: --corpus needs --model");
-    if (!a.workspace.empty()) ws = store::Workspace::open(a.workspace);
-    jobs::ProgressSink progress(jobs::stderr_progress_line());
+    if (!a.workspace.empty() && prints_results()) ws = store::Workspace::open(a.workspace);
+    jobs::ProgressSink progress(prints_results() ? jobs::stderr_progress_line() : jobs::ProgressSink::Callback());
     out = sae::run_sae_eval(a.request, ws.get(), progress);
   }
+  if (!prints_results()) return 0;
   for (const auto& w : out.warnings) std::cerr << "saescope-cli: " << w << "\n";
   nlohmann::json j = out.metrics;
   if (ws) {
@@ -98,6 +105,7 @@ const bool registered = register_command(
       sub->add_option("--tokenizer", r.tokenizer_dir, "Tokenizer folder (default: --model)");
       sub->add_option("--workspace", a->workspace, "Workspace file (.saescope) to keep the result in")->check(non_empty_path());
       sub->add_flag("--json", a->as_json, "Print the metrics as JSON");
+      add_distributed_options(sub, a->dist);
       return [a] { return run_sae_eval_command(*a); };
     });
 

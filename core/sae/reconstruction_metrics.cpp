@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/common/error.h"
+#include "core/distributed/process_group.h"
 #include "core/sae/activation_source.h"
 #include "core/sae/sae.h"
 
@@ -40,6 +41,21 @@ void ReconstructionMetrics::add(const at::Tensor& x_in, const at::Tensor& f_in,
   active_ += static_cast<double>(on.sum().item<int64_t>());
   l1_ += f.abs().sum(at::kDouble).item<double>();
   fired_ += on.sum({0}).to(at::kCPU, at::kLong);
+}
+
+void ReconstructionMetrics::reduce(dist::ProcessGroup& group) {
+  // One allreduce of every total in double (fire counts are exact below 2⁵³).
+  at::Tensor packed = at::cat({at::tensor({static_cast<double>(tokens_), sq_err_, sq_norm_, active_, l1_}, at::kDouble),
+                               sum_x_, fired_.to(at::kDouble)});
+  group.allreduce_sum(packed, "merging reconstruction metrics");
+  const double* v = packed.data_ptr<double>();
+  tokens_ = static_cast<int64_t>(std::llround(v[0]));
+  sq_err_ = v[1];
+  sq_norm_ = v[2];
+  active_ = v[3];
+  l1_ = v[4];
+  sum_x_ = packed.narrow(0, 5, d_in_).clone();
+  fired_ = packed.narrow(0, 5 + d_in_, d_sae_).round().to(at::kLong);
 }
 
 ReconstructionReport ReconstructionMetrics::report() const {

@@ -9,6 +9,10 @@
 #include <cstdint>
 #include <vector>
 
+namespace saescope::dist {
+class ProcessGroup;
+}
+
 namespace saescope::sae {
 
 class Sae;
@@ -44,6 +48,9 @@ class ReconstructionMetrics {
   // x, reconstruction: [n, d_in]; features: [n, d_sae]. Any device.
   void add(const at::Tensor& x, const at::Tensor& features, const at::Tensor& reconstruction);
   ReconstructionReport report() const;
+  // Sums every rank's totals into each (the totals are sums, so the merged
+  // metrics are those of all ranks' tokens together).
+  void reduce(dist::ProcessGroup& group);
 
  private:
   int64_t d_in_, d_sae_;

@@ -8,6 +8,7 @@
 
 #include "core/corpus/window_source.h"
 #include "core/common/error.h"
+#include "core/distributed/process_group.h"
 #include "core/common/progress.h"
 #include "core/model/model_registry.h"
 #include "core/sae/activation_cache.h"
@@ -98,9 +99,12 @@ std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::LanguageModel& 
   const double total = static_cast<double>(total_tokens) * static_cast<double>(saes.size());
   if (progress) progress->report({"evaluate", 0, total, "tokens", ""});
 
-  while (true) {
+  // Distributed (dist::world()): batch i is rank i mod W's; the sums merge at the end.
+  dist::ProcessGroup* group = dist::world();
+  for (int64_t batch_index = 0;; ++batch_index) {
     const auto batch = windows.next(std::max<int64_t>(1, o.batch_windows));
     if (batch.empty()) break;
+    if (group && batch_index % group->size() != group->rank()) continue;
     std::vector<std::vector<int64_t>> seqs;
     for (const auto& w : batch) seqs.emplace_back(w.tokens.begin(), w.tokens.end());
     const model::TokenBatch tb = model::make_token_batch(seqs, model.info(), /*prepend_bos=*/false);
@@ -156,13 +160,27 @@ std::vector<SaeEvaluation> evaluate_saes_on_windows(const model::LanguageModel& 
         model.run(tb, {{hook}, replace});
       else
         nll_sae[s] += summed_nll(model.run(tb, {{"logits"}, replace}).hooks.at("logits"), tb.ids, scored);
-      rows_done += rows_cpu.size(0);
+      rows_done += rows_cpu.size(0) * (group ? group->size() : 1);  // distributed: this rank's share, scaled
       if (progress)
-        progress->report({"evaluate", static_cast<double>(rows_done), total, "tokens",
+        progress->report({"evaluate", std::min(static_cast<double>(rows_done), total), total, "tokens",
                           saes.size() > 1 ? std::to_string(saes.size()) + " SAEs"
                                           : "L0 " + std::to_string(metrics[s].report().l0)});
     }
     n_windows += static_cast<int64_t>(batch.size());
+  }
+  if (group) {
+    for (auto& m : metrics) m.reduce(*group);
+    std::vector<double> sums = {nll_clean, static_cast<double>(ce_tokens), static_cast<double>(n_windows)};
+    sums.insert(sums.end(), nll_sae.begin(), nll_sae.end());
+    sums.insert(sums.end(), nll_zero.begin(), nll_zero.end());
+    at::Tensor t = at::tensor(sums, at::kDouble);
+    group->allreduce_sum(t, "merging the CE losses");
+    const double* v = t.data_ptr<double>();
+    nll_clean = v[0];
+    ce_tokens = std::llround(v[1]);
+    n_windows = std::llround(v[2]);
+    for (std::size_t s = 0; s < saes.size(); ++s) nll_sae[s] = v[3 + s];
+    for (std::size_t h = 0; h < hooks.size(); ++h) nll_zero[h] = v[3 + saes.size() + h];
   }
   for (std::size_t s = 0; s < saes.size(); ++s) {
     out[s].reconstruction = metrics[s].report();

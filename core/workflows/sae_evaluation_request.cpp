@@ -10,6 +10,8 @@
 
 #include "core/corpus/corpus_windows.h"
 #include "core/common/error.h"
+#include "core/common/sha256.h"
+#include "core/distributed/process_group.h"
 #include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
 #include "core/sae/activation_cache_source.h"
@@ -87,6 +89,27 @@ std::string group_key(const SaeEvalRequest& r, bool center_writing_weights, bool
       .dump();
 }
 
+// Distributed: rank 0 alone holds the workspace, so it decides which
+// requests run (the others drop what it found stored); then every rank must
+// have been given the same files, compared by content hash before any work.
+void agree_across_ranks(dist::ProcessGroup& group, const std::vector<SaeEvalRequest>& requests,
+                        store::Workspace* ws, std::vector<PendingEval>& pending) {
+  at::Tensor runs = at::zeros({static_cast<int64_t>(requests.size())}, at::kLong);
+  for (const PendingEval& p : pending) runs[static_cast<int64_t>(p.index)] = 1;
+  group.broadcast(runs, 0, "agreeing on what to evaluate");
+  std::vector<PendingEval> kept;
+  std::string fingerprint;
+  for (PendingEval& p : pending) {
+    if (runs[static_cast<int64_t>(p.index)].item<int64_t>() == 0) continue;
+    const SaeEvalRequest& r = requests[p.index];
+    const auto hash = [&](const std::string& path) { return ws ? ws->content_hash(path) : sha256_tree(path); };
+    fingerprint += hash(r.model_dir) + " " + hash(r.sae_dir) + " " + hash(r.corpus) + "\n";
+    kept.push_back(std::move(p));
+  }
+  group.check_same(fingerprint, "the model, SAE and corpus files");
+  pending = std::move(kept);
+}
+
 }  // namespace
 
 std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& requests, store::Workspace* ws,
@@ -130,6 +153,8 @@ std::vector<SaeEvalOutcome> run_sae_evals(const std::vector<SaeEvalRequest>& req
     }
     pending.push_back(std::move(p));
   }
+
+  if (dist::ProcessGroup* group = dist::world()) agree_across_ranks(*group, requests, ws, pending);
 
   // One model load, one tokenisation and one pass over the windows per group.
   std::vector<bool> grouped(pending.size(), false);

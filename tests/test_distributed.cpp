@@ -1,0 +1,248 @@
+// Distributed runs on c10d (Gloo, loopback): torchrun's environment read and
+// checked; the collectives between two ranks in one process; sae-eval on 2
+// and 3 ranks, through `launch` and through the environment, equal to one
+// process (counts exactly, sums within 1e-5 relative); only rank 0 writes the
+// workspace; ranks given different files refused before any work; a rank
+// killed mid-pass stops the other with an error naming it, nothing stored,
+// and a rerun completes.
+#include <ATen/ATen.h>
+
+#include <QProcess>
+#include <QtTest>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/common/error.h"
+#include "core/distributed/dist_env.h"
+#include "core/distributed/process_group.h"
+#include "core/store/workspace.h"
+#include "tests/cli_runner.h"
+#include "tests/tiny_engine.h"
+
+using namespace saescope;
+namespace fs = std::filesystem;
+using nlohmann::json;
+using cli_runner::q;
+
+namespace {
+
+const std::string kOut = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/distributed";
+
+int free_port() {  // c10d's own pick would need a store first: ask the OS via launch's rule
+  static int next = 29600 + static_cast<int>(::getpid() % 2000);
+  return next += 7;
+}
+
+// One rank of a command started by hand with torchrun's variables.
+std::unique_ptr<QProcess> start_rank(int rank, int world, int port, const QStringList& args) {
+  auto p = std::make_unique<QProcess>();
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("OMP_WAIT_POLICY", "passive");
+  env.insert("RANK", QString::number(rank));
+  env.insert("LOCAL_RANK", QString::number(rank));
+  env.insert("WORLD_SIZE", QString::number(world));
+  env.insert("MASTER_ADDR", "127.0.0.1");
+  env.insert("MASTER_PORT", QString::number(port));
+  p->setProcessEnvironment(env);
+  p->start(SAESCOPE_CLI_PATH, args);
+  return p;
+}
+
+void set_env(const std::map<std::string, std::string>& vars) {
+  for (const char* k : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}) ::unsetenv(k);
+  for (const auto& [k, v] : vars) ::setenv(k.c_str(), v.c_str(), 1);
+}
+
+QString env_error(const std::map<std::string, std::string>& vars) {
+  set_env(vars);
+  try {
+    dist::dist_env_from_environment();
+  } catch (const InputError& e) {
+    set_env({});
+    return e.what();
+  }
+  set_env({});
+  return {};
+}
+
+// Every field equal; doubles within 1e-5 relative.
+QString differences(const json& a, const json& b, const std::string& at = "") {
+  if (a.is_number_float() || b.is_number_float()) {
+    const double x = a.get<double>(), y = b.get<double>();
+    return std::abs(x - y) <= 1e-5 * std::max({1.0, std::abs(x), std::abs(y)}) ? QString()
+                                                                                  : q(at + ": " + a.dump() + " vs " + b.dump() + "\n");
+  }
+  if (a.type() != b.type()) return q(at + ": types differ\n");
+  QString out;
+  if (a.is_object()) {
+    for (const auto& [k, v] : a.items())
+      out += b.contains(k) ? differences(v, b[k], at + "." + k) : q(at + "." + k + " missing\n");
+  } else if (a.is_array()) {
+    if (a.size() != b.size()) return q(at + ": sizes differ\n");
+    for (size_t i = 0; i < a.size(); ++i) out += differences(a[i], b[i], at + "[" + std::to_string(i) + "]");
+  } else if (a != b) {
+    out += q(at + ": " + a.dump() + " vs " + b.dump() + "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+class TestDistributed : public QObject {
+  Q_OBJECT
+  std::string model_, sae_, sae2_, corpus_;
+
+  QStringList sae_eval(const std::string& sae, const QStringList& extra = {}) const {
+    QStringList a = {"sae-eval", "--model", q(model_), "--sae", q(sae), "--corpus", q(corpus_), "--context", "24",
+                     "--batch", "4", "--json"};
+    return a + extra;
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY2(dist::available(), "this build has no c10d Gloo (libgloo-dev)");
+    fs::remove_all(kOut);
+    fs::create_directories(kOut);
+    model_ = tiny::write_model(kOut + "/tiny-gpt2");
+    sae_ = tiny::write_sae(kOut + "/tiny-sae", "blocks.1.hook_resid_post", 64, 5);
+    sae2_ = tiny::write_sae(kOut + "/tiny-sae-2", "blocks.1.hook_resid_post", 64, 6);
+    corpus_ = tiny::write_corpus(kOut + "/corpus.txt", 200, 9);
+  }
+
+  void torchrunsEnvironmentIsReadAndChecked() {
+    set_env({});
+    QVERIFY(!dist::dist_env_from_environment());
+    set_env({{"WORLD_SIZE", "1"}});
+    QVERIFY(!dist::dist_env_from_environment());
+    set_env({{"WORLD_SIZE", "3"}, {"RANK", "2"}, {"LOCAL_RANK", "0"}, {"MASTER_ADDR", "node7"}, {"MASTER_PORT", "29511"}});
+    const auto e = dist::dist_env_from_environment();
+    QVERIFY(e && e->rank == 2 && e->world_size == 3 && e->master_addr == "node7" && e->master_port == 29511);
+    set_env({});
+    QVERIFY(env_error({{"WORLD_SIZE", "2"}, {"MASTER_ADDR", "x"}}).contains("RANK is not set"));
+    QVERIFY(env_error({{"WORLD_SIZE", "2"}, {"RANK", "2"}, {"MASTER_ADDR", "x"}}).contains("RANK=2"));
+    QVERIFY(env_error({{"WORLD_SIZE", "2"}, {"RANK", "0"}}).contains("MASTER_ADDR"));
+    QVERIFY(env_error({{"WORLD_SIZE", "two"}}).contains("WORLD_SIZE=two"));
+    QVERIFY(env_error({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "x"}, {"MASTER_PORT", "70000"}})
+                .contains("MASTER_PORT=70000"));
+  }
+
+  // Two ranks as two threads of this process, each with its own group.
+  void collectivesBetweenTwoRanks() {
+    const int port = free_port();
+    const auto rank = [&](int r) {
+      dist::DistEnv env{r, 2, r, "127.0.0.1", port};
+      auto g = dist::ProcessGroup::join(env, std::chrono::seconds(30));
+      at::Tensor t = at::full({3}, double(r + 1), at::kDouble);
+      g->allreduce_sum(t, "sum");
+      at::Tensor b = at::full({2}, double(10 * r), at::kDouble);
+      g->broadcast(b, 1, "broadcast");
+      const auto all = g->allgather(at::full({2}, int64_t(r), at::kLong), "gather");
+      std::string differs;
+      try {
+        g->check_same(r == 0 ? "same" : "other", "the files");
+      } catch (const dist::DistributedError& e) {
+        differs = e.what();
+      }
+      g->check_same("same", "the files");  // agreeing passes
+      return std::make_tuple(t, b, all, differs);
+    };
+    auto other = std::async(std::launch::async, rank, 1);
+    const auto [t, b, all, differs] = rank(0);
+    other.get();
+    QVERIFY(t.equal(at::full({3}, 3.0, at::kDouble)));
+    QVERIFY(b.equal(at::full({2}, 10.0, at::kDouble)));
+    QCOMPARE(all.size(), size_t(2));
+    QCOMPARE(all[1][0].item<int64_t>(), int64_t(1));
+    QVERIFY2(q(differs).contains("differ between rank 0 and rank(s) 1"), differs.c_str());
+  }
+
+  void saeEvalOnTwoAndThreeRanksEqualsOneProcess() {
+    const cli_runner::Cli one = cli_runner::run_cli(sae_eval(sae_), 240000);
+    QVERIFY2(one.code == 0, one.err.c_str());
+    const json single = json::parse(one.out);
+    for (const char* n : {"2", "3"}) {
+      const cli_runner::Cli many = cli_runner::run_cli(QStringList{"launch", "--nproc", n, "--"} + sae_eval(sae_), 240000);
+      QVERIFY2(many.code == 0, many.err.c_str());
+      const json merged = json::parse(many.out);  // rank 0 alone prints
+      QCOMPARE(merged["tokens"], single["tokens"]);
+      QCOMPARE(merged["ce_tokens"], single["ce_tokens"]);
+      QCOMPARE(differences(single, merged), QString());
+    }
+    // Started by hand with the environment (as torchrun or srun would).
+    const int port = free_port();
+    auto r1 = start_rank(1, 2, port, sae_eval(sae_));
+    auto r0 = start_rank(0, 2, port, sae_eval(sae_));
+    QVERIFY(r0->waitForFinished(240000) && r1->waitForFinished(240000));
+    QCOMPARE(r0->exitCode(), 0);
+    QCOMPARE(r1->exitCode(), 0);
+    QVERIFY(r1->readAllStandardOutput().isEmpty());
+    QCOMPARE(differences(single, json::parse(r0->readAllStandardOutput().toStdString())), QString());
+  }
+
+  void onlyRankZeroWritesTheWorkspace() {
+    const std::string ws = kOut + "/w.saescope";
+    const QStringList args = QStringList{"launch", "--nproc", "2", "--"} + sae_eval(sae_, {"--workspace", q(ws)});
+    const cli_runner::Cli first = cli_runner::run_cli(args, 240000);
+    QVERIFY2(first.code == 0, first.err.c_str());
+    QCOMPARE(json::parse(first.out)["reused"].get<bool>(), false);
+    QCOMPARE(store::Workspace::open(ws)->results("reconstruction").size(), size_t(1));
+    const cli_runner::Cli again = cli_runner::run_cli(args, 240000);
+    QVERIFY2(again.code == 0, again.err.c_str());
+    QCOMPARE(json::parse(again.out)["reused"].get<bool>(), true);
+  }
+
+  void ranksGivenDifferentFilesAreRefused() {
+    const int port = free_port();
+    auto r0 = start_rank(0, 2, port, sae_eval(sae_));
+    auto r1 = start_rank(1, 2, port, sae_eval(sae2_));
+    QVERIFY(r0->waitForFinished(240000) && r1->waitForFinished(240000));
+    QCOMPARE(r0->exitCode(), 2);
+    QCOMPARE(r1->exitCode(), 2);
+    const QString err = r0->readAllStandardError();
+    QVERIFY2(err.contains("differ between rank 0 and rank(s) 1") && err.contains("nothing was run"), qPrintable(err));
+  }
+
+  void aRankKilledMidPassStopsTheOthers() {
+    const std::string ws = kOut + "/killed.saescope";
+    const std::string big = tiny::write_corpus(kOut + "/big.txt", 2000, 4);
+    QStringList args = {"sae-eval", "--model", q(model_), "--sae", q(sae_), "--corpus", q(big), "--context", "24",
+                        "--batch", "2", "--workspace", q(ws), "--json", "--dist-timeout", "20"};
+    const int port = free_port();
+    auto r0 = start_rank(0, 2, port, args);
+    auto r1 = start_rank(1, 2, port, args);
+    // Rank 0's first progress line comes after the rendezvous and the agreement on inputs.
+    QElapsedTimer t;
+    t.start();
+    QByteArray err0;
+    while (!err0.contains("evaluate:") && t.elapsed() < 120000) {
+      r0->waitForReadyRead(100);
+      err0 += r0->readAllStandardError();
+    }
+    QVERIFY2(err0.contains("evaluate:"), err0.constData());
+    r1->kill();  // SIGKILL
+    QVERIFY(r1->waitForFinished(10000));
+    QVERIFY(r0->waitForFinished(60000));
+    err0 += r0->readAllStandardError();
+    QCOMPARE(r0->exitCode(), 2);
+    QVERIFY2(err0.contains("rank 1 stopped answering"), err0.constData());
+    QCOMPARE(store::Workspace::open(ws)->results("reconstruction").size(), size_t(0));  // nothing half-done
+    const cli_runner::Cli rerun = cli_runner::run_cli(QStringList{"launch", "--nproc", "2", "--"} + args, 240000);
+    QVERIFY2(rerun.code == 0, rerun.err.c_str());
+    QCOMPARE(store::Workspace::open(ws)->results("reconstruction").size(), size_t(1));
+  }
+
+  void launchSaysWhichRankFailed() {
+    const cli_runner::Cli r = cli_runner::run_cli({"launch", "--nproc", "2", "--", "sae-eval", "--sae", "/nonexistent",
+                                                   "--model", q(model_), "--corpus", q(corpus_)});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(q(r.err).contains("launch: rank 0 exited with code 2") || q(r.err).contains("launch: rank 1 exited with code 2"),
+             r.err.c_str());
+    QCOMPARE(cli_runner::run_cli({"launch", "--nproc", "2"}).code, 2);  // no command
+  }
+};
+
+QTEST_GUILESS_MAIN(TestDistributed)
+#include "test_distributed.moc"
