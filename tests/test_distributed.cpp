@@ -182,6 +182,34 @@ class TestDistributed : public QObject {
     QCOMPARE(differences(single, json::parse(r0->readAllStandardOutput().toStdString())), QString());
   }
 
+  // PS-Eval's batches are one process's, so its picks, counts and MSE merge
+  // exactly: the JSON is identical but for the seconds it took.
+  void psEvalOnTwoAndThreeRanksIsIdentical() {
+    const std::string occurrences = tiny::write_occurrences(kOut + "/occurrences.jsonl");
+    const QStringList args = {"ps-eval", "--model", q(model_), "--sae", q(sae_), "--sae", q(sae2_),
+                              "--dataset", q(occurrences), "--batch", "3", "--json"};
+    const auto without_seconds = [](const std::string& out) {
+      json j = json::parse(out);
+      for (auto& s : j) s.erase("seconds");
+      return j.dump();
+    };
+    const cli_runner::Cli one = cli_runner::run_cli(args, 240000);
+    QVERIFY2(one.code == 0, one.err.c_str());
+    for (const char* n : {"2", "3"}) {
+      const cli_runner::Cli many = cli_runner::run_cli(QStringList{"launch", "--nproc", n, "--"} + args, 240000);
+      QVERIFY2(many.code == 0, many.err.c_str());
+      QCOMPARE(q(without_seconds(many.out)), q(without_seconds(one.out)));
+    }
+    const std::string ws = kOut + "/pseval.saescope";
+    const cli_runner::Cli stored =
+        cli_runner::run_cli(QStringList{"launch", "--nproc", "2", "--"} + args + QStringList{"--workspace", q(ws)}, 240000);
+    QVERIFY2(stored.code == 0, stored.err.c_str());
+    QCOMPARE(store::Workspace::open(ws)->results("pseval").size(), size_t(2));
+    const json again = json::parse(
+        cli_runner::run_cli(QStringList{"launch", "--nproc", "2", "--"} + args + QStringList{"--workspace", q(ws)}, 240000).out);
+    QCOMPARE(again[0]["cached"].get<bool>(), true);
+  }
+
   void onlyRankZeroWritesTheWorkspace() {
     const std::string ws = kOut + "/w.saescope";
     const QStringList args = QStringList{"launch", "--nproc", "2", "--"} + sae_eval(sae_, {"--workspace", q(ws)});

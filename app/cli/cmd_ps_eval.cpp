@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
+#include "app/cli/distributed_options.h"
 #include "core/common/error.h"
 #include "core/common/progress.h"
 #include "core/workflows/pseval_job.h"
@@ -24,6 +25,7 @@ struct PsEvalArgs {
   std::string centering = "auto";
   std::string per_word_csv;
   bool no_baseline = false, no_mse = false, as_json = false;
+  DistributedOptions dist;
 };
 
 std::string fixed(const nlohmann::ordered_json& j, const char* key, int decimals = 3) {
@@ -97,8 +99,13 @@ int run_ps_eval(PsEvalArgs& a) {
   else if (a.centering == "off") a.job.centering = Centering::off;
   else throw InputError("--center-writing-weights: expected auto, on or off, got '" + a.centering + "'");
 
-  jobs::ProgressSink progress(jobs::stderr_progress_line());
+  // Distributed (torchrun / launch): prompt batches split across ranks, picks
+  // merged; rank 0 alone keeps the workspace and prints.
+  join_ranks(a.dist);
+  if (!prints_results()) a.job.workspace_path.clear();
+  jobs::ProgressSink progress(prints_results() ? jobs::stderr_progress_line() : jobs::ProgressSink::Callback());
   const PsEvalJobResult r = run_pseval_job(a.job, &progress);
+  if (!prints_results()) return 0;
   if (!r.dataset_issues.empty()) {
     std::cerr << r.dataset_issues.size() << " dataset line(s) could not be used fully, e.g.\n";
     for (std::size_t i = 0; i < r.dataset_issues.size() && i < 5; ++i) std::cerr << "  " << r.dataset_issues[i] << "\n";
@@ -178,6 +185,7 @@ const bool registered = register_command(
       sub->add_option("--dtype", a->job.dtype, "float32 or bfloat16")->capture_default_str();
       sub->add_option("--batch", a->job.options.batch_size, "Prompts per forward pass")->capture_default_str();
       sub->add_flag("--json", a->as_json, "Print a JSON array: one object per SAE, then the baselines");
+      add_distributed_options(sub, a->dist);
       return [a] { return run_ps_eval(*a); };
     });
 

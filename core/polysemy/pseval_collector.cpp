@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/common/error.h"
+#include "core/distributed/process_group.h"
 #include "core/model/hook_point.h"
 
 namespace saescope::polysemy {
@@ -67,6 +68,57 @@ at::Tensor position_major(const at::Tensor& value) {
   return value.reshape({value.size(0), value.size(1), -1});  // [B, T, H, Dh] -> [B, T, H·Dh]
 }
 
+namespace {
+
+// Every rank's prompts into every rank's Collected: each value packed as a
+// double where this rank owns the prompt, 0 elsewhere, and summed (x + 0 is
+// x exactly, NaN included), so the merge is exact.
+void merge_ranks(Collected& c, const std::vector<bool>& mine, dist::ProcessGroup& group) {
+  const std::size_t P = mine.size();
+  std::vector<double> packed;
+  const auto put_picks = [&](const std::vector<FeaturePick>& picks) {
+    for (std::size_t p = 0; p < P; ++p) packed.push_back(mine[p] ? static_cast<double>(picks[p].feature + 1) : 0.0);
+    for (std::size_t p = 0; p < P; ++p) packed.push_back(mine[p] ? static_cast<double>(picks[p].activation) : 0.0);
+    for (std::size_t p = 0; p < P; ++p) packed.push_back(mine[p] && picks[p].all_zero ? 1.0 : 0.0);
+  };
+  const auto put_values = [&](const std::vector<double>& v) {
+    for (std::size_t p = 0; p < P; ++p) packed.push_back(mine[p] ? v[p] : 0.0);
+  };
+  for (std::size_t s = 0; s < c.sae_picks.size(); ++s) {
+    put_picks(c.sae_picks[s]);
+    put_values(c.mse[s]);
+    put_values(c.l0[s]);
+  }
+  for (const auto& b : c.baseline_picks) put_picks(b);
+  packed.insert(packed.end(), {static_cast<double>(c.batches), static_cast<double>(c.tokens),
+                               static_cast<double>(c.padded_tokens)});
+  at::Tensor t = at::tensor(packed, at::kDouble);
+  group.allreduce_sum(t, "merging PS-Eval's picks");
+  const double* v = t.data_ptr<double>();
+  const auto take_picks = [&](std::vector<FeaturePick>& picks) {
+    for (std::size_t p = 0; p < P; ++p) picks[p].feature = std::llround(v[p]) - 1;
+    for (std::size_t p = 0; p < P; ++p) picks[p].activation = static_cast<float>(v[P + p]);
+    for (std::size_t p = 0; p < P; ++p) picks[p].all_zero = v[2 * P + p] != 0.0;
+    v += 3 * P;
+  };
+  const auto take_values = [&](std::vector<double>& out) {
+    out.assign(v, v + P);
+    v += P;
+  };
+  for (std::size_t s = 0; s < c.sae_picks.size(); ++s) {
+    take_picks(c.sae_picks[s]);
+    take_values(c.mse[s]);
+    take_values(c.l0[s]);
+  }
+  for (auto& b : c.baseline_picks) take_picks(b);
+  c.batches = std::llround(v[0]);
+  c.tokens = std::llround(v[1]);
+  c.padded_tokens = std::llround(v[2]);
+  for (at::Tensor& rows : c.occurrence_rows) group.allreduce_sum(rows, "merging PS-Eval's occurrence rows");
+}
+
+}  // namespace
+
 Collected collect_picks(const model::LanguageModel& model, const PromptPlan& plan,
                         const std::vector<SaeAtHook>& saes, const CollectOptions& options,
                         jobs::ProgressSink* progress) {
@@ -112,8 +164,16 @@ Collected collect_picks(const model::LanguageModel& model, const PromptPlan& pla
   });
 
   const c10::Device device = model.options().device;
+  // Distributed (dist::world()): batch k is rank k mod W's; the batches are
+  // the same as one process's, so every prompt's values are computed exactly
+  // as it would, and merge_ranks sums them in (each prompt has one owner).
+  dist::ProcessGroup* group = dist::world();
+  std::vector<bool> mine(P, group == nullptr);
   for (std::size_t start = 0; start < P && !c.hooks.empty(); start += static_cast<std::size_t>(options.batch_size)) {
     const std::size_t end = std::min(P, start + static_cast<std::size_t>(options.batch_size));
+    const auto k = static_cast<int64_t>(start / static_cast<std::size_t>(options.batch_size));
+    if (group && k % group->size() != group->rank()) continue;
+    for (std::size_t i = start; i < end; ++i) mine[static_cast<std::size_t>(order[i])] = true;
     std::vector<std::vector<int64_t>> seqs;
     BatchRows rows;
     int64_t T = 0;
@@ -190,6 +250,7 @@ Collected collect_picks(const model::LanguageModel& model, const PromptPlan& pla
     }
     if (progress) progress->report({"ps-eval", static_cast<double>(end), static_cast<double>(P), "prompts", ""});
   }
+  if (group) merge_ranks(c, mine, *group);
   return c;
 }
 

@@ -11,6 +11,8 @@
 
 #include "core/polysemy/corpus_occurrences.h"
 #include "core/common/error.h"
+#include "core/common/sha256.h"
+#include "core/distributed/process_group.h"
 #include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
 #include "core/model/model_summary.h"
@@ -56,6 +58,24 @@ void add_stats(PsEvalStats& total, const PsEvalStats& s) {
   total.tokens += s.tokens;
   total.padded_tokens += s.padded_tokens;
   total.seconds += s.seconds;
+}
+
+// Distributed: rank 0 alone holds the workspace, so its stored results decide
+// which SAEs run everywhere; then every rank must have been given the same
+// files, compared by content hash before any work.
+void agree_across_ranks(dist::ProcessGroup& group, const PsEvalJob& job, const std::vector<LoadedSae>& saes,
+                        PsEvalJobResult& result, store::Workspace* ws) {
+  at::Tensor stored = at::zeros({static_cast<int64_t>(saes.size())}, at::kLong);
+  for (std::size_t i = 0; i < saes.size(); ++i) stored[static_cast<int64_t>(i)] = result.saes[i].cached ? 1 : 0;
+  group.broadcast(stored, 0, "agreeing on which SAEs to evaluate");
+  for (std::size_t i = 0; i < saes.size(); ++i) result.saes[i].cached = stored[static_cast<int64_t>(i)].item<int64_t>() != 0;
+  const auto hash = [&](const std::string& path) { return ws ? ws->content_hash(path) : sha256_tree(path); };
+  std::string fingerprint = hash(job.model_dir) + " " + hash(job.dataset_path);
+  if (!job.occurrences_path.empty()) fingerprint += " " + hash(job.occurrences_path);
+  if (!job.corpus_path.empty()) fingerprint += " " + hash(job.corpus_path);
+  for (std::size_t i = 0; i < saes.size(); ++i)
+    if (!result.saes[i].cached) fingerprint += " " + hash(saes[i].dir);
+  group.check_same(fingerprint, "the model, SAE and dataset files");
 }
 
 }  // namespace
@@ -128,6 +148,8 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
       if (job.per_word) out.per_word = stored_per_word_rows(*ws, found->id, s.dir, s.sae.config().meta.hook_name);
     }
   }
+
+  if (dist::ProcessGroup* group = dist::world()) agree_across_ranks(*group, job, saes, result, ws);
 
   // Compute the rest: one model (and one pass) per weight-processing setting.
   std::map<std::pair<bool, bool>, std::vector<std::size_t>> groups;  // (centred, values folded)
