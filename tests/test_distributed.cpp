@@ -18,6 +18,8 @@
 #include "core/common/error.h"
 #include "core/distributed/dist_env.h"
 #include "core/distributed/process_group.h"
+#include "core/sae/formats/sae_formats.h"
+#include "core/sae/sae.h"
 #include "core/store/workspace.h"
 #include "tests/cli_runner.h"
 #include "tests/tiny_engine.h"
@@ -208,6 +210,46 @@ class TestDistributed : public QObject {
     const json again = json::parse(
         cli_runner::run_cli(QStringList{"launch", "--nproc", "2", "--"} + args + QStringList{"--workspace", q(ws)}, 240000).out);
     QCOMPARE(again[0]["cached"].get<bool>(), true);
+  }
+
+  // 50 steps of data-parallel training on 2 and 3 ranks: the same weights as
+  // one process on the whole batch, within 1e-5 of each tensor's largest value.
+  void trainingDataParallelEqualsOneProcess() {
+    for (const char* arch : {"standard", "topk"}) {
+      const std::string one = kOut + "/train-one-" + arch;
+      QStringList args = {"train", "--model", q(model_), "--hook", "blocks.1.hook_resid_post", "--corpus", q(corpus_),
+                          "--arch", arch, "--expansion", "2", "--batch", "64", "--tokens", "3200", "--context", "24",
+                          "--checkpoint-every", "0", "--json"};
+      if (std::string(arch) == "topk") args << "--k" << "8";
+      const cli_runner::Cli single = cli_runner::run_cli(args + QStringList{"--out", q(one)}, 240000);
+      QVERIFY2(single.code == 0, single.err.c_str());
+      QCOMPARE(json::parse(single.out)["steps"].get<int>(), 50);
+      const sae::Sae reference = sae::open_sae(one);
+      for (const char* n : {"2", "3"}) {
+        const std::string many = kOut + "/train-" + n + "-" + arch;
+        const cli_runner::Cli run = cli_runner::run_cli(
+            QStringList{"launch", "--nproc", n, "--"} + args + QStringList{"--out", q(many), "--cache", q(one + ".cache")},
+            240000);
+        QVERIFY2(run.code == 0, run.err.c_str());
+        const sae::Sae trained = sae::open_sae(many);
+        const auto& a = reference.weights();
+        const auto& b = trained.weights();
+        for (const auto& [name, x, y] : {std::make_tuple("W_enc", a.W_enc, b.W_enc), std::make_tuple("W_dec", a.W_dec, b.W_dec),
+                                         std::make_tuple("b_enc", a.b_enc, b.b_enc), std::make_tuple("b_dec", a.b_dec, b.b_dec)}) {
+          const double diff = (x - y).abs().max().item<double>(), scale = x.abs().max().item<double>();
+          QVERIFY2(diff <= 1e-5 * scale, (std::string(arch) + " on " + n + " ranks: " + name + " differs by " +
+                                          std::to_string(diff) + " of " + std::to_string(scale)).c_str());
+        }
+      }
+    }
+    // batchtopk's threshold is over the whole batch: refused, by name, not approximated.
+    const cli_runner::Cli refused = cli_runner::run_cli(
+        {"launch", "--nproc", "2", "--", "train", "--model", q(model_), "--hook", "blocks.1.hook_resid_post", "--corpus",
+         q(corpus_), "--arch", "batchtopk", "--k", "8", "--expansion", "2", "--batch", "64", "--tokens", "3200",
+         "--context", "24", "--out", q(kOut + "/train-btk"), "--cache", q(kOut + "/train-one-topk.cache")},
+        240000);
+    QCOMPARE(refused.code, 2);
+    QVERIFY2(q(refused.err).contains("batchtopk") && q(refused.err).contains("one process"), refused.err.c_str());
   }
 
   void onlyRankZeroWritesTheWorkspace() {

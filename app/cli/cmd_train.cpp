@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
+#include "app/cli/distributed_options.h"
 #include "core/sae/arch/architecture.h"
 #include "core/common/progress.h"
 #include "core/workflows/sae_train_request.h"
@@ -18,6 +19,7 @@ namespace {
 struct TrainArgs {
   sae::SaeTrainRequest request;
   bool as_json = false;
+  DistributedOptions dist;
 };
 
 jobs::CancelFlag* g_cancel = nullptr;
@@ -34,9 +36,13 @@ int run_train(TrainArgs& a) {
   jobs::CancelFlag cancel;
   g_cancel = &cancel;
   std::signal(SIGINT, on_train_interrupt);
-  const sae::SaeTrainOutcome o = sae::train_sae_from_corpus(a.request, jobs::stderr_progress_line(), &cancel);
+  // Data-parallel under torchrun / launch (sae_train_request.cpp); rank 0 prints.
+  join_ranks(a.dist);
+  const sae::SaeTrainOutcome o = sae::train_sae_from_corpus(
+      a.request, prints_results() ? jobs::stderr_progress_line() : jobs::ProgressSink::Callback(), &cancel);
   std::signal(SIGINT, SIG_DFL);
   g_cancel = nullptr;
+  if (!prints_results()) return 0;
 
   for (const auto& w : o.warnings) std::cerr << "saescope-cli: " << w << "\n";
   nlohmann::json j = o.to_json();
@@ -124,6 +130,7 @@ const bool registered = register_command(
       sub->add_flag("--center-writing-weights", r.center_writing_weights,
                     "Load the model as TransformerLens does by default (centred residual stream)");
       sub->add_flag("--json", a->as_json, "Print the summary as JSON");
+      add_distributed_options(sub, a->dist);
       return [a] { return run_train(*a); };
     });
 

@@ -148,10 +148,10 @@ std::vector<at::Tensor> ProcessGroup::allgather(const at::Tensor& t, const std::
   return out[0];
 }
 
-void ProcessGroup::barrier(const std::string& what) {
+void ProcessGroup::barrier(const std::string& what, std::chrono::milliseconds wait) {
   impl_->collective(what, [&] {
     c10d::BarrierOptions o;
-    o.timeout = impl_->timeout;
+    o.timeout = wait.count() > 0 ? wait : impl_->timeout;
     impl_->group->barrier(o)->wait();
   });
 }
@@ -174,7 +174,7 @@ double ProcessGroup::bytes_sent() const { return 0; }
 void ProcessGroup::allreduce_sum(at::Tensor&, const std::string&) {}
 void ProcessGroup::broadcast(at::Tensor&, int, const std::string&) {}
 std::vector<at::Tensor> ProcessGroup::allgather(const at::Tensor& t, const std::string&) { return {t}; }
-void ProcessGroup::barrier(const std::string&) {}
+void ProcessGroup::barrier(const std::string&, std::chrono::milliseconds) {}
 
 #endif
 

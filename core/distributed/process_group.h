@@ -42,7 +42,10 @@ class ProcessGroup {
   void broadcast(at::Tensor& t, int root, const std::string& what);
   // Every rank's `t` (same shape and dtype on each), in rank order.
   std::vector<at::Tensor> allgather(const at::Tensor& t, const std::string& what);
-  void barrier(const std::string& what);
+  // `wait` > 0: how long to wait here instead of the group's timeout (one
+  // rank's long solo step, such as building an activation cache; a rank that
+  // dies is still noticed at once, by its closed connection).
+  void barrier(const std::string& what, std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   // DistributedError unless every rank holds the same `value` (e.g. the
   // inputs' content hashes), naming the ranks that differ from rank 0.
   void check_same(const std::string& value, const std::string& what);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/distributed/process_group.h"
 #include "core/sae/activation_source.h"
 #include "core/sae/adam.h"
 #include "core/sae/arch/architecture.h"
@@ -226,6 +227,53 @@ State initialise(ActivationSource& source, const TrainOptions& o, int64_t d_in,
 
 }  // namespace
 
+namespace {
+
+// Data-parallel (dist::world()): every rank reads the same batches and takes
+// its slice; the gradients, the losses (each weighted by the slice's share
+// of the batch, so their sum is the whole batch's mean) and the firing
+// counts are summed over the ranks, so every rank takes the same step as one
+// process on the whole batch, up to the order of float sums.
+struct DataParallel {
+  dist::ProcessGroup* group = nullptr;
+
+  // Rows [lo, hi) of an n-row batch are this rank's.
+  std::pair<int64_t, int64_t> slice(int64_t n) const {
+    if (!group) return {0, n};
+    return {n * group->rank() / group->size(), n * (group->rank() + 1) / group->size()};
+  }
+
+  void same_start(State& st) const {
+    if (!group) return;
+    for (at::Tensor& t : defined_tensors(st.p)) group->broadcast(t, 0, "sharing the initial SAE");
+    at::Tensor scale = at::tensor({st.scale}, at::kDouble);
+    group->broadcast(scale, 0, "sharing the input scale");
+    st.scale = scale.item<double>();
+  }
+
+  // Sums `share`-weighted gradients and losses, and firing counts.
+  void merge(StepResult& r, at::Tensor& fired_count, double share) const {
+    if (!group) return;
+    std::vector<at::Tensor> grads = defined_tensors(r.grad);
+    std::vector<at::Tensor> parts;
+    for (const at::Tensor& g : grads) parts.push_back(g.to(at::kCPU, at::kFloat).flatten() * share);
+    for (const at::Tensor* s : {&r.loss, &r.mse, &r.l1, &r.aux}) parts.push_back(s->to(at::kCPU, at::kFloat).reshape({1}) * share);
+    at::Tensor flat = at::cat(parts);
+    group->allreduce_sum(flat, "averaging the gradients");
+    int64_t at_ = 0;
+    for (at::Tensor& g : grads) {
+      g.copy_(flat.narrow(0, at_, g.numel()).view(g.sizes()));
+      at_ += g.numel();
+    }
+    for (at::Tensor* s : {&r.loss, &r.mse, &r.l1, &r.aux}) *s = flat[at_++].to(s->device());
+    at::Tensor counts = fired_count.to(at::kCPU, at::kLong).contiguous();
+    group->allreduce_sum(counts, "merging firing counts");
+    fired_count = counts.to(fired_count.device());
+  }
+};
+
+}  // namespace
+
 TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
                       const TrainProgressFn& progress, const CancelCheck& cancelled) {
   const int64_t width = source.d_in();  // d_in, or d_in + d_out for a transcoder
@@ -233,7 +281,13 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
   const int64_t d_in = width - o.d_out;
   const at::Device dev = parse_device(o);
   at::NoGradGuard no_grad;
+  const DataParallel dp{dist::world()};
+  if (dp.group && (o.architecture == Architecture::BatchTopK || o.architecture == Architecture::MatryoshkaBatchTopK))
+    throw InputError("data-parallel training of batchtopk / matryoshka_batchtopk needs the whole batch's top-k "
+                     "across ranks, which is not implemented: train it in one process (standard, topk, jumprelu "
+                     "and gated train data-parallel)");
   State st = initialise(source, o, d_in, dev);
+  dp.same_start(st);
   Adam adam(defined_tensors(st.p), {o.adam_beta1, o.adam_beta2});
 
   const ArchitectureSpec& arch = architecture_spec(o.architecture);
@@ -254,7 +308,12 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
           "the activation source ran out after " + std::to_string(result.tokens) + " tokens";
       break;
     }
-    x = x.to(dev, at::kFloat);
+    const int64_t batch_rows = x.size(0);  // the whole batch, over every rank
+    const auto [lo, hi] = dp.slice(batch_rows);
+    if (hi <= lo) throw InputError("data-parallel training: a batch of " + std::to_string(batch_rows) +
+                                   " rows leaves rank " + std::to_string(dp.group->rank()) + " none: use --batch "
+                                   "of at least the number of ranks");
+    x = x.narrow(0, lo, hi - lo).to(dev, at::kFloat);
     if (st.scale != 1.0) x = x * st.scale;
     StepSettings ss;
     if (o.d_out > 0) {  // a transcoder: input columns, then its target's
@@ -280,6 +339,9 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     if (arch.sparsity == SparsityKnob::K || ss.pre_act_loss_coefficient != 0)
       ss.dead_mask = st.since_fired.gt(o.dead_feature_window);
     StepResult r = sae_loss_and_grads(st.p, x, ss);
+    // One pass over the features gives firing counts; the rest derives from them.
+    at::Tensor fired_count = r.features.gt(0).sum({0});
+    dp.merge(r, fired_count, static_cast<double>(hi - lo) / static_cast<double>(batch_rows));
 
     const double loss = r.loss.item<double>();
     if (!std::isfinite(loss)) {
@@ -302,21 +364,19 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
     adam.step(grads, lr);
     arch.after_step(st.p, r, o, st.threshold);
 
-    // One pass over the features gives firing counts; the rest derives from them.
-    const at::Tensor fired_count = r.features.gt(0).sum({0});
     st.since_fired.add_(1).masked_fill_(fired_count.gt(0), 0);
     if (st.window_steps == o.feature_sampling_window) {
       st.fired.zero_();
       st.window_tokens = st.window_steps = 0;
     }
     st.fired.add_(fired_count);
-    st.window_tokens += x.size(0);
+    st.window_tokens += batch_rows;
     ++st.window_steps;
 
-    result.tokens += x.size(0);
+    result.tokens += batch_rows;
     result.steps = step + 1;
     if (next_checkpoint > 0 && result.tokens >= next_checkpoint) {
-      save_sae(to_sae(st, o, d_in), o.checkpoint_dir);
+      if (!dp.group || dp.group->is_root()) save_sae(to_sae(st, o, d_in), o.checkpoint_dir);  // rank 0 writes
       result.last_checkpoint_tokens = result.tokens;
       while (next_checkpoint <= result.tokens) next_checkpoint += o.checkpoint_every_tokens;
     }
@@ -336,7 +396,7 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
       pr.l1 = r.l1.item<double>();
       pr.aux = r.aux.item<double>();
       pr.l0 =
-          static_cast<double>(fired_count.sum().item<int64_t>()) / static_cast<double>(x.size(0));
+          static_cast<double>(fired_count.sum().item<int64_t>()) / static_cast<double>(batch_rows);
       pr.dead_fraction = st.since_fired.gt(o.dead_feature_window).sum().item<int64_t>() /
                          static_cast<double>(o.d_sae);
       pr.lr = lr;

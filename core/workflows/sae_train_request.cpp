@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/common/error.h"
+#include "core/distributed/process_group.h"
 #include "core/model/model_registry.h"
 #include "core/workflows/activation_cache_request.h"
 #include "core/sae/activation_cache_source.h"
@@ -161,6 +162,20 @@ nlohmann::json SaeTrainOutcome::to_json() const {
           {"warnings", warnings}};
 }
 
+namespace {
+
+// What every rank of a data-parallel run must agree on.
+std::string train_fingerprint(const SaeTrainRequest& r) {
+  return nlohmann::json{{"model", r.model_dir}, {"hook", r.hook}, {"hook_out", r.hook_out}, {"corpus", r.corpus},
+                        {"out", r.out}, {"cache", r.cache}, {"arch", r.architecture}, {"d_sae", r.d_sae},
+                        {"expansion", r.expansion}, {"k", r.k}, {"l1", r.l1}, {"l0", r.l0}, {"lr", r.lr},
+                        {"tokens", r.tokens}, {"batch", r.batch}, {"context", r.context}, {"seed", r.seed},
+                        {"holdout", r.holdout_fraction}}
+      .dump();
+}
+
+}  // namespace
+
 SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
                                       const jobs::ProgressSink::Callback& on_progress,
                                       const jobs::CancelFlag* cancel) {
@@ -180,24 +195,32 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   cr.context = r.context;
   cr.max_tokens = cache_tokens_for(r);
   cr.center_writing_weights = r.center_writing_weights;
-  {
-    jobs::ProgressSink cache_progress(on_progress, cancel);
-    const CacheOutcome c = build_activation_cache(cr, cache_progress);
-    o.cache_reused = c.already_complete;
-    o.cache_resumed_from_rows = c.resumed_from.rows;
-    if (!c.corpus_problems.empty()) o.warnings.push_back("warning: " + c.corpus_problems);
-  }
-
-  // 1b. A transcoder's targets: the same windows at the hook it writes.
+  // Data-parallel (dist::world()): rank 0 builds the caches while the others
+  // wait, then every rank reads them (one host, or a shared filesystem),
+  // trains on its slice of each batch, and rank 0 alone saves and evaluates.
+  dist::ProcessGroup* group = dist::world();
+  const bool writes = !group || group->is_root();
+  if (group) group->check_same(train_fingerprint(r), "the training requests (options and file paths)");
   const bool transcoder = !r.hook_out.empty();
   const std::string out_cache_path = transcoder ? out + ".out.cache" : std::string();
-  if (transcoder) {
-    CacheRequest cro = cr;
-    cro.hook = r.hook_out;
-    cro.out = out_cache_path;
-    jobs::ProgressSink cache_progress(on_progress, cancel);
-    build_activation_cache(cro, cache_progress);
+  if (writes) {
+    {
+      jobs::ProgressSink cache_progress(on_progress, cancel);
+      const CacheOutcome c = build_activation_cache(cr, cache_progress);
+      o.cache_reused = c.already_complete;
+      o.cache_resumed_from_rows = c.resumed_from.rows;
+      if (!c.corpus_problems.empty()) o.warnings.push_back("warning: " + c.corpus_problems);
+    }
+    // 1b. A transcoder's targets: the same windows at the hook it writes.
+    if (transcoder) {
+      CacheRequest cro = cr;
+      cro.hook = r.hook_out;
+      cro.out = out_cache_path;
+      jobs::ProgressSink cache_progress(on_progress, cancel);
+      build_activation_cache(cro, cache_progress);
+    }
   }
+  if (group) group->barrier("waiting for rank 0's activation cache", std::chrono::hours(24));
 
   // 2. Train on all but the held-out tail windows.
   ActivationCache cache = ActivationCache::open(o.cache_path);
@@ -334,6 +357,7 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
                          std::to_string(o.train_rows) + " cached activations: the corpus was seen " +
                          std::to_string(o.epochs) + " times");
 
+  if (!writes) return o;
   // 3. Save, then evaluate the saved folder on the held-out windows.
   res.sae.mutable_config().dtype = r.save_dtype;
   save_sae(res.sae, out);
