@@ -78,7 +78,10 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const DistEnv& env, std::chrono
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(env.master_port);
-    so.isServer = env.rank == 0;
+    // torchrun's agent may host the store itself (TORCHELASTIC_USE_AGENT_STORE):
+    // then rank 0 joins it as a client, as torch's env:// rendezvous does.
+    const char* agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    so.isServer = env.rank == 0 && !(agent_store && std::string(agent_store) == "True");
     so.numWorkers = static_cast<std::size_t>(env.world_size);
     so.waitWorkers = true;
     so.timeout = timeout;
