@@ -12,6 +12,8 @@
 #include <QPushButton>
 #include <QProcess>
 #include <QtTest>
+
+#include "core/polysemy/report_word_pages.h"
 #include <thread>
 #include <filesystem>
 #include <fstream>
@@ -178,11 +180,14 @@ class TestGuiShell : public QObject {
     render.start(QStringLiteral("pdftoppm"), {QStringLiteral("-r"), QStringLiteral("30"), QStringLiteral("-png"), report,
                                               QDir(dir).filePath(QStringLiteral("page"))});
     QVERIFY2(render.waitForFinished(60000) && render.exitCode() == 0, "pdftoppm (poppler-utils) failed");
-    // Title, findings, the three charts, the table, methods: the charts are pages P-4 .. P-2.
+    // Title, findings, the three charts, the table, a page per chosen word,
+    // methods: the charts are pages P-4-W .. P-2-W.
+    const int word_pages = static_cast<int>(saescope::polysemy::report_word_pages(*window.session()->workspace()).size());
+    QVERIFY(word_pages > 0);
     int pages = 0;
     while (QFile::exists(QDir(dir).filePath(QStringLiteral("page-%1.png").arg(pages + 1)))) ++pages;
-    QVERIFY2(pages >= 7, qPrintable(QString::number(pages)));
-    for (int page = pages - 4; page <= pages - 2; ++page) {
+    QVERIFY2(pages >= 7 + word_pages, qPrintable(QString::number(pages)));
+    for (int page = pages - 4 - word_pages; page <= pages - 2 - word_pages; ++page) {
       const QImage img(QDir(dir).filePath(QStringLiteral("page-%1.png").arg(page)));
       QVERIFY2(!img.isNull(), qPrintable(QStringLiteral("page %1 not rendered").arg(page)));
       int left = img.width(), right = -1, top = img.height(), bottom = -1;
@@ -212,6 +217,8 @@ class TestGuiShell : public QObject {
       const QString hook = line.section(QLatin1Char(','), 1, 1);
       QVERIFY2(words.contains(hook), qPrintable(QStringLiteral("the report's table lacks the hook name ") + hook));
     }
+    QVERIFY2(words.contains(QStringLiteral("among the best separated words")) && words.contains(QStringLiteral("NMI")),
+             qPrintable(words.right(2000)));
     QVERIFY(window.grab().save(outPath(QStringLiteral("screenshot_evaluation.png"))));
   }
 

@@ -1,10 +1,13 @@
 #include "ui/evaluation_report.h"
 
 #include <QAbstractItemModel>
+#include <QFileInfo>
 #include <QPdfWriter>
 #include <algorithm>
 #include <functional>
 #include <qcustomplot.h>
+
+#include "ui/sense_palette.h"
 
 namespace saescope::ui {
 namespace {
@@ -31,6 +34,77 @@ void drawTextPage(QPainter& p, const QRect& page, const QString& heading, const 
     p.drawText(box, Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, bullet + line);
     y += used.height() + QFontMetrics(body, p.device()).height() / 2;
   }
+}
+
+// A word's page: its scores, its senses (a colour each), and occurrences
+// with the word in its gold sense's colour and a chip for its argmax feature
+// in the colour of the sense that feature mostly fires for.
+void drawWordPage(QPainter& p, const QRect& page, const polysemy::WordPage& w, int heading_pt, int body_pt,
+                  int max_rows) {
+  const auto q = [](const std::string& s) { return QString::fromStdString(s); };
+  QFont font = p.font();
+  font.setPointSize(heading_pt);
+  font.setBold(true);
+  p.setFont(font);
+  const QFontMetrics head(font, p.device());
+  p.setPen(Qt::black);
+  p.drawText(QRect(page.left(), page.top(), page.width(), head.height() * 2), Qt::AlignLeft | Qt::AlignVCenter,
+             QObject::tr("“%1”: among the %2 separated words").arg(q(w.word), w.best ? QObject::tr("best")
+                                                                                      : QObject::tr("worst")));
+  int y = page.top() + head.height() * 2;
+  font.setPointSize(body_pt);
+  font.setBold(false);
+  p.setFont(font);
+  const QFontMetrics fm(font, p.device());
+  const int line = fm.height() + fm.height() / 3;
+  p.drawText(QRect(page.left(), y, page.width(), line), Qt::AlignLeft | Qt::AlignVCenter,
+             QObject::tr("NMI %1 · purity %2 · %3 sense-labelled occurrences · SAE %4%5")
+                 .arg(w.nmi, 0, 'f', 2)
+                 .arg(w.purity, 0, 'f', 2)
+                 .arg(w.occurrences)
+                 .arg(QFileInfo(q(w.sae)).fileName(),
+                      w.hook.empty() ? QString() : QObject::tr(" at %1").arg(q(w.hook))));
+  y += line * 3 / 2;
+  const int swatch = fm.height() * 2 / 3;
+  for (size_t s = 0; s < w.senses.size() && y + line < page.bottom(); ++s) {
+    p.fillRect(QRect(page.left(), y + (line - swatch) / 2, swatch, swatch), senseColourAt(static_cast<int>(s)));
+    p.drawText(QRect(page.left() + swatch * 2, y, page.width() - swatch * 2, line), Qt::AlignLeft | Qt::AlignVCenter,
+               fm.elidedText(q(w.senses[s]), Qt::ElideRight, page.width() - swatch * 2));
+    y += line;
+  }
+  y += line / 2;
+  const int chip_w = fm.horizontalAdvance(QStringLiteral(" f00000 ")), gap = fm.horizontalAdvance(QLatin1Char(' '));
+  QFont bold = font;
+  bold.setBold(true);
+  const QFontMetrics bm(bold, p.device());
+  int shown = 0;
+  for (const polysemy::WordPageOccurrence& o : w.rows) {
+    if (shown++ >= max_rows || y + line > page.bottom()) break;
+    const QRect chip(page.left(), y + 2, chip_w, line - 4);
+    p.fillRect(chip, senseColourAt(o.feature_sense));
+    p.setPen(Qt::white);
+    p.drawText(chip, Qt::AlignCenter, o.feature < 0 ? QObject::tr("none") : QStringLiteral("f%1").arg(o.feature));
+    // The word sits two fifths across the text: the context elided at both ends.
+    const int left = page.left() + chip_w + gap, width = page.right() - left;
+    const QString word = q(o.word).simplified();
+    const int word_w = bm.horizontalAdvance(word);
+    const int before_w = std::max(0, width * 2 / 5 - word_w / 2);
+    const QString before = fm.elidedText(q(o.before).simplified(), Qt::ElideLeft, before_w);
+    const int word_x = left + before_w;
+    p.setPen(Qt::black);
+    p.setFont(font);
+    p.drawText(QRect(left, y, before_w, line), Qt::AlignRight | Qt::AlignVCenter, before);
+    p.setFont(bold);
+    p.setPen(senseColourAt(o.sense));
+    p.drawText(QRect(word_x + gap, y, word_w + gap, line), Qt::AlignLeft | Qt::AlignVCenter, word);
+    p.setFont(font);
+    p.setPen(Qt::black);
+    const int after_x = word_x + gap + word_w + gap;
+    p.drawText(QRect(after_x, y, page.right() - after_x, line), Qt::AlignLeft | Qt::AlignVCenter,
+               fm.elidedText(q(o.after).simplified(), Qt::ElideRight, page.right() - after_x));
+    y += line;
+  }
+  p.setPen(Qt::black);
 }
 
 void drawTitlePage(QPainter& p, const QRect& page, const ReportContent& c) {
@@ -158,6 +232,10 @@ bool writeEvaluationReport(const QString& path, const ReportContent& c, QString*
       pdf.newPage();
       drawTable(p, pdf, page, *c.table);
     }
+    for (const polysemy::WordPage& w : c.words) {
+      pdf.newPage();
+      drawWordPage(p, page, w, 20, 12, 16);
+    }
     if (!c.methods.isEmpty()) {
       pdf.newPage();
       drawTextPage(p, page, QObject::tr("Methods"), c.methods, 20, 12);
@@ -182,6 +260,10 @@ bool writeEvaluationSlides(const QString& path, const ReportContent& c, QString*
     if (c.table && c.table->rowCount() > 0) {
       pdf.newPage();
       drawTable(p, pdf, page, *c.table);
+    }
+    for (const polysemy::WordPage& w : c.words) {  // fewer, larger lines: read from the back of a room
+      pdf.newPage();
+      drawWordPage(p, page, w, 28, 18, 5);
     }
   }, error);
 }

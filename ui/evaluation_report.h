@@ -9,6 +9,8 @@
 #include <QStringList>
 #include <vector>
 
+#include "core/polysemy/report_word_pages.h"
+
 class QAbstractItemModel;
 class QCustomPlot;
 
@@ -25,6 +27,7 @@ struct ReportContent {
   QStringList findings;  // store::evaluation_findings, one sentence each
   QStringList methods;   // how the numbers were made: PS-Eval, the metrics' formulas, the data's size
   std::vector<ReportChart> charts;
+  std::vector<polysemy::WordPage> words;  // a page each: the best and worst separated words
   const QAbstractItemModel* table = nullptr;
 };
 

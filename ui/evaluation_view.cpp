@@ -22,6 +22,7 @@
 #include <qcustomplot.h>
 
 #include "ui/charts.h"
+#include "core/polysemy/report_word_pages.h"
 #include "core/store/evaluation_findings.h"
 #include "core/store/evaluation_table.h"
 #include "ui/evaluation_report.h"
@@ -386,6 +387,7 @@ ReportContent EvaluationView::reportContent() const {
                        .arg(d.config.value("pairs", 0LL))
                        .arg(d.config.value("occurrences", 0LL));
   c.table = model_;
+  if (auto* ws = session_->workspace()) c.words = polysemy::report_word_pages(*ws);
   return c;
 }
 

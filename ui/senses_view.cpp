@@ -1,4 +1,5 @@
 #include "ui/senses_view.h"
+#include "ui/sense_palette.h"
 
 #include <QCompleter>
 #include <QGridLayout>
@@ -22,16 +23,6 @@
 namespace saescope::ui {
 
 namespace {
-QColor paletteColour(int i) {
-  static const QColor colours[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),
-                                   QColor(214, 39, 40), QColor(148, 103, 189), QColor(140, 86, 75),
-                                   QColor(227, 119, 194), QColor(188, 189, 34), QColor(23, 190, 207)};
-  if (i < 0) return QColor(128, 128, 128);
-  if (i < 9) return colours[i];
-  // Words with more senses (WordNet gives "bank" 13): further hues by the
-  // golden angle, darker, so no two senses of a word share a colour.
-  return QColor::fromHsv(static_cast<int>(std::fmod(20.0 + (i - 9) * 137.508, 360.0)), 200, 150);
-}
 
 // The word's labelled occurrences as the engine scores them: the senses ×
 // features table and each feature's majority sense come from core/polysemy.
@@ -172,7 +163,7 @@ void SensesView::reload() {
 
 QColor SensesView::senseColour(const std::string& sense_id) const {
   auto it = sense_index_.find(sense_id);
-  return paletteColour(it == sense_index_.end() ? -1 : it->second);
+  return senseColourAt(it == sense_index_.end() ? -1 : it->second);
 }
 
 bool SensesView::showWord(const QString& word) {

@@ -1,0 +1,107 @@
+#include "core/polysemy/report_word_pages.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/polysemy/sense_clustering.h"
+#include "core/polysemy/sense_label.h"
+#include "core/store/evaluation_store.h"
+#include "core/store/workspace.h"
+
+namespace saescope::polysemy {
+namespace {
+
+// The PS-Eval result whose words are best separated on average (NMI).
+struct Chosen {
+  int64_t result_id = -1;
+  std::string sae, hook;
+  std::vector<store::WordScore> scores;
+};
+
+Chosen best_result(store::Workspace& ws) {
+  Chosen best;
+  double best_mean = -1;
+  store::EvaluationStore ev(ws.db());
+  for (const store::ResultRecord& r : ws.results("pseval")) {
+    if (!r.done) continue;
+    std::vector<store::WordScore> scores;
+    for (const std::string& w : ev.words(r.id))
+      if (const auto s = ev.word_score(r.id, w); s && s->occurrences > 0) scores.push_back(*s);
+    if (scores.empty()) continue;
+    double mean = 0;
+    for (const auto& s : scores) mean += s.nmi;
+    mean /= static_cast<double>(scores.size());
+    if (mean <= best_mean) continue;
+    best_mean = mean;
+    best.result_id = r.id;
+    best.scores = std::move(scores);
+    best.sae = r.sae_id ? ws.input(*r.sae_id)->path : std::string();
+    best.hook = r.metrics.value("hook", std::string());
+  }
+  return best;
+}
+
+WordPage page_for(store::EvaluationStore& ev, const Chosen& c, const store::WordScore& score, bool best,
+                  int max_rows) {
+  WordPage page;
+  page.word = score.word;
+  page.sae = c.sae;
+  page.hook = c.hook;
+  page.best = best;
+  page.nmi = score.nmi;
+  page.purity = score.purity;
+  page.occurrences = score.occurrences;
+  std::map<std::string, int> index;
+  for (const store::SenseRow& s : ev.senses(c.result_id, score.word)) {
+    index.emplace(s.sense_id, static_cast<int>(page.senses.size()));
+    page.senses.push_back(sense_label(score.word, s.sense_id, s.gloss, 70));
+  }
+  const std::vector<store::OccurrenceRow> occ = ev.occurrences(c.result_id, score.word);
+  std::vector<OccurrenceOutcome> outcomes;
+  for (const auto& o : occ)
+    if (!o.sense_id.empty() && o.argmax_feature >= 0) outcomes.push_back({score.word, o.sense_id, std::nullopt, o.argmax_feature});
+  const auto majority = majority_sense(sense_feature_table(outcomes, score.word));
+  // Round-robin over the senses, so each shows before any repeats.
+  std::vector<std::vector<const store::OccurrenceRow*>> by_sense(page.senses.size());
+  for (const auto& o : occ)
+    if (const auto it = index.find(o.sense_id); it != index.end()) by_sense[static_cast<size_t>(it->second)].push_back(&o);
+  for (size_t round = 0; static_cast<int>(page.rows.size()) < max_rows; ++round) {
+    bool any = false;
+    for (size_t s = 0; s < by_sense.size() && static_cast<int>(page.rows.size()) < max_rows; ++s) {
+      if (round >= by_sense[s].size()) continue;
+      any = true;
+      const store::OccurrenceRow& o = *by_sense[s][round];
+      const auto b = static_cast<size_t>(std::clamp<int64_t>(o.char_start, 0, static_cast<int64_t>(o.context.size())));
+      const auto e = static_cast<size_t>(std::clamp<int64_t>(o.char_end, static_cast<int64_t>(b), static_cast<int64_t>(o.context.size())));
+      WordPageOccurrence row{o.context.substr(0, b), o.context.substr(b, e - b), o.context.substr(e), static_cast<int>(s),
+                             o.argmax_feature, -1};
+      if (const auto m = majority.find(o.argmax_feature); m != majority.end())
+        if (const auto it = index.find(m->second); it != index.end()) row.feature_sense = it->second;
+      page.rows.push_back(std::move(row));
+    }
+    if (!any) break;
+  }
+  return page;
+}
+
+}  // namespace
+
+std::vector<WordPage> report_word_pages(store::Workspace& ws, int per_end, int max_rows) {
+  Chosen c = best_result(ws);
+  if (c.result_id < 0) return {};
+  std::stable_sort(c.scores.begin(), c.scores.end(), [](const store::WordScore& a, const store::WordScore& b) {
+    return a.nmi > b.nmi || (a.nmi == b.nmi && a.word < b.word);
+  });
+  store::EvaluationStore ev(ws.db());
+  std::vector<WordPage> pages;
+  const size_t n = c.scores.size(), k = static_cast<size_t>(std::max(per_end, 0));
+  if (n <= 2 * k) {
+    for (size_t i = 0; i < n; ++i) pages.push_back(page_for(ev, c, c.scores[i], i < (n + 1) / 2, max_rows));
+    return pages;
+  }
+  for (size_t i = 0; i < k; ++i) pages.push_back(page_for(ev, c, c.scores[i], true, max_rows));
+  for (size_t i = n - k; i < n; ++i) pages.push_back(page_for(ev, c, c.scores[i], false, max_rows));
+  return pages;
+}
+
+}  // namespace saescope::polysemy
