@@ -378,7 +378,9 @@ ReportContent EvaluationView::reportContent() const {
                   "FVU = 1 − explained variance. CE loss recovered: (CE with the hook zeroed − CE with the SAE "
                   "spliced in) / (CE zeroed − CE clean), over next-token predictions.")
             << tr("Purity and NMI (Senses view): the argmax feature of each sense-labelled occurrence against its "
-                  "sense, per word, averaged over words.");
+                  "sense, per word, averaged over words. The word pages show the SAE with the highest NMI "
+                  "(weighted by each word's occurrences) and its best and worst words among those with two senses "
+                  "seen at least twice and 8 occurrences: a word seen once per sense scores NMI 1 by construction.");
   if (auto* ws = session_->workspace())
     for (const auto& d : ws->inputs(store::InputKind::Dataset))
       c.methods << tr("Sense data: %1, %2 format, %3 pairs, %4 sense-labelled occurrences.")

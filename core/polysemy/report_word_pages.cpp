@@ -28,9 +28,13 @@ Chosen best_result(store::Workspace& ws) {
     for (const std::string& w : ev.words(r.id))
       if (const auto s = ev.word_score(r.id, w); s && s->occurrences > 0) scores.push_back(*s);
     if (scores.empty()) continue;
-    double mean = 0;
-    for (const auto& s : scores) mean += s.nmi;
-    mean /= static_cast<double>(scores.size());
+    // Weighted by occurrences: a word seen twice scores NMI 0 or 1 by chance.
+    double mean = 0, n = 0;
+    for (const auto& s : scores) {
+      mean += s.nmi * static_cast<double>(s.occurrences);
+      n += static_cast<double>(s.occurrences);
+    }
+    mean /= n;
     if (mean <= best_mean) continue;
     best_mean = mean;
     best.result_id = r.id;
@@ -89,8 +93,33 @@ WordPage page_for(store::EvaluationStore& ev, const Chosen& c, const store::Word
 std::vector<WordPage> report_word_pages(store::Workspace& ws, int per_end, int max_rows) {
   Chosen c = best_result(ws);
   if (c.result_id < 0) return {};
+  // Words whose NMI means something: a feature must have had the chance to
+  // recur within a sense, so at least two senses seen twice or more (one
+  // occurrence per sense gives NMI 1 by construction), and at least 8
+  // occurrences; the bar is lowered only when too few words pass it.
+  store::EvaluationStore counts_store(ws.db());
+  const auto counts = counts_store.sense_counts(c.result_id);
+  const auto repeated_senses = [&](const std::string& word) {
+    const auto it = counts.find(word);
+    int64_t n = 0;
+    if (it != counts.end())
+      for (int64_t k : it->second) n += k >= 2;
+    return n;
+  };
+  const size_t wanted = 2 * static_cast<size_t>(std::max(per_end, 0));
+  for (int64_t least = 8; least >= 1; least /= 2) {
+    std::vector<store::WordScore> kept;
+    for (const auto& s : c.scores)
+      if (s.occurrences >= least && (least == 1 || repeated_senses(s.word) >= 2)) kept.push_back(s);
+    if (kept.size() >= wanted || least == 1) {
+      if (!kept.empty()) c.scores = std::move(kept);
+      break;
+    }
+  }
   std::stable_sort(c.scores.begin(), c.scores.end(), [](const store::WordScore& a, const store::WordScore& b) {
-    return a.nmi > b.nmi || (a.nmi == b.nmi && a.word < b.word);
+    if (a.nmi != b.nmi) return a.nmi > b.nmi;
+    if (a.occurrences != b.occurrences) return a.occurrences > b.occurrences;  // the better evidenced first
+    return a.word < b.word;
   });
   store::EvaluationStore ev(ws.db());
   std::vector<WordPage> pages;

@@ -1,7 +1,9 @@
 #pragma once
 // The report's word pages: for the SAE whose features separate senses best
-// (the highest mean NMI over its words' sense-labelled occurrences), its best
-// and worst separated words, each with its senses named for people and its
+// (the highest NMI over its words, weighted by their sense-labelled
+// occurrences), its best and worst separated words among those whose NMI
+// means something (two senses seen at least twice, 8 occurrences; the bar is
+// lowered when too few words pass), each with its senses named for people and its
 // occurrences (word, gold sense, argmax feature and the sense that feature
 // mostly fires for). Chosen here, from the store, so the app's Export and
 // the headless report show the same pages; the UI only draws them.

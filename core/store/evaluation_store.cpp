@@ -71,6 +71,16 @@ std::vector<SenseRow> EvaluationStore::senses(int64_t result_id, const std::stri
   return out;
 }
 
+std::map<std::string, std::vector<int64_t>> EvaluationStore::sense_counts(int64_t result_id) {
+  Statement s = db_.prepare(
+      "SELECT word, COUNT(*) FROM sense_occurrences WHERE result_id = ? AND sense_id != '' "
+      "GROUP BY word, sense_id ORDER BY word");
+  s.bind(1, result_id);
+  std::map<std::string, std::vector<int64_t>> out;
+  while (s.step()) out[s.column_text(0)].push_back(s.column_int(1));
+  return out;
+}
+
 std::vector<OccurrenceRow> EvaluationStore::occurrences(int64_t result_id,
                                                         const std::string& word) {
   Statement s = db_.prepare(

@@ -3,6 +3,7 @@
 // target word, and sense-labelled occurrences with the feature each gets. The
 // headline numbers of every evaluation are in results.metrics (JSON).
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,8 @@ class EvaluationStore {
   std::vector<std::string> words(int64_t result_id);  // words with occurrences, sorted
   std::vector<SenseRow> senses(int64_t result_id, const std::string& word);
   std::vector<OccurrenceRow> occurrences(int64_t result_id, const std::string& word);
+  // Per word, its sense-labelled occurrences counted by sense (one query).
+  std::map<std::string, std::vector<int64_t>> sense_counts(int64_t result_id);
 
  private:
   Database& db_;
