@@ -18,6 +18,10 @@
 
 #include "core/common/error.h"
 #include "core/polysemy/sense_label.h"
+#include "core/polysemy/report_word_pages.h"
+#include "core/store/evaluation_store.h"
+#include "core/store/workspace.h"
+#include <filesystem>
 #include "core/polysemy/csv_records.h"
 #include "core/polysemy/custom_senses.h"
 #include "core/polysemy/dataset_writers.h"
@@ -84,6 +88,52 @@ std::string span_text(const std::string& context, const std::optional<CharSpan>&
 class TestPolysemy : public QObject {
   Q_OBJECT
  private slots:
+  // The report's word pages: the SAE with the better occurrence-weighted NMI,
+  // and among its words only those whose NMI means something (a word seen
+  // once per sense scores 1 by construction and must not be "best").
+  void reportWordPagesChooseTellingWords() {
+    const std::string path = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/word_pages.saescope";
+    std::filesystem::remove(path);
+    auto ws = saescope::store::Workspace::open(path);
+    saescope::store::EvaluationStore ev(ws->db());
+    const auto result = [&](const std::string& key, double good_nmi) {
+      const int64_t id = ws->begin_result(key, "pseval", std::nullopt, std::nullopt, std::nullopt, nlohmann::json::object());
+      ws->finish_result(id, {{"hook", "blocks.1.hook_resid_post"}});
+      int64_t occ = 0;
+      const auto word = [&](const std::string& w, double nmi, const std::vector<int>& per_sense) {
+        int64_t total = 0;
+        for (size_t s = 0; s < per_sense.size(); ++s) {
+          const std::string sense = w + "-sense-" + std::to_string(s);
+          ev.put_sense(id, {w, sense, "gloss " + std::to_string(s)});
+          for (int k = 0; k < per_sense[s]; ++k, ++total)
+            ev.put_occurrence(id, {occ++, w, sense, "a " + w + " here", 2, 2 + static_cast<int64_t>(w.size()),
+                                   static_cast<int64_t>(s), 1.0, 0, 0});
+        }
+        ev.put_word_score(id, {w, total, 0.9, nmi});
+      };
+      word("once", 1.0, {1, 1, 1, 1, 1, 1, 1, 1});  // NMI 1 by construction
+      word("good", good_nmi, {5, 5});
+      word("fair", 0.5, {4, 5});
+      word("poor", 0.1, {6, 4});
+      return id;
+    };
+    result("weaker", 0.6);
+    result("stronger", 0.95);
+    const auto pages = saescope::polysemy::report_word_pages(*ws, 1);
+    QCOMPARE(pages.size(), size_t(2));
+    QCOMPARE(QString::fromStdString(pages[0].word), QStringLiteral("good"));
+    QVERIFY(pages[0].best);
+    QCOMPARE(pages[0].nmi, 0.95);  // the stronger result's
+    QCOMPARE(QString::fromStdString(pages[1].word), QStringLiteral("poor"));
+    QVERIFY(!pages[1].best);
+    QCOMPARE(pages[0].senses.size(), size_t(2));
+    QCOMPARE(pages[0].rows.size(), size_t(10));
+    QCOMPARE(pages[0].rows[0].sense, 0);  // senses alternate
+    QCOMPARE(pages[0].rows[1].sense, 1);
+    QCOMPARE(QString::fromStdString(pages[0].rows[0].word), QStringLiteral("good"));
+    QCOMPARE(pages[0].rows[0].feature_sense, 0);  // feature 0 fires for sense 0 only
+  }
+
   // --- a sense set of one's own ----------------------------------------------
 
   // Rows become sense-labelled occurrences; bad ones are named by line and
