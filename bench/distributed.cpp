@@ -25,6 +25,7 @@
 
 #include "bench/bench_common.h"
 #include "core/common/process_setup.h"
+#include "bench/constant_source.h"
 #include "core/common/runtime_info.h"
 #include "core/distributed/process_group.h"
 #include "core/sae/activation_source.h"
@@ -40,15 +41,7 @@ constexpr int64_t kBatch = 4096, kDIn = 768, kDSae = 6144;
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-class ConstantSource : public sae::ActivationSource {  // the same batch: no rank pays for data
- public:
-  explicit ConstantSource(at::Tensor x) : x_(std::move(x)) {}
-  int64_t d_in() const override { return x_.size(1); }
-  at::Tensor next_batch(int64_t n) override { return x_.narrow(0, 0, std::min(n, x_.size(0))); }
-
- private:
-  at::Tensor x_;
-};
+using bench::ConstantSource;
 
 // Tokens/s of the timed steps (after `warmup`), and bytes sent per step.
 std::pair<double, double> train(int warmup, int steps) {

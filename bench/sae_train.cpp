@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/constant_source.h"
 #include "core/common/runtime_info.h"
 #include "core/sae/activation_source.h"
 #include "core/sae/reconstruction_metrics.h"
@@ -55,17 +56,7 @@ bool flag(int argc, char** argv, const std::string& name) {
   return false;
 }
 
-// The same batch every time: the baseline does the same, so neither side
-// pays for producing data.
-class ConstantSource : public ActivationSource {
- public:
-  explicit ConstantSource(at::Tensor x) : x_(std::move(x)) {}
-  int64_t d_in() const override { return x_.size(1); }
-  at::Tensor next_batch(int64_t n) override { return x_.narrow(0, 0, std::min(n, x_.size(0))); }
-
- private:
-  at::Tensor x_;
-};
+using bench::ConstantSource;
 
 double best_sgemm_gflops(int64_t m, int64_t k, int64_t n, int reps) {
   const at::Tensor a = at::randn({m, k}), b = at::randn({k, n});
