@@ -14,6 +14,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unistd.h>
 
 #include "core/common/error.h"
 #include "core/distributed/dist_env.h"
@@ -302,6 +303,47 @@ class TestDistributed : public QObject {
     const cli_runner::Cli rerun = cli_runner::run_cli(QStringList{"launch", "--nproc", "2", "--"} + args, 240000);
     QVERIFY2(rerun.code == 0, rerun.err.c_str());
     QCOMPARE(store::Workspace::open(ws)->results("reconstruction").size(), size_t(1));
+  }
+
+  // Two "hosts": network namespaces joined by a veth pair, each rank in its
+  // own, so nothing goes over loopback and each rank must find the address
+  // that routes to the master (the hostname resolves to loopback there).
+  // Needs root (CAP_NET_ADMIN); skipped otherwise.
+  void twoHostsInNetworkNamespaces() {
+    if (::geteuid() != 0) QSKIP("needs root to create network namespaces");
+    const QString a = QStringLiteral("saescope-a%1").arg(::getpid()), b = QStringLiteral("saescope-b%1").arg(::getpid());
+    const auto ip = [](const QStringList& args) {
+      QProcess p;
+      p.start(QStringLiteral("ip"), args);
+      return p.waitForFinished(10000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+    };
+    if (!ip({"netns", "add", a})) QSKIP("cannot create network namespaces here");
+    const auto cleanup = qScopeGuard([&] {
+      ip({"netns", "del", a});
+      ip({"netns", "del", b});
+    });
+    const QString va = QStringLiteral("sv%1a").arg(::getpid() % 100000), vb = QStringLiteral("sv%1b").arg(::getpid() % 100000);
+    QVERIFY(ip({"netns", "add", b}));
+    QVERIFY(ip({"link", "add", va, "type", "veth", "peer", "name", vb}));
+    QVERIFY(ip({"link", "set", va, "netns", a}) && ip({"link", "set", vb, "netns", b}));
+    QVERIFY(ip({"-n", a, "addr", "add", "10.213.7.1/24", "dev", va}) && ip({"-n", b, "addr", "add", "10.213.7.2/24", "dev", vb}));
+    for (const auto& [ns, dev] : {std::make_pair(a, va), std::make_pair(b, vb)})
+      QVERIFY(ip({"-n", ns, "link", "set", dev, "up"}) && ip({"-n", ns, "link", "set", "lo", "up"}));
+    const cli_runner::Cli single = cli_runner::run_cli(sae_eval(sae_), 240000);
+    QVERIFY2(single.code == 0, single.err.c_str());
+    std::vector<std::unique_ptr<QProcess>> ranks;
+    for (int r = 0; r < 2; ++r) {
+      auto p = std::make_unique<QProcess>();
+      QStringList args = {"netns", "exec", r == 0 ? a : b, "env", "RANK=" + QString::number(r), "WORLD_SIZE=2",
+                          "MASTER_ADDR=10.213.7.1", "MASTER_PORT=29511", "OMP_WAIT_POLICY=passive", SAESCOPE_CLI_PATH};
+      args << sae_eval(sae_) << "--dist-timeout" << "60";
+      p->start(QStringLiteral("ip"), args);
+      ranks.push_back(std::move(p));
+    }
+    for (auto& p : ranks) QVERIFY(p->waitForFinished(240000));
+    QVERIFY2(ranks[0]->exitCode() == 0 && ranks[1]->exitCode() == 0,
+             (ranks[0]->readAllStandardError() + ranks[1]->readAllStandardError()).constData());
+    QCOMPARE(differences(json::parse(single.out), json::parse(ranks[0]->readAllStandardOutput().toStdString())), QString());
   }
 
   void launchSaysWhichRankFailed() {

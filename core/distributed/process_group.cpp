@@ -2,6 +2,12 @@
 
 #include <ATen/ATen.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <thread>
 
 #ifdef SAESCOPE_HAVE_GLOO
@@ -18,6 +24,35 @@ std::unique_ptr<ProcessGroup>& the_world() {
 }
 
 std::string seconds(std::chrono::milliseconds t) { return std::to_string(t.count() / 1000) + " s"; }
+
+// The local address the kernel routes to `host` by (a UDP connect sends
+// nothing): the address the other ranks can reach this one at, where the
+// hostname may resolve to loopback (containers, network namespaces).
+std::string address_towards(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return "";
+  std::string out;
+  for (addrinfo* a = found; a && out.empty(); a = a->ai_next) {
+    const int s = ::socket(a->ai_family, SOCK_DGRAM, 0);
+    if (s < 0) continue;
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (::connect(s, a->ai_addr, a->ai_addrlen) == 0 &&
+        ::getsockname(s, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+      const void* ip = local.ss_family == AF_INET
+                           ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
+                           : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
+      if (::inet_ntop(local.ss_family, ip, text, sizeof text)) out = text;
+    }
+    ::close(s);
+  }
+  ::freeaddrinfo(found);
+  return out;
+}
 
 }  // namespace
 
@@ -88,13 +123,18 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const DistEnv& env, std::chrono
     impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     // c10d's C++ side ignores GLOO_SOCKET_IFNAME (only its Python binding
-    // reads it): honoured here.
+    // reads it): honoured here. Otherwise the address that routes to the
+    // master, not the hostname's (which may be loopback: checked with two
+    // network namespaces joined by a veth pair).
     const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
     const bool local = env.master_addr == "127.0.0.1" || env.master_addr == "localhost" || env.master_addr == "::1";
+    const std::string routed = local ? std::string() : address_towards(env.master_addr, env.master_port);
     if (ifname && *ifname)
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
     else if (local)
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else if (!routed.empty())
+      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(routed));
     else
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     options->threads = 2;
