@@ -19,7 +19,7 @@ CORE := core/common/file_bytes core/common/json_file core/common/sha256 \
     gated step_math) \
   $(addprefix core/tokenizer/,added_tokens bpe_merges bpe_model bpe_tokenizer byte_level_alphabet \
     normalized_text normalizer pre_tokenizer regex_pattern tokenizer_files tokenizer_json_parts utf8) \
-  $(addprefix core/model/,config_json checkpoint_reader hook_plan hook_point hook_schema language_model \
+  $(addprefix core/model/,config_json checkpoint_reader hook_plan hook_point hook_schema kv_cache language_model \
     model_options token_batch transformer_ops gpt2/gpt2_config llama/llama gemma/gemma gpt_neox/gpt_neox) \
   $(addprefix core/polysemy/,csv_records lenient_fields morphy occurrence_reader pseval_reader \
     read_report text_files utf8_offsets wic_reader wordnet_synsets) \
