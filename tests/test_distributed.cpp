@@ -34,7 +34,7 @@ namespace {
 
 const std::string kOut = std::string(SAESCOPE_TEST_OUTPUT_DIR) + "/distributed";
 
-int free_port() {  // c10d's own pick would need a store first: ask the OS via launch's rule
+int free_port() {  // a port per call, spread by pid so concurrent runs of this suite do not meet
   static int next = 29600 + static_cast<int>(::getpid() % 2000);
   return next += 7;
 }

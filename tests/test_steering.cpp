@@ -164,16 +164,12 @@ class TestSteering : public QObject {
     const int64_t f = codes[last].argmax().item<int64_t>();  // one that fires
     QVERIFY(codes[last][f].item<double>() > 0);
     const auto edits = analysis::sae_feature_edits(sae, {{f, FeatureEditKind::Clamp, codes[last][f].item<double>()}}, last);
-    RunRequest req{{"logits"}, {}};
-    for (const auto& e : edits)
-      req.replace.emplace_back(e.hook, [fn = e.edit](const at::Tensor& v, const HookPoint&) { return fn(v, 0); });
+    const RunRequest req{{"logits"}, replacements_for(edits, 0)};
     const at::Tensor clamped = model->forward(ids_tensor(prompt), req).hooks.at("logits")[0];
     QVERIFY(max_diff(clamped, logits_of(*model, prompt)) < 1e-4);
     // While clamping it elsewhere does change them.
     const auto moved = analysis::sae_feature_edits(sae, {{f, FeatureEditKind::Clamp, codes[last][f].item<double>() + 5}}, last);
-    RunRequest req2{{"logits"}, {}};
-    for (const auto& e : moved)
-      req2.replace.emplace_back(e.hook, [fn = e.edit](const at::Tensor& v, const HookPoint&) { return fn(v, 0); });
+    const RunRequest req2{{"logits"}, replacements_for(moved, 0)};
     QVERIFY(max_diff(model->forward(ids_tensor(prompt), req2).hooks.at("logits")[0], clamped) > 1e-3);
   }
 
@@ -187,9 +183,8 @@ class TestSteering : public QObject {
     RunRequest by_hand{{"logits"}, {}};
     const at::Tensor dir = sae.weights().W_dec[5];
     by_hand.replace.emplace_back(hook, [&](const at::Tensor& v, const HookPoint&) { return v + s * dir; });
-    RunRequest by_edit{{"logits"}, {}};
-    for (const auto& e : analysis::sae_feature_edits(sae, {{5, FeatureEditKind::Add, s}}))
-      by_edit.replace.emplace_back(e.hook, [fn = e.edit](const at::Tensor& v, const HookPoint&) { return fn(v, 0); });
+    const auto add_edits = analysis::sae_feature_edits(sae, {{5, FeatureEditKind::Add, s}});
+    const RunRequest by_edit{{"logits"}, replacements_for(add_edits, 0)};
     c10::InferenceMode guard;
     const at::Tensor a = model->forward(ids_tensor(ids), by_hand).hooks.at("logits");
     const at::Tensor b = model->forward(ids_tensor(ids), by_edit).hooks.at("logits");

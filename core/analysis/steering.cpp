@@ -153,11 +153,7 @@ std::vector<TokenAttribution> ablation_attribution(const model::LanguageModel& m
   c10::InferenceMode inference;
   const at::Tensor t = at::tensor(ids, at::TensorOptions().dtype(at::kLong)).view({1, -1});
   const auto log_probs = [&](const std::vector<model::PositionedEdit>& pe) {
-    model::RunRequest req{{"logits"}, {}};
-    for (const model::PositionedEdit& e : pe) {
-      const auto* fn = &e.edit;
-      req.replace.emplace_back(e.hook, [fn](const at::Tensor& v, const model::HookPoint&) { return (*fn)(v, 0); });
-    }
+    const model::RunRequest req{{"logits"}, model::replacements_for(pe, 0)};
     return at::log_softmax(model.forward(t, req).hooks.at("logits")[0].to(at::kCPU, at::kDouble), -1);
   };
   const at::Tensor with = log_probs({}), without = log_probs(sae_feature_edits(sae, edits));

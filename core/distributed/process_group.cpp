@@ -10,6 +10,8 @@
 
 #include <thread>
 
+#include "core/common/sha256.h"
+
 #ifdef SAESCOPE_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -222,12 +224,9 @@ void ProcessGroup::barrier(const std::string&, std::chrono::milliseconds) {}
 #endif
 
 void ProcessGroup::check_same(const std::string& value, const std::string& what) {
-  // Fixed-size digests of the value, gathered: cheap however long it is.
-  std::vector<int64_t> digest(4, 0);
-  for (size_t i = 0; i < value.size(); ++i)  // FNV-1a in four lanes
-    digest[i % 4] = (digest[i % 4] ^ static_cast<unsigned char>(value[i])) * 1099511628211LL;
-  digest.push_back(static_cast<int64_t>(value.size()));
-  const at::Tensor mine = at::tensor(digest, at::kLong);
+  // The value's SHA-256, gathered: the same small size however long it is.
+  const std::string hex = sha256_hex(value);
+  const at::Tensor mine = at::tensor(std::vector<int64_t>(hex.begin(), hex.end()), at::kLong);
   const std::vector<at::Tensor> all = allgather(mine, "comparing " + what);
   std::string differ;
   for (int r = 1; r < size(); ++r)

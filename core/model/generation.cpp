@@ -34,27 +34,24 @@ void check_request(const LanguageModel& model, const GenerationRequest& r) {
   if (!(s.top_p > 0 && s.top_p <= 1)) throw InputError("top-p must be in (0, 1]");
 }
 
-// The edits as one forward pass's replacements, for positions from `first` on.
-RunRequest step_request(const GenerationRequest& r, int64_t first, KvCache* cache) {
-  RunRequest req{{"logits"}, {}, cache};
-  for (const PositionedEdit& e : r.edits) {
-    const auto* edit = &e.edit;
-    req.replace.emplace_back(e.hook, [edit, first](const at::Tensor& value, const HookPoint&) {
-      return (*edit)(value, first);
-    });
-  }
-  return req;
-}
-
 // The last position's logits of a [1, T] run, float32 on the CPU.
 at::Tensor last_logits(const LanguageModel& model, const std::vector<int64_t>& ids, int64_t first,
                        const GenerationRequest& r, KvCache* cache) {
   const at::Tensor t = at::tensor(ids, at::TensorOptions().dtype(at::kLong)).view({1, -1});
-  const RunResult out = model.forward(t, step_request(r, first, cache));
+  const RunResult out = model.forward(t, RunRequest{{"logits"}, replacements_for(r.edits, first), cache});
   return out.hooks.at("logits").select(0, 0).select(0, -1).to(at::kCPU, at::kFloat);
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, HookFn>> replacements_for(const std::vector<PositionedEdit>& edits, int64_t first) {
+  std::vector<std::pair<std::string, HookFn>> out;
+  for (const PositionedEdit& e : edits) {
+    const auto* edit = &e.edit;  // `edits` outlives the pass
+    out.emplace_back(e.hook, [edit, first](const at::Tensor& value, const HookPoint&) { return (*edit)(value, first); });
+  }
+  return out;
+}
 
 int64_t choose_token(const at::Tensor& logits_in, const Sampling& s, std::mt19937_64& rng) {
   const at::Tensor logits = logits_in.to(at::kCPU, at::kDouble).contiguous();

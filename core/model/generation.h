@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "core/model/run_request.h"
+
 namespace saescope::model {
 
 class LanguageModel;
@@ -31,6 +33,9 @@ struct PositionedEdit {
   std::string hook;
   std::function<at::Tensor(const at::Tensor& value, int64_t first_position)> edit;
 };
+
+// The edits as one forward pass's replacements, for positions from `first` on.
+std::vector<std::pair<std::string, HookFn>> replacements_for(const std::vector<PositionedEdit>& edits, int64_t first);
 
 struct GenerationRequest {
   std::vector<int64_t> prompt;  // token ids, BOS included where the family's rule adds it
