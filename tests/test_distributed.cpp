@@ -4,7 +4,9 @@
 // process (counts exactly, sums within 1e-5 relative); only rank 0 writes the
 // workspace; ranks given different files refused before any work; a rank
 // killed mid-pass stops the other with an error naming it, nothing stored,
-// and a rerun completes.
+// and a rerun completes. harvest on 2 and 3 ranks (with and without spill
+// files, committing often) writes the rows one process writes; a rank killed
+// mid-harvest leaves the last commit, and the rerun resumes to the same rows.
 #include <ATen/ATen.h>
 
 #include <QProcess>
@@ -17,10 +19,12 @@
 #include <unistd.h>
 
 #include "core/common/error.h"
+#include "core/common/sha256.h"
 #include "core/distributed/dist_env.h"
 #include "core/distributed/process_group.h"
 #include "core/sae/formats/sae_formats.h"
 #include "core/sae/sae.h"
+#include "core/store/sqlite.h"
 #include "core/store/workspace.h"
 #include "tests/cli_runner.h"
 #include "tests/tiny_engine.h"
@@ -90,6 +94,42 @@ QString differences(const json& a, const json& b, const std::string& at = "") {
     out += q(at + ": " + a.dump() + " vs " + b.dump() + "\n");
   }
   return out;
+}
+
+// Every row of a workspace's feature tables, as JSON (blobs as hex), in key order.
+json feature_rows(const std::string& workspace) {
+  auto ws = store::Workspace::open(workspace);
+  json out;
+  for (const char* table : {"features", "histograms", "windows", "examples", "intervals", "logit_effects"}) {
+    std::vector<std::pair<std::string, std::string>> columns;  // name, declared type
+    store::Statement info = ws->db().prepare(std::string("PRAGMA table_info(") + table + ")");
+    while (info.step()) columns.emplace_back(info.column_text(1), info.column_text(2));
+    std::string order;
+    for (const auto& c : columns) order += (order.empty() ? "" : ", ") + c.first;
+    store::Statement rows = ws->db().prepare(std::string("SELECT * FROM ") + table + " ORDER BY " + order);
+    json& t = out[table] = json::array();
+    while (rows.step()) {
+      json row = json::array();
+      for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
+        const std::string& type = columns[static_cast<size_t>(i)].second;
+        if (type == "INTEGER") row.push_back(rows.column_int(i));
+        else if (type == "REAL") row.push_back(rows.column_double(i));
+        else if (type == "TEXT") row.push_back(rows.column_text(i));
+        else row.push_back(sha256_hex(std::string(static_cast<const char*>(rows.column_blob(i)), rows.column_bytes(i))));
+      }
+      t.push_back(row);
+    }
+  }
+  return out;
+}
+
+// Files a harvest keeps beside its workspace while it runs.
+int harvest_files_beside(const std::string& workspace) {
+  int n = 0;
+  const std::string stem = fs::path(workspace).filename().string() + ".harvest-";
+  for (const auto& e : fs::directory_iterator(fs::path(workspace).parent_path()))
+    n += e.path().filename().string().rfind(stem, 0) == 0;
+  return n;
 }
 
 }  // namespace
@@ -183,6 +223,80 @@ class TestDistributed : public QObject {
     QCOMPARE(r1->exitCode(), 0);
     QVERIFY(r1->readAllStandardOutput().isEmpty());
     QCOMPARE(differences(single, json::parse(r0->readAllStandardOutput().toStdString())), QString());
+  }
+
+  QStringList harvest(const std::string& corpus, const std::string& ws, const QStringList& extra = {}) const {
+    return QStringList{"harvest", "--model", q(model_), "--sae", q(sae_), "--sae", q(sae2_), "--corpus", q(corpus),
+                       "--context", "24", "--batch", "3", "--top-k", "4", "--workspace", q(ws)} +
+           extra;
+  }
+
+  // Batches go round the ranks; the statistics merge at the end of passes 1
+  // and 2 and pass 3's rows travel to rank 0: the rows are one process's
+  // (the mean within 1e-5: its sums add in another order).
+  void harvestOnTwoAndThreeRanksEqualsOneProcess() {
+    const std::string one = kOut + "/harvest-one.saescope";
+    const cli_runner::Cli single = cli_runner::run_cli(harvest(corpus_, one), 240000);
+    QVERIFY2(single.code == 0, single.err.c_str());
+    const json expected = feature_rows(one);
+    QVERIFY(expected["examples"].size() > 100 && expected["windows"].size() > 10);
+    const std::string no_spill = kOut + "/harvest-one-nospill.saescope";
+    QCOMPARE(cli_runner::run_cli(harvest(corpus_, no_spill, {"--no-spill"}), 240000).code, 0);
+    const json expected_no_spill = feature_rows(no_spill);
+    struct Case {
+      const char* ranks;
+      QStringList extra;
+      const json* expect;
+    };
+    for (const Case& c : {Case{"2", {}, &expected}, Case{"3", {"--commit-every", "1"}, &expected},
+                          Case{"3", {"--no-spill"}, &expected_no_spill}}) {
+      const std::string ws = kOut + "/harvest-" + c.ranks + ".saescope";
+      fs::remove(ws);
+      const cli_runner::Cli many =
+          cli_runner::run_cli(QStringList{"launch", "--nproc", c.ranks, "--"} + harvest(corpus_, ws, c.extra), 240000);
+      QVERIFY2(many.code == 0, many.err.c_str());
+      QVERIFY2(q(many.out).contains(QString(c.ranks) + " ranks; rank 0 sent"), many.out.c_str());
+      QCOMPARE(differences(*c.expect, feature_rows(ws)), QString());
+      QCOMPARE(harvest_files_beside(ws), 0);  // every rank's spill and state files removed
+    }
+  }
+
+  // Rank 1 killed in pass 1: rank 0 stops with an error naming it; the
+  // workspace holds the last commit (no finished harvest); a rerun on two
+  // ranks resumes from it and writes one process's rows.
+  void aHarvestRankKilledResumesToTheSameRows() {
+    const std::string big = tiny::write_corpus(kOut + "/harvest-big.txt", 1500, 4);
+    const std::string one = kOut + "/harvest-big-one.saescope", ws = kOut + "/harvest-killed.saescope";
+    QCOMPARE(cli_runner::run_cli(harvest(big, one), 240000).code, 0);
+    const QStringList args = harvest(big, ws, {"--commit-every", "1", "--dist-timeout", "20"});
+    const int port = free_port();
+    auto r0 = start_rank(0, 2, port, args);
+    auto r1 = start_rank(1, 2, port, args);
+    QElapsedTimer t;
+    t.start();
+    QByteArray err0;
+    while (!err0.contains("harvest pass 1/3") && t.elapsed() < 120000) {
+      r0->waitForReadyRead(100);
+      err0 += r0->readAllStandardError();
+    }
+    QVERIFY2(err0.contains("harvest pass 1/3"), err0.constData());
+    QTest::qWait(300);
+    r1->kill();  // SIGKILL
+    QVERIFY(r1->waitForFinished(10000));
+    QVERIFY(r0->waitForFinished(60000));
+    err0 += r0->readAllStandardError();
+    QCOMPARE(r0->exitCode(), 2);
+    QVERIFY2(err0.contains("rank 1 stopped answering"), err0.constData());
+    {
+      const auto results = store::Workspace::open(ws)->results("harvest");
+      QCOMPARE(results.size(), size_t(2));
+      for (const auto& r : results) QVERIFY(!r.done);
+    }
+    const cli_runner::Cli rerun = cli_runner::run_cli(QStringList{"launch", "--nproc", "2", "--"} + args, 240000);
+    QVERIFY2(rerun.code == 0, rerun.err.c_str());
+    QVERIFY2(q(rerun.err).contains("resumed in pass"), rerun.err.c_str());
+    QCOMPARE(differences(feature_rows(one), feature_rows(ws)), QString());
+    QCOMPARE(harvest_files_beside(ws), 0);
   }
 
   // PS-Eval's batches are one process's, so its picks, counts and MSE merge

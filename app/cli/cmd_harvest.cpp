@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
+#include "app/cli/distributed_options.h"
 #include "core/workflows/harvest_request.h"
 #include "core/analysis/process_memory.h"
 #include "core/common/progress.h"
@@ -20,6 +21,7 @@ struct HarvestArgs {
   bool as_json = false;
   bool no_spill = false;
   std::string spill = "auto";
+  DistributedOptions dist;
 };
 
 jobs::CancelFlag* g_cancel = nullptr;
@@ -33,14 +35,20 @@ int run_harvest_command(HarvestArgs& a) {
   a.request.options.spill_kind = a.spill == "features"      ? analysis::SpillKind::Features
                                  : a.spill == "activations" ? analysis::SpillKind::Activations
                                                             : analysis::SpillKind::Auto;
-  auto ws = store::Workspace::open(a.workspace);
+  // Distributed (torchrun / launch): batches split across ranks, statistics
+  // merged; rank 0 alone keeps the workspace and prints.
+  dist::ProcessGroup* group = join_ranks(a.dist);
+  std::unique_ptr<store::Workspace> ws;
+  if (prints_results()) ws = store::Workspace::open(a.workspace);
   jobs::CancelFlag cancel;
   g_cancel = &cancel;
   std::signal(SIGINT, on_interrupt);
-  jobs::ProgressSink progress(jobs::stderr_progress_line(), &cancel);
-  const analysis::HarvestOutcome out = analysis::run_harvest(*ws, a.request, progress);
+  jobs::ProgressSink progress(prints_results() ? jobs::stderr_progress_line() : jobs::ProgressSink::Callback(),
+                              &cancel);
+  const analysis::HarvestOutcome out = analysis::run_harvest(ws.get(), a.workspace, a.request, progress, group);
   std::signal(SIGINT, SIG_DFL);
   g_cancel = nullptr;
+  if (!prints_results()) return 0;
 
   if (!out.corpus_problems.empty()) std::cerr << "saescope-cli: warning: " << out.corpus_problems << "\n";
   for (const auto& n : out.report.notes) std::cerr << "saescope-cli: " << n << "\n";
@@ -53,6 +61,9 @@ int run_harvest_command(HarvestArgs& a) {
     nlohmann::json j = {{"workspace", ws->path()}, {"saes", saes}, {"ran", out.ran},
                         {"windows", out.report.windows}, {"tokens", out.report.tokens},
                         {"notes", out.report.notes}, {"peak_rss_bytes", peak}};
+    if (group)
+      j["distributed"] = {{"ranks", group->size()},
+                          {"sent_bytes_by_pass", {out.report.sent_bytes[0], out.report.sent_bytes[1], out.report.sent_bytes[2]}}};
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
@@ -66,6 +77,10 @@ int run_harvest_command(HarvestArgs& a) {
               << out.report.pass_seconds[0] << " s, " << out.report.pass_seconds[1] << " s, "
               << out.report.pass_seconds[2] << " s (logit effects " << out.report.logit_seconds
               << " s)\n";
+  if (out.ran && group)
+    std::cout << group->size() << " ranks; rank 0 sent " << out.report.sent_bytes[0] / 1e6 << " MB in pass 1, "
+              << out.report.sent_bytes[1] / 1e6 << " MB in pass 2, " << out.report.sent_bytes[2] / 1e6
+              << " MB in pass 3\n";
   std::cout << "peak memory " << peak / (1024 * 1024) << " MiB\n";
   return 0;
 }
@@ -97,6 +112,7 @@ const bool registered = register_command(
           ->check(CLI::IsMember({"auto", "features", "activations"}))
           ->capture_default_str();
       sub->add_flag("--json", a->as_json, "Print the result ids as JSON");
+      add_distributed_options(sub, a->dist);
       return [a] { return run_harvest_command(*a); };
     });
 

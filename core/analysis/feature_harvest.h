@@ -23,6 +23,15 @@
 // run commits and stops; a killed one resumes from its last commit, and the
 // windows' order, batches and sampling are fixed, so the result equals an
 // uninterrupted run's.
+//
+// Distributed (HarvestInputs::group): batch b (windows b·B .. b·B+B-1) is
+// rank b mod world's. Each rank accumulates its own windows and keeps its own
+// spill and state files (".rank-R"); at the end of passes 1 and 2 the
+// accumulators are merged through collectives (FeatureStats::merge_pass*), so
+// every rank holds what one process would; in pass 3 each rank reads its own
+// windows' examples and sends them to rank 0, the only one with a workspace.
+// Commits happen together (rank 0 decides when) and rank 0's progress row
+// names them all, so a killed run resumes from the last commit every rank made.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +53,9 @@ class BpeTokenizer;
 }
 namespace saescope::jobs {
 class ProgressSink;
+}
+namespace saescope::dist {
+class ProcessGroup;
 }
 
 namespace saescope::analysis {
@@ -84,6 +96,7 @@ struct HarvestInputs {
   int64_t context = 128;            // window length the source was cut with
   const tokenizer::BpeTokenizer* tokenizer = nullptr;  // token texts (vocab, top_tokens)
   std::optional<int64_t> model_id;  // the vocab table's rows go under this input
+  dist::ProcessGroup* group = nullptr;  // several ranks: each takes its share of the batches
 };
 
 struct HarvestReport {
@@ -97,12 +110,19 @@ struct HarvestReport {
   int64_t peak_rss_bytes = 0;
   bool spilled = false;             // passes 2-3 read the spill files
   int64_t spill_bytes = 0;          // their size on disk after pass 1
+  double sent_bytes[3] = {0, 0, 0}; // distributed: what this rank sent through collectives, by pass
 };
 
 // Runs (or resumes) the harvest of every target; they must share one model
 // and one corpus. Throws Cancelled (after committing) when `progress` says stop.
 HarvestReport harvest_features(store::Workspace& ws, const HarvestInputs& inputs,
                                const std::vector<HarvestTarget>& targets,
+                               const HarvestOptions& options, jobs::ProgressSink& progress);
+// A rank of a distributed harvest: rank 0 passes its workspace, the others
+// nullptr and the workspace's path (their files go beside it) and targets
+// whose keys equal rank 0's (result ids unused).
+HarvestReport harvest_features(store::Workspace* ws, const std::string& workspace_path,
+                               const HarvestInputs& inputs, const std::vector<HarvestTarget>& targets,
                                const HarvestOptions& options, jobs::ProgressSink& progress);
 
 // Files a running harvest keeps beside the workspace (state, spill), by key.

@@ -103,12 +103,83 @@ void FeatureStats::add_pass1(const SparseCodes& codes, const std::vector<int64_t
         }
       }
     }
-  // The running top-k merged with this batch's windows: [d_sae, k + B] -> topk -> [d_sae, k].
+  // The running top-k merged with this batch's windows: [d_sae, k + B] -> [d_sae, k].
+  // Windows arrive in order, so a stable sort keeps the earlier window of a tie.
   const at::Tensor window_ids = at::tensor(windows, kI64).unsqueeze(0).expand({d, B});
-  auto kept = at::cat({top_value, win_max}, 1).topk(shape_.top_k, 1, /*largest=*/true, /*sorted=*/true);
-  top_value = std::get<0>(kept).contiguous();
-  top_window = at::cat({top_window, window_ids}, 1).gather(1, std::get<1>(kept)).contiguous();
-  top_pos = at::cat({top_pos, win_pos}, 1).gather(1, std::get<1>(kept)).contiguous();
+  keep_top(at::cat({top_value, win_max}, 1), at::cat({top_window, window_ids}, 1),
+           at::cat({top_pos, win_pos}, 1), /*windows_sorted=*/true);
+}
+
+void FeatureStats::keep_top(const at::Tensor& values, const at::Tensor& windows, const at::Tensor& pos,
+                            bool windows_sorted) {
+  at::Tensor order = at::arange(values.size(1), kI64).unsqueeze(0).expand_as(values);
+  if (!windows_sorted) order = std::get<1>(at::sort(windows, /*stable=*/true, 1, /*descending=*/false));
+  const at::Tensor by_value =
+      std::get<1>(at::sort(values.gather(1, order), /*stable=*/true, 1, /*descending=*/true));
+  const at::Tensor kept = order.gather(1, by_value).narrow(1, 0, shape_.top_k);
+  top_value = values.gather(1, kept).contiguous();
+  top_window = windows.gather(1, kept).contiguous();
+  top_pos = pos.gather(1, kept).contiguous();
+}
+
+void FeatureStats::merge_pass1(const std::vector<FeatureStats>& ranks) {
+  std::vector<at::Tensor> values, windows, pos, maxima;
+  at::Tensor fire = at::zeros_like(fire_count), sum = at::zeros_like(act_sum);
+  for (const FeatureStats& r : ranks) {
+    fire += r.fire_count;
+    sum += r.act_sum;
+    maxima.push_back(r.act_max);
+    values.push_back(r.top_value);
+    windows.push_back(r.top_window);
+    pos.push_back(r.top_pos);
+  }
+  fire_count = fire;
+  act_sum = sum;
+  act_max = std::get<0>(at::stack(maxima).max(0)).contiguous();
+  keep_top(at::cat(values, 1), at::cat(windows, 1), at::cat(pos, 1), /*windows_sorted=*/false);
+}
+
+void FeatureStats::merge_pass2(const std::vector<FeatureStats>& ranks) {
+  at::Tensor hist = at::zeros_like(hist_counts), intervals = at::zeros_like(interval_counts);
+  for (const FeatureStats& r : ranks) {
+    hist += r.hist_counts;
+    intervals += r.interval_counts;
+  }
+  hist_counts = hist;
+  interval_counts = intervals;
+  // Each (feature, interval)'s S smallest priorities of the ranks' sorted lists.
+  const int64_t S = shape_.interval_samples, groups = shape_.d_sae * shape_.intervals;
+  FeatureStats out(shape_);
+  auto* prio = reinterpret_cast<uint64_t*>(out.sample_priority_.data_ptr<int64_t>());
+  int64_t* win = out.sample_window.data_ptr<int64_t>();
+  int64_t* pos = out.sample_pos.data_ptr<int64_t>();
+  float* val = out.sample_value.data_ptr<float>();
+  for (const FeatureStats& r : ranks) {
+    const auto* rp = reinterpret_cast<const uint64_t*>(r.sample_priority_.data_ptr<int64_t>());
+    const int64_t* rw = r.sample_window.data_ptr<int64_t>();
+    const int64_t* rpos = r.sample_pos.data_ptr<int64_t>();
+    const float* rv = r.sample_value.data_ptr<float>();
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t i = g * S; i < (g + 1) * S && rp[i] != kEmptySlot; ++i) {
+        const int64_t slot0 = g * S;
+        if (rp[i] >= prio[slot0 + S - 1]) break;  // the rank's list ascends
+        int64_t s = S - 1;
+        for (; s > 0 && prio[slot0 + s - 1] > rp[i]; --s) {
+          prio[slot0 + s] = prio[slot0 + s - 1];
+          win[slot0 + s] = win[slot0 + s - 1];
+          pos[slot0 + s] = pos[slot0 + s - 1];
+          val[slot0 + s] = val[slot0 + s - 1];
+        }
+        prio[slot0 + s] = rp[i];
+        win[slot0 + s] = rw[i];
+        pos[slot0 + s] = rpos[i];
+        val[slot0 + s] = rv[i];
+      }
+  }
+  sample_priority_ = out.sample_priority_;
+  sample_window = out.sample_window;
+  sample_pos = out.sample_pos;
+  sample_value = out.sample_value;
 }
 
 void FeatureStats::begin_pass2() {

@@ -4,9 +4,10 @@
 //
 //  pass 1: fire count, sum and max of each feature's activations, and its
 //          top-k windows by the window's largest activation (one example per
-//          window): one read of the batch's non-zeros gives the sums and
-//          each window's max → [d_sae, windows], which is concatenated with
-//          the running [d_sae, k] and cut back with at::topk.
+//          window; ties: the earlier window): one read of the batch's
+//          non-zeros gives the sums and each window's max → [d_sae, windows],
+//          which is concatenated with the running [d_sae, k] and cut back by
+//          a stable sort.
 //  pass 2: with each feature's max known, a histogram of its non-zero
 //          activations (log-spaced bins, histogram_edges()), the count of
 //          activations in each of 10 equal-width intervals (0, max], and 5
@@ -68,6 +69,15 @@ class FeatureStats {
   void begin_pass2();  // fixes the histogram edges from the maxima
   void add_pass2(const SparseCodes& codes, const std::vector<int64_t>& windows);
 
+  // A distributed harvest: every rank's accumulators over its own windows
+  // (`ranks`, in rank order, this one's among them) become what one process
+  // over all windows holds. Pass 1: counts and sums added (in rank order),
+  // maxima taken, top lists joined by (value desc, window asc) as add_pass1
+  // keeps them; pass 2: counts added, each interval's samples the S of
+  // smallest priority among the ranks' (disjoint tokens: never tied).
+  void merge_pass1(const std::vector<FeatureStats>& ranks);
+  void merge_pass2(const std::vector<FeatureStats>& ranks);
+
   // Everything above as named CPU tensors, for the resume file, and back.
   std::map<std::string, at::Tensor> state() const;
   // InternalError when a tensor is missing or has the wrong shape.
@@ -89,6 +99,10 @@ class FeatureStats {
   at::Tensor sample_value;      // [d_sae, intervals, samples] float32
 
  private:
+  // Keeps each row's k best by (value desc, window asc); `windows_sorted`:
+  // the columns already ascend by window among equal values.
+  void keep_top(const at::Tensor& values, const at::Tensor& windows, const at::Tensor& pos, bool windows_sorted);
+
   StatsShape shape_;
   std::vector<uint64_t> salt_;  // feature_salt of each feature, made on first use
 };

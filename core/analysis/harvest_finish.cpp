@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "core/analysis/logit_effects.h"
 #include "core/analysis/process_memory.h"
 #include "core/common/progress.h"
+#include "core/distributed/process_group.h"
 #include "core/model/model_registry.h"
 #include "core/model/hook_point.h"
 #include "core/sae/sae.h"
@@ -32,6 +34,8 @@ bool writes_residual(const std::string& hook, const model::LanguageModel& model,
   return width == model.info().d_model && model.hook_schema().resolve(hook).residual;
 }
 
+}  // namespace
+
 struct ExampleRef {
   size_t member = 0;
   int64_t feature = 0;
@@ -40,6 +44,8 @@ struct ExampleRef {
   int interval = -1;
   int64_t pos = 0;
 };
+
+namespace {
 
 std::string token_text(const tokenizer::BpeTokenizer* tok, int32_t id) {
   if (tok && id >= 0 && id < tok->vocab_size()) return tok->token_string(id);
@@ -61,6 +67,8 @@ std::string top_tokens_text(const int32_t* ids, int64_t k, const tokenizer::BpeT
   for (size_t i = 0; i < counts.size() && i < 3; ++i) out += (i ? " · " : "") + token_text(tok, counts[i].first);
   return out;
 }
+
+}  // namespace
 
 // Examples arrive in window order; SQLite inserts them far faster in key
 // order (feature, kind, interval, rank), so they wait here, sparse, and go in
@@ -112,6 +120,76 @@ class ExampleBuffer {
   std::vector<float> values_;
 };
 
+namespace {
+
+// Pass 3's rows of one rank's windows on their way to rank 0: each example
+// (its reference, window, top token and non-zero activations) and each
+// window's tokens, as bytes for ProcessGroup::allgather_bytes.
+class ExampleWire {
+ public:
+  void add(const ExampleRef& r, int64_t window, const float* acts, int64_t len, int32_t top_token) {
+    int64_t nnz = 0;
+    for (int64_t t = 0; t < len; ++t) nnz += acts[t] != 0.0f;
+    for (int64_t v : {int64_t(1), int64_t(r.member), r.feature, int64_t(r.kind), int64_t(r.rank),
+                      int64_t(r.interval), r.pos, window, len, int64_t(top_token), nnz})
+      put(v);
+    for (int64_t t = 0; t < len; ++t)
+      if (acts[t] != 0.0f) {
+        put(t);
+        put(acts[t]);
+      }
+  }
+  void add_window(int64_t window, const std::vector<int32_t>& tokens) {
+    for (int64_t v : {int64_t(2), window, static_cast<int64_t>(tokens.size())}) put(v);
+    for (int32_t t : tokens) put(t);
+  }
+  const std::string& bytes() const { return bytes_; }
+
+  // Calls on_example(ref, window, acts, len, top_token) and on_window(window, tokens) in order.
+  template <class OnExample, class OnWindow>
+  static void replay(const std::string& bytes, OnExample on_example, OnWindow on_window) {
+    size_t at = 0;
+    auto get = [&](auto& v) {
+      std::memcpy(&v, bytes.data() + at, sizeof v);
+      at += sizeof v;
+    };
+    std::vector<float> acts;
+    while (at < bytes.size()) {
+      int64_t tag = 0;
+      get(tag);
+      if (tag == 2) {
+        int64_t window = 0, n = 0;
+        get(window);
+        get(n);
+        std::vector<int32_t> tokens(static_cast<size_t>(n));
+        for (int32_t& t : tokens) get(t);
+        on_window(window, tokens);
+        continue;
+      }
+      int64_t f[10];
+      for (int64_t& v : f) get(v);
+      const ExampleRef r{static_cast<size_t>(f[0]), f[1], static_cast<store::ExampleKind>(f[2]),
+                         static_cast<int>(f[3]), static_cast<int>(f[4]), f[5]};
+      acts.assign(static_cast<size_t>(f[7]), 0.0f);
+      for (int64_t e = 0; e < f[9]; ++e) {
+        int64_t t = 0;
+        float a = 0;
+        get(t);
+        get(a);
+        acts[static_cast<size_t>(t)] = a;
+      }
+      on_example(r, f[6], acts.data(), f[7], static_cast<int32_t>(f[8]));
+    }
+  }
+
+ private:
+  template <class T>
+  void put(T v) {
+    bytes_.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  std::string bytes_;
+};
+
 void delete_feature_rows(store::Database& db, int64_t result_id) {
   for (const char* table : {"features", "histograms", "examples", "intervals", "logit_effects"}) {
     store::Statement s = db.prepare(std::string("DELETE FROM ") + table + " WHERE result_id = ?");
@@ -121,23 +199,36 @@ void delete_feature_rows(store::Database& db, int64_t result_id) {
 
 }  // namespace
 
+// A member's logit effects; ranks compute a share of the features each and gather them.
+std::optional<LogitEffectTable> HarvestGroup::logit_table(size_t i) {
+  const LiveTarget& m = *members_[i];
+  // The decoder writes at the output hook: a transcoder's, not the hook it reads.
+  const sae::Sae& sae = *m.target.sae;
+  if (options_.logit_effects <= 0 || !writes_residual(sae.config().output_hook(), *in_.model, sae.d_out()))
+    return std::nullopt;
+  const double tokens = static_cast<double>(count_.tokens);
+  const model::Unembedding w = in_.model->unembedding();
+  const at::Tensor& w_dec = sae.weights().W_dec;
+  const int64_t d = w_dec.size(0), share = (d + shard_.world - 1) / shard_.world;
+  const int64_t lo = std::min(d, share * shard_.rank), n = std::min(share, d - lo);
+  LogitEffectTable t = logit_effects(w_dec.narrow(0, lo, n), w.final_norm_gain, w.unembed, options_.logit_effects,
+                                     [&](int64_t done, int64_t total) {
+                                       report(3, 2 * tokens, 3 * tokens,
+                                              "logit effects " + std::to_string(done) + "/" + std::to_string(total));
+                                     });
+  if (!in_.group) return t;
+  for (at::Tensor* part : {&t.top_values, &t.top_ids, &t.bottom_values, &t.bottom_ids}) {
+    const at::Tensor padded = at::cat({*part, at::zeros({share - n, part->size(1)}, part->options())});
+    *part = at::cat(in_.group->allgather(padded, "gathering logit effects")).narrow(0, 0, d).contiguous();
+  }
+  return t;
+}
+
 void HarvestGroup::finish() {
   std::vector<std::optional<LogitEffectTable>> logits(members_.size());
   const auto t0 = Clock::now();
   const double tokens = static_cast<double>(count_.tokens);
-  for (size_t i = 0; i < members_.size(); ++i) {
-    const LiveTarget& m = *members_[i];
-    // The decoder writes at the output hook: a transcoder's, not the hook it reads.
-    const sae::Sae& sae = *m.target.sae;
-    if (options_.logit_effects <= 0 || !writes_residual(sae.config().output_hook(), *in_.model, sae.d_out()))
-      continue;
-    const model::Unembedding w = in_.model->unembedding();
-    logits[i] = logit_effects(m.target.sae->weights().W_dec, w.final_norm_gain, w.unembed,
-                              options_.logit_effects, [&](int64_t done, int64_t total) {
-                                report(3, 2 * tokens, 3 * tokens,
-                                       "logit effects " + std::to_string(done) + "/" + std::to_string(total));
-                              });
-  }
+  for (size_t i = 0; i < members_.size(); ++i) logits[i] = logit_table(i);
   report_.logit_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
 
   // Which windows hold an example of which feature.
@@ -167,21 +258,51 @@ void HarvestGroup::finish() {
     }
   }
 
-  store::Transaction tx(ws_.db());
-  store::FeatureStore fs(ws_.db());
-  for (LiveTarget* m : members_) delete_feature_rows(ws_.db(), m->target.result_id);
+  std::optional<store::Transaction> tx;
+  std::optional<store::FeatureStore> fs;
+  if (ws_) {
+    tx.emplace(ws_->db());
+    fs.emplace(ws_->db());
+    for (LiveTarget* m : members_) delete_feature_rows(ws_->db(), m->target.result_id);
+  }
 
+  // Rank 0 keeps the rows: its own as they come, the others' from the wire.
   std::vector<ExampleBuffer> buffers(members_.size());
-  const int64_t B = members_.front()->batch_windows;
-  std::vector<int64_t> order;
-  for (const auto& [w, refs] : needed) order.push_back(w);
-  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(B)) {
-    const std::vector<int64_t> idx(order.begin() + static_cast<std::ptrdiff_t>(start),
+  auto keep = [&](const ExampleRef& ref, int64_t window, const float* acts, int64_t len, int32_t token) {
+    ExampleBuffer& buffer = buffers[ref.member];
+    buffer.add(ref, window, acts, len);
+    if (ref.kind == store::ExampleKind::Top && token >= 0)
+      top_token[ref.member][static_cast<size_t>(ref.feature * members_[ref.member]->stats.shape().top_k + ref.rank)] =
+          token;
+    if (buffer.full()) {
+      const auto w0 = Clock::now();
+      report_.examples += static_cast<int64_t>(buffer.size());
+      buffer.flush(*fs, members_[ref.member]->target.result_id);
+      report_.write_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
+    }
+  };
+  const int64_t B = shard_.batch;
+  std::vector<int64_t> order;               // this rank's windows with an example
+  std::vector<int64_t> owned(static_cast<size_t>(shard_.world), 0);
+  for (const auto& [w, refs] : needed) {
+    ++owned[static_cast<size_t>((w / B) % shard_.world)];
+    if (shard_.owns(w)) order.push_back(w);
+  }
+  // Every rank takes part in each round's gather, also once out of windows.
+  const int64_t rounds = (*std::max_element(owned.begin(), owned.end()) + B - 1) / B;
+  for (int64_t round = 0; round < rounds; ++round) {
+    const size_t start = static_cast<size_t>(round * B);
+    const std::vector<int64_t> idx(order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start)),
                                    order.begin() + static_cast<std::ptrdiff_t>(
                                        std::min(order.size(), start + static_cast<size_t>(B))));
+    ExampleWire wire;
+    window_cache_.clear();
+    for (int64_t w : idx) {  // read once, in order (a corpus re-reads from its start to go back)
+      window_cache_[w] = tokens_of(w);
+      if (!ws_) wire.add_window(w, window_cache_[w]);
+    }
     std::map<std::string, at::Tensor> values;  // read or run only for members without features
-    for (size_t i = 0; i < members_.size(); ++i) {
-      const LiveTarget& m = *members_[i];
+    for (size_t i = 0; i < members_.size() && !idx.empty(); ++i) {
       std::optional<SparseCodes> codes;  // read only when this SAE has an example here
       for (size_t b = 0; b < idx.size(); ++b) {
         std::vector<const ExampleRef*> refs;
@@ -209,27 +330,38 @@ void HarvestGroup::finish() {
                    static_cast<size_t>(t)] = codes->value[static_cast<size_t>(e)];
           }
         }
-        const std::vector<int32_t> tokens = stored_tokens(idx[b]);
+        const std::vector<int32_t>& window_tokens = window_cache_.at(idx[b]);
         const float* c = cols.data();
         for (size_t r = 0; r < refs.size(); ++r) {
           const ExampleRef& ref = *refs[r];
-          buffers[i].add(ref, idx[b], c + static_cast<int64_t>(r) * len, len);
-          if (ref.kind == store::ExampleKind::Top && ref.pos < static_cast<int64_t>(tokens.size()))
-            top_token[i][static_cast<size_t>(ref.feature * m.stats.shape().top_k + ref.rank)] =
-                tokens[static_cast<size_t>(ref.pos)];
-        }
-        if (buffers[i].full()) {
-          const auto w0 = Clock::now();
-          report_.examples += static_cast<int64_t>(buffers[i].size());
-          buffers[i].flush(fs, m.target.result_id);
-          report_.write_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
+          const int32_t token =
+              ref.pos < static_cast<int64_t>(window_tokens.size()) ? window_tokens[static_cast<size_t>(ref.pos)] : -1;
+          if (ws_) keep(ref, idx[b], c + static_cast<int64_t>(r) * len, len, token);
+          else wire.add(ref, idx[b], c + static_cast<int64_t>(r) * len, len, token);
         }
       }
     }
-    report(3, 2 * tokens + double((start + idx.size()) * static_cast<size_t>(in_.context)),
+    if (in_.group) {
+      const std::vector<std::string> sent = in_.group->allgather_bytes(wire.bytes(), "gathering harvest examples");
+      if (ws_)
+        for (size_t r = 1; r < sent.size(); ++r)
+          ExampleWire::replay(sent[r], keep, [&](int64_t w, const std::vector<int32_t>& t) {
+            for (const LiveTarget* m : members_) fs->put_window(m->target.result_id, w, t);
+          });
+    }
+    report(3, 2 * tokens + double(std::min(order.size(), start + idx.size()) * static_cast<size_t>(in_.context)),
            2 * tokens + double(order.size() * static_cast<size_t>(in_.context)), "examples");
   }
+  window_cache_.clear();
+  if (ws_) write_rows(buffers, top_token, logits, *fs, *tx);
+  // Rank 0's rows are committed before any rank removes its files (its write may take minutes).
+  if (in_.group) in_.group->barrier("harvest rows written", std::chrono::hours(24));
+  remove_files();
+}
 
+void HarvestGroup::write_rows(std::vector<ExampleBuffer>& buffers, const std::vector<std::vector<int32_t>>& top_token,
+                              const std::vector<std::optional<LogitEffectTable>>& logits, store::FeatureStore& fs,
+                              store::Transaction& tx) {
   const auto w0 = Clock::now();
   for (size_t i = 0; i < members_.size(); ++i) {
     report_.examples += static_cast<int64_t>(buffers[i].size());
@@ -285,12 +417,12 @@ void HarvestGroup::finish() {
       }
     }
     // Keep only the windows an example shows.
-    store::Statement prune = ws_.db().prepare(
+    store::Statement prune = ws_->db().prepare(
         "DELETE FROM windows WHERE result_id = ?1 AND window NOT IN "
         "(SELECT window FROM examples WHERE result_id = ?1)");
     prune.bind(1, m.target.result_id).run();
     report_.peak_rss_bytes = peak_rss_bytes();
-    ws_.finish_result(m.target.result_id,
+    ws_->finish_result(m.target.result_id,
                       {{"tokens", count_.tokens},
                        {"windows", count_.windows},
                        {"counted_tokens", counted},
@@ -305,7 +437,7 @@ void HarvestGroup::finish() {
                        {"peak_rss_bytes", report_.peak_rss_bytes}});
   }
   if (in_.model_id && in_.tokenizer) {
-    store::Statement has = ws_.db().prepare("SELECT COUNT(*) FROM vocab WHERE model_id = ?");
+    store::Statement has = ws_->db().prepare("SELECT COUNT(*) FROM vocab WHERE model_id = ?");
     has.bind(1, *in_.model_id);
     if (has.step() && has.column_int(0) == 0) {
       std::vector<std::string> texts;
@@ -316,20 +448,27 @@ void HarvestGroup::finish() {
   }
   tx.commit();
   report_.write_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
-  // Every state file of these results, also one a kill left between the
-  // commit naming its successor and its own removal.
-  namespace stdfs = std::filesystem;
-  std::error_code ec;
-  const stdfs::path folder = stdfs::absolute(ws_.path()).parent_path();
-  for (LiveTarget* m : members_) {
-    const std::string prefix =
-        stdfs::path(harvest_file_prefix(ws_.path(), m->target.key)).filename().string() + ".state-";
-    for (const auto& e : stdfs::directory_iterator(folder, ec))
-      if (e.path().filename().string().rfind(prefix, 0) == 0) stdfs::remove(e.path(), ec);
-  }
+}
+
+void HarvestGroup::remove_files() {
   for (auto& [hook, spill] : spills_) spill->remove();
   for (auto& c : codes_)
     if (c) c->remove();
+  // Every state file of these results, also one a kill left between the
+  // commit naming its successor and its own removal, and the files of ranks
+  // of an earlier distributed try.
+  namespace stdfs = std::filesystem;
+  std::error_code ec;
+  const stdfs::path folder = stdfs::absolute(ws_path_).parent_path();
+  for (LiveTarget* m : members_) {
+    const std::string prefix = stdfs::path(path_prefix(*m)).filename().string() + ".";
+    for (const auto& e : stdfs::directory_iterator(folder, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind(prefix, 0) == 0 &&
+          (name.find(".state-") != std::string::npos || name.find(".rank-") != std::string::npos))
+        stdfs::remove(e.path(), ec);
+    }
+  }
 }
 
 }  // namespace saescope::analysis

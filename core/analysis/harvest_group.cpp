@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/common/error.h"
+#include "core/distributed/process_group.h"
 #include "core/io/safetensors.h"
 #include "core/common/progress.h"
 #include "core/model/model_registry.h"
@@ -18,27 +19,56 @@ namespace saescope::analysis {
 
 using Clock = std::chrono::steady_clock;
 
-HarvestGroup::HarvestGroup(store::Workspace& ws, const HarvestInputs& in,
+int64_t WindowShard::local_count(int64_t next) const {
+  int64_t n = 0;
+  for (int64_t b = rank; b * batch < std::min(next, windows); b += world)
+    n += std::min({batch, next - b * batch, windows - b * batch});
+  return n;
+}
+
+std::string rank_file(const std::string& path, const WindowShard& shard) {
+  return shard.world == 1 ? path : path + ".rank-" + std::to_string(shard.rank);
+}
+
+HarvestGroup::HarvestGroup(store::Workspace* ws, std::string workspace_path, const HarvestInputs& in,
                            const HarvestOptions& options, WindowCount count,
                            std::vector<LiveTarget*> members, jobs::ProgressSink& progress,
                            HarvestReport& report)
-    : ws_(ws), in_(in), options_(options), count_(count), members_(std::move(members)),
-      progress_(progress), report_(report), last_commit_(Clock::now()) {
+    : ws_(ws), ws_path_(std::move(workspace_path)), in_(in), options_(options), count_(count),
+      members_(std::move(members)), progress_(progress), report_(report), last_commit_(Clock::now()) {
   for (const LiveTarget* m : members_)
     if (std::find(hooks_.begin(), hooks_.end(), m->target.hook) == hooks_.end())
       hooks_.push_back(m->target.hook);
+  shard_.batch = members_.front()->batch_windows;
+  shard_.windows = count_.windows;
+  if (in_.group) {
+    shard_.rank = in_.group->rank();
+    shard_.world = in_.group->size();
+  }
+}
+
+std::string HarvestGroup::path_prefix(const LiveTarget& t) const {
+  return harvest_file_prefix(ws_path_, t.target.key);
+}
+
+std::vector<int64_t> HarvestGroup::local_ids(const std::vector<int64_t>& windows) const {
+  std::vector<int64_t> out;
+  for (int64_t w : windows) out.push_back(shard_.local(w));
+  return out;
 }
 
 void HarvestGroup::run() {
   const int pass = members_.front()->pass;
-  auto timed = [](double& seconds, const std::function<void()>& fn) {
+  auto timed = [&](int index, const std::function<void()>& fn) {
     const auto t0 = Clock::now();
+    const double sent0 = in_.group ? in_.group->bytes_sent() : 0.0;
     fn();
-    seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    report_.pass_seconds[index] += std::chrono::duration<double>(Clock::now() - t0).count();
+    if (in_.group) report_.sent_bytes[index] += in_.group->bytes_sent() - sent0;
   };
   if (pass <= 1) {
     open_spills();
-    timed(report_.pass_seconds[0], [&] { pass1(); });
+    timed(0, [&] { pass1(); });
   }
   open_spills();
   report_.spilled = !spills_.empty() ||
@@ -46,8 +76,8 @@ void HarvestGroup::run() {
   for (const auto& c : codes_)
     if (c) report_.spill_bytes += c->bytes();
   for (const auto& [hook, s] : spills_) report_.spill_bytes += s->bytes();
-  if (pass <= 2) timed(report_.pass_seconds[1], [&] { pass2(); });
-  timed(report_.pass_seconds[2], [&] { finish(); });
+  if (pass <= 2) timed(1, [&] { pass2(); });
+  timed(2, [&] { finish(); });
 }
 
 void HarvestGroup::open_spills() {
@@ -56,7 +86,7 @@ void HarvestGroup::open_spills() {
   codes_.resize(members_.size());
   if (!options_.spill) return;
   const LiveTarget& lead = *members_.front();
-  const int64_t keep = lead.pass <= 1 ? lead.next_window : count_.windows;
+  const int64_t keep = shard_.local_count(lead.pass <= 1 ? lead.next_window : count_.windows);
   auto lost = [&](const std::string& file) {
     // Lost or short (a resumed run whose file went missing): every later
     // pass runs the model instead, which gives the same values.
@@ -86,11 +116,19 @@ void HarvestGroup::open_spills() {
 }
 
 void HarvestGroup::choose_spill_kinds(const std::vector<SparseCodes>& codes) {
+  // Non-zeros and rows of each member's first batch (of every rank's, so the ranks choose alike).
+  at::Tensor seen = at::zeros({static_cast<int64_t>(members_.size()), 2}, at::kLong);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    seen[static_cast<int64_t>(i)][0] = codes[i].nnz();
+    seen[static_cast<int64_t>(i)][1] = codes[i].rows();
+  }
+  if (in_.group) in_.group->allreduce_sum(seen, "choosing what pass 1 keeps");
   for (size_t i = 0; i < members_.size(); ++i) {
     LiveTarget& m = *members_[i];
     if (!m.spill_kind.empty()) continue;
     bool features = options_.spill_kind == SpillKind::Features;
-    const double l0 = double(codes[i].nnz()) / double(std::max<int64_t>(1, codes[i].rows()));
+    const auto row = seen[static_cast<int64_t>(i)];
+    const double l0 = double(row[0].item<int64_t>()) / double(std::max<int64_t>(1, row[1].item<int64_t>()));
     char why[96];
     if (options_.spill_kind == SpillKind::Auto) {
       features = l0 <= double(m.width);
@@ -103,8 +141,8 @@ void HarvestGroup::choose_spill_kinds(const std::vector<SparseCodes>& codes) {
     report_.notes.push_back("result " + std::to_string(m.target.result_id) + ": pass 1 " +
                             (features ? "keeps its features" : "keeps its hook's activations") +
                             " for passes 2-3 (" + why + ")");
-    const std::string prefix = harvest_file_prefix(ws_.path(), m.target.key);
-    m.spill_file = features ? prefix + ".features" : prefix + "." + m.target.hook + ".f32";
+    const std::string prefix = path_prefix(m);
+    m.spill_file = rank_file(features ? prefix + ".features" : prefix + "." + m.target.hook + ".f32", shard_);
   }
   open_spills();
 }
@@ -113,11 +151,30 @@ int64_t HarvestGroup::window_length(int64_t w) const {
   return w == count_.windows - 1 ? count_.last_length : in_.context;
 }
 
-std::vector<int32_t> HarvestGroup::stored_tokens(int64_t w) {
-  store::FeatureStore fs(ws_.db());
+std::vector<TokenWindow> HarvestGroup::read_windows(int64_t first, int64_t n) {
+  // Sources seek by re-reading from the start: move forward by reading instead.
+  const int64_t at = in_.windows->position();
+  if (at > first) in_.windows->seek(first);
+  else if (at < first) in_.windows->next(first - at);
+  std::vector<TokenWindow> got = in_.windows->next(n);
+  const int64_t expect = std::min(n, count_.windows - first);
+  for (size_t i = 0; i < got.size(); ++i)
+    if (got[i].index != first + static_cast<int64_t>(i))
+      throw InternalError("harvest: window source skipped from " + std::to_string(first + static_cast<int64_t>(i)) +
+                          " to " + std::to_string(got[i].index));
+  if (static_cast<int64_t>(got.size()) != expect)
+    throw InternalError("harvest: the corpus gave " + std::to_string(first + static_cast<int64_t>(got.size())) +
+                        " windows, " + std::to_string(count_.windows) + " were counted");
+  return got;
+}
+
+std::vector<int32_t> HarvestGroup::tokens_of(int64_t w) {
+  if (const auto hit = window_cache_.find(w); hit != window_cache_.end()) return hit->second;
+  if (!ws_) return read_windows(w, 1).front().tokens;
+  store::FeatureStore fs(ws_->db());
   std::vector<int32_t> t = fs.window_tokens(members_.front()->target.result_id, w);
   if (t.empty())
-    throw InternalError(ws_.path() + ": harvest window " + std::to_string(w) + " is not stored");
+    throw InternalError(ws_->path() + ": harvest window " + std::to_string(w) + " is not stored");
   return t;
 }
 
@@ -139,7 +196,7 @@ std::map<std::string, at::Tensor> HarvestGroup::run_model(
 
 SparseCodes HarvestGroup::codes_of(size_t i, const std::vector<int64_t>& windows,
                                    std::map<std::string, at::Tensor>& values) {
-  if (i < codes_.size() && codes_[i]) return codes_[i]->read(windows);
+  if (i < codes_.size() && codes_[i]) return codes_[i]->read(local_ids(windows));
   if (values.empty()) values = hook_values(windows);
   const LiveTarget& m = *members_[i];
   return SparseCodes::from_dense(features(m, values.at(m.target.hook), windows));
@@ -148,17 +205,18 @@ SparseCodes HarvestGroup::codes_of(size_t i, const std::vector<int64_t>& windows
 std::map<std::string, at::Tensor> HarvestGroup::hook_values(const std::vector<int64_t>& windows) {
   if (spills_.empty()) {
     std::vector<std::vector<int32_t>> tokens;
-    for (int64_t w : windows) tokens.push_back(stored_tokens(w));
+    for (int64_t w : windows) tokens.push_back(tokens_of(w));
     return run_model(tokens);
   }
-  const bool consecutive = windows.back() - windows.front() + 1 == static_cast<int64_t>(windows.size());
+  const std::vector<int64_t> local = local_ids(windows);
+  const bool consecutive = local.back() - local.front() + 1 == static_cast<int64_t>(local.size());
   std::map<std::string, at::Tensor> out;
   for (auto& [hook, spill] : spills_) {
     if (consecutive) {
-      out[hook] = spill->read(windows.front(), static_cast<int64_t>(windows.size()));
+      out[hook] = spill->read(local.front(), static_cast<int64_t>(local.size()));
     } else {
       std::vector<at::Tensor> parts;
-      for (int64_t w : windows) parts.push_back(spill->read(w, 1));
+      for (int64_t w : local) parts.push_back(spill->read(w, 1));
       out[hook] = at::cat(parts);
     }
   }
@@ -196,12 +254,26 @@ bool HarvestGroup::commit_due() {
   return std::chrono::duration<double>(Clock::now() - last_commit_).count() >= options_.commit_seconds;
 }
 
+void HarvestGroup::after_batch(int pass, int64_t next, bool cancelled, bool last) {
+  ++batches_since_commit_;
+  bool due = commit_due(), stop = cancelled;
+  if (in_.group) {
+    at::Tensor votes = at::tensor(std::vector<int64_t>{in_.group->is_root() && due, cancelled}, at::kLong);
+    in_.group->allreduce_sum(votes, "harvest pass " + std::to_string(pass));
+    due = votes[0].item<int64_t>() > 0;
+    stop = votes[1].item<int64_t>() > 0;
+  }
+  // The pass's end commits anyway (with its merged accumulators).
+  if (stop || (due && !last)) commit(pass, next);
+  if (stop) throw Cancelled();
+}
+
 void HarvestGroup::commit(int pass, int64_t next_window) {
   std::vector<std::string> old_files;
   for (LiveTarget* m : members_) {
     ++m->commit_seq;
-    const std::string file = harvest_file_prefix(ws_.path(), m->target.key) + ".state-" +
-                             std::to_string(m->commit_seq) + ".safetensors";
+    const std::string file =
+        rank_file(path_prefix(*m) + ".state-" + std::to_string(m->commit_seq), shard_) + ".safetensors";
     std::vector<std::pair<std::string, at::Tensor>> tensors;
     for (auto& [name, t] : m->stats.state()) tensors.emplace_back(name, t);
     io::write_safetensors(file, tensors,
@@ -216,25 +288,30 @@ void HarvestGroup::commit(int pass, int64_t next_window) {
   for (auto& [hook, spill] : spills_) spill->sync();
   for (auto& c : codes_)
     if (c) c->sync();
-  {
-    store::Transaction tx(ws_.db());
-    store::FeatureStore fs(ws_.db());
+  // Every rank's state is on disk before rank 0's row names it; the old
+  // files go only once that row is committed.
+  if (in_.group) in_.group->barrier("harvest commit " + std::to_string(members_.front()->commit_seq));
+  if (ws_) {
+    store::Transaction tx(ws_->db());
+    store::FeatureStore fs(ws_->db());
     for (LiveTarget* m : members_) {
       for (const auto& [w, tokens] : pending_windows_) fs.put_window(m->target.result_id, w, tokens);
-      ws_.set_progress(m->target.result_id,
-                       {{"pass", pass},
-                        {"next_window", next_window},
-                        {"windows", count_.windows},
-                        {"tokens", count_.tokens},
-                        {"context", in_.context},
-                        {"batch_windows", m->batch_windows},
-                        {"commit", m->commit_seq},
-                        {"state_file", m->state_file},
-                        {"spill_file", m->spill_file},
-                        {"spill_kind", m->spill_kind}});
+      ws_->set_progress(m->target.result_id,
+                        {{"pass", pass},
+                         {"next_window", next_window},
+                         {"windows", count_.windows},
+                         {"tokens", count_.tokens},
+                         {"context", in_.context},
+                         {"batch_windows", m->batch_windows},
+                         {"commit", m->commit_seq},
+                         {"world", shard_.world},
+                         {"state_file", m->state_file},
+                         {"spill_file", m->spill_file},
+                         {"spill_kind", m->spill_kind}});
     }
     tx.commit();
   }
+  if (in_.group) in_.group->barrier("harvest commit " + std::to_string(members_.front()->commit_seq) + " recorded");
   std::error_code ec;
   for (const std::string& f : old_files)
     if (!f.empty()) std::filesystem::remove(f, ec);
@@ -243,73 +320,88 @@ void HarvestGroup::commit(int pass, int64_t next_window) {
   last_commit_ = Clock::now();
 }
 
-void HarvestGroup::pass1() {
-  const int64_t B = members_.front()->batch_windows;
-  int64_t next = members_.front()->next_window;
-  in_.windows->seek(next);
-  double done = static_cast<double>(next * in_.context);
-  while (true) {
-    const std::vector<TokenWindow> batch = in_.windows->next(B);
-    if (batch.empty()) break;
-    std::vector<std::vector<int32_t>> tokens;
-    std::vector<int64_t> idx;
-    for (const TokenWindow& w : batch) {
-      if (w.index != next + static_cast<int64_t>(idx.size()))
-        throw InternalError("harvest: window source skipped from " + std::to_string(next) +
-                            " to " + std::to_string(w.index));
-      tokens.push_back(w.tokens);
-      idx.push_back(w.index);
-      done += static_cast<double>(w.tokens.size());
+void HarvestGroup::merge_ranks(int pass) {
+  if (!in_.group) return;
+  for (LiveTarget* m : members_) {
+    std::vector<std::map<std::string, at::Tensor>> gathered(static_cast<size_t>(shard_.world));
+    for (const auto& [name, t] : m->stats.state()) {
+      const std::vector<at::Tensor> all = in_.group->allgather(t, "merging harvest pass " + std::to_string(pass));
+      for (size_t r = 0; r < all.size(); ++r) gathered[r][name] = all[r];
     }
-    const auto values = run_model(tokens);
+    std::vector<FeatureStats> ranks(gathered.size(), FeatureStats(m->stats.shape()));
+    for (size_t r = 0; r < gathered.size(); ++r) ranks[r].load_state(gathered[r]);
+    if (pass == 1) m->stats.merge_pass1(ranks);
+    else m->stats.merge_pass2(ranks);
+  }
+}
+
+void HarvestGroup::pass1() {
+  const int64_t B = shard_.batch;
+  for (int64_t first = members_.front()->next_window; first < count_.windows; first += shard_.round()) {
+    const int64_t mine = first + shard_.rank * B;
+    std::vector<TokenWindow> batch;
+    if (mine < count_.windows) batch = read_windows(mine, B);
     std::vector<SparseCodes> codes;
-    for (LiveTarget* m : members_)
-      codes.push_back(SparseCodes::from_dense(features(*m, values.at(m->target.hook), idx)));
+    std::map<std::string, at::Tensor> values;
+    std::vector<int64_t> idx;
+    if (!batch.empty()) {
+      std::vector<std::vector<int32_t>> tokens;
+      for (const TokenWindow& w : batch) {
+        tokens.push_back(w.tokens);
+        idx.push_back(w.index);
+      }
+      values = run_model(tokens);
+      for (LiveTarget* m : members_)
+        codes.push_back(SparseCodes::from_dense(features(*m, values.at(m->target.hook), idx)));
+    }
     if (options_.spill && std::any_of(members_.begin(), members_.end(),
                                       [](const LiveTarget* m) { return m->spill_kind.empty(); }))
       choose_spill_kinds(codes);
-    for (auto& [hook, spill] : spills_) spill->write(idx.front(), values.at(hook));
-    for (size_t i = 0; i < members_.size(); ++i) {
-      if (codes_[i]) codes_[i]->write(idx.front(), codes[i]);
-      members_[i]->stats.add_pass1(codes[i], idx);
+    if (!batch.empty()) {
+      for (auto& [hook, spill] : spills_) spill->write(shard_.local(mine), values.at(hook));
+      for (size_t i = 0; i < members_.size(); ++i) {
+        if (codes_[i]) codes_[i]->write(shard_.local(mine), codes[i]);
+        members_[i]->stats.add_pass1(codes[i], idx);
+      }
+      if (ws_)
+        for (const TokenWindow& w : batch) pending_windows_.emplace_back(w.index, w.tokens);
     }
-    for (const TokenWindow& w : batch) pending_windows_.emplace_back(w.index, w.tokens);
-    next = idx.back() + 1;
-    ++batches_since_commit_;
+    const int64_t next = std::min(first + shard_.round(), count_.windows);
+    bool cancelled = false;
     try {
-      report(1, done, 3.0 * static_cast<double>(count_.tokens), "");
+      report(1, static_cast<double>(std::min(next * in_.context, count_.tokens)),
+             3.0 * static_cast<double>(count_.tokens), "");
     } catch (const Cancelled&) {
-      commit(1, next);
-      throw;
+      cancelled = true;
     }
-    if (commit_due()) commit(1, next);
+    after_batch(1, next, cancelled, next == count_.windows);
   }
-  if (next != count_.windows)
-    throw InternalError("harvest: the corpus gave " + std::to_string(next) + " windows, " +
-                        std::to_string(count_.windows) + " were counted");
+  merge_ranks(1);
   for (LiveTarget* m : members_) m->stats.begin_pass2();
   commit(2, 0);
 }
 
 void HarvestGroup::pass2() {
-  const int64_t B = members_.front()->batch_windows;
-  for (int64_t w = members_.front()->next_window; w < count_.windows; w += B) {
-    const int64_t n = std::min(B, count_.windows - w);
-    std::vector<int64_t> idx;
-    double done = 0;
-    for (int64_t i = 0; i < n; ++i) idx.push_back(w + i);
-    std::map<std::string, at::Tensor> values;  // read or run only for members without features
-    for (size_t i = 0; i < members_.size(); ++i) members_[i]->stats.add_pass2(codes_of(i, idx, values), idx);
-    ++batches_since_commit_;
-    done = static_cast<double>(count_.tokens + std::min((w + n) * in_.context, count_.tokens));
-    try {
-      report(2, done, 3.0 * static_cast<double>(count_.tokens), "");
-    } catch (const Cancelled&) {
-      commit(2, w + n);
-      throw;
+  const int64_t B = shard_.batch;
+  for (int64_t first = members_.front()->next_window; first < count_.windows; first += shard_.round()) {
+    const int64_t mine = first + shard_.rank * B;
+    if (mine < count_.windows) {
+      std::vector<int64_t> idx;
+      for (int64_t w = mine; w < std::min(mine + B, count_.windows); ++w) idx.push_back(w);
+      std::map<std::string, at::Tensor> values;  // read or run only for members without features
+      for (size_t i = 0; i < members_.size(); ++i) members_[i]->stats.add_pass2(codes_of(i, idx, values), idx);
     }
-    if (commit_due() && w + n < count_.windows) commit(2, w + n);
+    const int64_t next = std::min(first + shard_.round(), count_.windows);
+    bool cancelled = false;
+    try {
+      report(2, static_cast<double>(count_.tokens + std::min(next * in_.context, count_.tokens)),
+             3.0 * static_cast<double>(count_.tokens), "");
+    } catch (const Cancelled&) {
+      cancelled = true;
+    }
+    after_batch(2, next, cancelled, next == count_.windows);
   }
+  merge_ranks(2);
   commit(3, 0);
 }
 

@@ -1,6 +1,7 @@
 #include "core/distributed/process_group.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -8,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <thread>
 
 #include "core/common/sha256.h"
@@ -157,32 +160,52 @@ int ProcessGroup::size() const { return impl_->env.world_size; }
 std::chrono::milliseconds ProcessGroup::timeout() const { return impl_->timeout; }
 double ProcessGroup::bytes_sent() const { return impl_->sent; }
 
+namespace {
+
+// Gloo writes results from its own threads, outside any InferenceMode, which
+// may not update tensors made inside one (a harvest's): those go through a
+// normal copy, written back by the caller's thread.
+at::Tensor writable(const at::Tensor& t) {
+  if (!t.is_inference()) return t;
+  c10::InferenceMode off(false);
+  return t.clone();
+}
+
+}  // namespace
+
 void ProcessGroup::allreduce_sum(at::Tensor& t, const std::string& what) {
+  at::Tensor work = writable(t);
   impl_->collective(what, [&] {
-    std::vector<at::Tensor> ts{t};
+    std::vector<at::Tensor> ts{work};
     c10d::AllreduceOptions o;
     o.reduceOp = c10d::ReduceOp::SUM;
     o.timeout = impl_->timeout;
     impl_->group->allreduce(ts, o)->wait();
   });
+  if (!work.is_same(t)) t.copy_(work);
   const double W = size();
   impl_->sent += 2.0 * static_cast<double>(t.nbytes()) * (W - 1) / W;
 }
 
 void ProcessGroup::broadcast(at::Tensor& t, int root, const std::string& what) {
+  at::Tensor work = writable(t);
   impl_->collective(what, [&] {
-    std::vector<at::Tensor> ts{t};
+    std::vector<at::Tensor> ts{work};
     c10d::BroadcastOptions o;
     o.rootRank = root;
     o.timeout = impl_->timeout;
     impl_->group->broadcast(ts, o)->wait();
   });
+  if (!work.is_same(t)) t.copy_(work);
   if (rank() == root) impl_->sent += static_cast<double>(t.nbytes()) * (size() - 1);
 }
 
 std::vector<at::Tensor> ProcessGroup::allgather(const at::Tensor& t, const std::string& what) {
   std::vector<std::vector<at::Tensor>> out(1);
-  for (int r = 0; r < size(); ++r) out[0].push_back(at::empty_like(t));
+  {
+    c10::InferenceMode off(false);  // see writable()
+    for (int r = 0; r < size(); ++r) out[0].push_back(at::empty_like(t));
+  }
   impl_->collective(what, [&] {
     std::vector<at::Tensor> in{t.contiguous()};
     c10d::AllgatherOptions o;
@@ -222,6 +245,23 @@ std::vector<at::Tensor> ProcessGroup::allgather(const at::Tensor& t, const std::
 void ProcessGroup::barrier(const std::string&, std::chrono::milliseconds) {}
 
 #endif
+
+std::vector<std::string> ProcessGroup::allgather_bytes(const std::string& mine, const std::string& what) {
+  const at::Tensor size = at::tensor(std::vector<int64_t>{static_cast<int64_t>(mine.size())}, at::kLong);
+  std::vector<int64_t> sizes;
+  int64_t longest = 0;
+  for (const at::Tensor& s : allgather(size, what)) {
+    sizes.push_back(s.item<int64_t>());
+    longest = std::max(longest, sizes.back());
+  }
+  at::Tensor padded = at::zeros({std::max<int64_t>(longest, 1)}, at::kByte);
+  std::memcpy(padded.data_ptr<uint8_t>(), mine.data(), mine.size());
+  std::vector<std::string> out;
+  const std::vector<at::Tensor> all = allgather(padded, what);
+  for (size_t r = 0; r < all.size(); ++r)
+    out.emplace_back(reinterpret_cast<const char*>(all[r].data_ptr<uint8_t>()), static_cast<size_t>(sizes[r]));
+  return out;
+}
 
 void ProcessGroup::check_same(const std::string& value, const std::string& what) {
   // The value's SHA-256, gathered: the same small size however long it is.

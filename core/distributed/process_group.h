@@ -42,6 +42,9 @@ class ProcessGroup {
   void broadcast(at::Tensor& t, int root, const std::string& what);
   // Every rank's `t` (same shape and dtype on each), in rank order.
   std::vector<at::Tensor> allgather(const at::Tensor& t, const std::string& what);
+  // Every rank's bytes (any length each), in rank order: sizes gathered
+  // first, then one gather padded to the longest.
+  std::vector<std::string> allgather_bytes(const std::string& mine, const std::string& what);
   // `wait` > 0: how long to wait here instead of the group's timeout (one
   // rank's long solo step, such as building an activation cache; a rank that
   // dies is still noticed at once, by its closed connection).

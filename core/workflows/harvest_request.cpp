@@ -10,6 +10,8 @@
 
 #include "core/corpus/corpus_windows.h"
 #include "core/common/error.h"
+#include "core/common/sha256.h"
+#include "core/distributed/process_group.h"
 #include "core/workflows/input_probe.h"
 #include "core/model/model_registry.h"
 #include "core/sae/formats/sae_formats.h"
@@ -39,6 +41,11 @@ nlohmann::json harvest_params(const HarvestRequest& r, const std::string& hook,
 
 HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
                            jobs::ProgressSink& progress) {
+  return run_harvest(&ws, ws.path(), r, progress, nullptr);
+}
+
+HarvestOutcome run_harvest(store::Workspace* ws_ptr, const std::string& workspace_path, const HarvestRequest& r,
+                           jobs::ProgressSink& progress, dist::ProcessGroup* group) {
   namespace fs = std::filesystem;
   if (r.sae_dirs.empty()) throw InputError("harvest: give at least one SAE folder");
   HarvestOutcome out;
@@ -76,24 +83,34 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
   const WindowCount count = windows.count();
   out.corpus_problems = windows.problems_summary();
 
-  out.model_id = ws.register_input(store::InputKind::Model, r.model_dir, jobs::probe_input(r.model_dir).config);
-  out.corpus_id = ws.register_input(store::InputKind::Corpus, r.corpus,
-                                    {{"bytes", static_cast<int64_t>(fs::file_size(r.corpus))}});
-  const std::string model_hash = ws.input(out.model_id)->content_hash;
-  const std::string corpus_hash = ws.input(out.corpus_id)->content_hash;
-  const std::string tok_hash = r.tokenizer_dir.empty() ? std::string() : ws.content_hash(r.tokenizer_dir);
+  // Rank 0 (or the one process) registers the inputs and finds what is done;
+  // other ranks hash the same files, so every rank names the same results.
+  std::string model_hash, corpus_hash;
+  if (ws_ptr) {
+    store::Workspace& ws = *ws_ptr;
+    out.model_id = ws.register_input(store::InputKind::Model, r.model_dir, jobs::probe_input(r.model_dir).config);
+    out.corpus_id = ws.register_input(store::InputKind::Corpus, r.corpus,
+                                      {{"bytes", static_cast<int64_t>(fs::file_size(r.corpus))}});
+    model_hash = ws.input(out.model_id)->content_hash;
+    corpus_hash = ws.input(out.corpus_id)->content_hash;
+  } else {
+    model_hash = sha256_tree(r.model_dir);
+    corpus_hash = sha256_tree(r.corpus);
+  }
+  const auto hash = [&](const std::string& path) { return ws_ptr ? ws_ptr->content_hash(path) : sha256_tree(path); };
+  const std::string tok_hash = r.tokenizer_dir.empty() ? std::string() : hash(r.tokenizer_dir);
 
   std::vector<HarvestTarget> targets;
   for (size_t i = 0; i < saes.size(); ++i) {
     HarvestedSae h;
     h.sae_dir = r.sae_dirs[i];
     h.hook = hooks[i];
-    h.sae_id = ws.register_input(store::InputKind::Sae, h.sae_dir, jobs::probe_input(h.sae_dir).config);
+    if (ws_ptr) h.sae_id = ws_ptr->register_input(store::InputKind::Sae, h.sae_dir, jobs::probe_input(h.sae_dir).config);
     nlohmann::json params = harvest_params(r, h.hook, center, count.tokens, count.windows);
     if (mo.fold_value_biases) params["fold_value_biases"] = true;  // absent when false: older keys hold
     if (!tok_hash.empty()) params["tokenizer"] = tok_hash;
     h.key = store::Workspace::result_key(
-        "harvest", {model_hash, ws.input(h.sae_id)->content_hash, corpus_hash}, params);
+        "harvest", {model_hash, ws_ptr ? ws_ptr->input(h.sae_id)->content_hash : hash(h.sae_dir), corpus_hash}, params);
     const auto twice = std::find_if(out.saes.begin(), out.saes.end(),
                                     [&](const HarvestedSae& o) { return o.key == h.key; });
     if (twice != out.saes.end()) {  // the same SAE given twice: one harvest
@@ -102,13 +119,32 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
       out.saes.push_back(h);
       continue;
     }
-    const auto existing = ws.find_result(h.key);
-    h.reused = existing && existing->done;
-    h.result_id = h.reused ? existing->id
-                           : ws.begin_result(h.key, "harvest", out.model_id, h.sae_id, out.corpus_id, params);
-    if (!h.reused) targets.push_back({&saes[i], h.hook, h.result_id, h.key});
+    if (ws_ptr) {
+      const auto existing = ws_ptr->find_result(h.key);
+      h.reused = existing && existing->done;
+      h.result_id = h.reused ? existing->id
+                             : ws_ptr->begin_result(h.key, "harvest", out.model_id, h.sae_id, out.corpus_id, params);
+    }
     out.saes.push_back(h);
+    targets.push_back({&saes[i], h.hook, h.result_id, h.key});
   }
+  if (group) {
+    std::string keys;
+    for (const HarvestTarget& t : targets) keys += t.key + "\n";
+    group->check_same(keys, "the model, SAE, corpus and tokenizer files (or harvest options)");
+    // What rank 0 found done is done for all.
+    at::Tensor reused = at::zeros({static_cast<int64_t>(out.saes.size())}, at::kLong);
+    for (size_t i = 0; i < out.saes.size(); ++i) reused[static_cast<int64_t>(i)] = out.saes[i].reused ? 1 : 0;
+    group->broadcast(reused, 0, "agreeing on what to harvest");
+    for (size_t i = 0; i < out.saes.size(); ++i) out.saes[i].reused = reused[static_cast<int64_t>(i)].item<int64_t>() != 0;
+  }
+  targets.erase(std::remove_if(targets.begin(), targets.end(),
+                               [&](const HarvestTarget& t) {
+                                 return std::any_of(out.saes.begin(), out.saes.end(), [&](const HarvestedSae& h) {
+                                   return h.key == t.key && h.reused;
+                                 });
+                               }),
+                targets.end());
   if (targets.empty()) return out;
 
   HarvestInputs in;
@@ -116,8 +152,9 @@ HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& r,
   in.windows = &windows;
   in.context = r.context;
   in.tokenizer = &tok;
-  in.model_id = out.model_id;
-  out.report = harvest_features(ws, in, targets, r.options, progress);
+  if (ws_ptr) in.model_id = out.model_id;
+  in.group = group;
+  out.report = harvest_features(ws_ptr, workspace_path, in, targets, r.options, progress);
   out.ran = true;
   return out;
 }

@@ -15,6 +15,9 @@
 namespace saescope::store {
 class Workspace;
 }
+namespace saescope::dist {
+class ProcessGroup;
+}
 
 namespace saescope::analysis {
 
@@ -51,6 +54,11 @@ struct HarvestOutcome {
 // processing (center_writing_weights).
 HarvestOutcome run_harvest(store::Workspace& ws, const HarvestRequest& request,
                            jobs::ProgressSink& progress);
+// One rank of a distributed harvest (feature_harvest.h): rank 0 passes its
+// workspace, the others nullptr; all pass the workspace's path. Ranks given
+// other files than rank 0's are refused before any work.
+HarvestOutcome run_harvest(store::Workspace* ws, const std::string& workspace_path, const HarvestRequest& request,
+                           jobs::ProgressSink& progress, dist::ProcessGroup* group);
 
 // The parameters a harvest's result key holds (also stored as its params).
 nlohmann::json harvest_params(const HarvestRequest& request, const std::string& hook,
