@@ -387,6 +387,62 @@ class TestAnalysis : public QObject {
   }
 
  private slots:
+  // A distributed harvest's merge: batches dealt round 3 ranks, each rank's
+  // accumulators merged, equal one process's over all batches — activations
+  // drawn from 4 values, so top lists tie often and the earlier window wins.
+  void ranksMergeToOneProcessStatistics() {
+    c10::InferenceMode guard;
+    const int64_t windows = 14, T = 5, d = 6, B = 2;
+    at::manual_seed(7);
+    const at::Tensor dense = at::randint(0, 4, {windows, T, d}).to(at::kFloat) * 0.75f;
+    analysis::StatsShape shape;
+    shape.d_sae = d;
+    shape.top_k = 4;
+    shape.context = T;
+    shape.intervals = 3;
+    shape.interval_samples = 2;
+    shape.histogram_bins = 4;
+    auto batch = [&](int64_t b, std::vector<int64_t>& idx) {
+      idx.clear();
+      for (int64_t w = b * B; w < std::min(windows, (b + 1) * B); ++w) idx.push_back(w);
+      return analysis::SparseCodes::from_dense(dense.narrow(0, b * B, static_cast<int64_t>(idx.size())));
+    };
+    const int64_t batches = (windows + B - 1) / B;
+    std::vector<int64_t> idx;
+    analysis::FeatureStats one(shape);
+    for (int64_t b = 0; b < batches; ++b) one.add_pass1(batch(b, idx), idx);
+    one.begin_pass2();
+    for (int64_t b = 0; b < batches; ++b) one.add_pass2(batch(b, idx), idx);
+
+    const int world = 3;
+    std::vector<analysis::FeatureStats> ranks;  // each its own tensors (a copy shares them)
+    for (int r = 0; r < world; ++r) ranks.emplace_back(shape);
+    for (int64_t b = 0; b < batches; ++b) ranks[static_cast<size_t>(b % world)].add_pass1(batch(b, idx), idx);
+    const auto copy = [&](const analysis::FeatureStats& s) {
+      analysis::FeatureStats c(shape);
+      c.load_state(s.state());  // clones
+      return c;
+    };
+    std::vector<analysis::FeatureStats> merged;
+    for (int r = 0; r < world; ++r) {
+      merged.push_back(copy(ranks[static_cast<size_t>(r)]));
+      merged.back().merge_pass1(ranks);
+      merged.back().begin_pass2();
+    }
+    for (int r = 0; r < world; ++r) ranks[static_cast<size_t>(r)] = copy(merged[static_cast<size_t>(r)]);
+    for (int64_t b = 0; b < batches; ++b) ranks[static_cast<size_t>(b % world)].add_pass2(batch(b, idx), idx);
+    for (auto& m : merged) m.merge_pass2(ranks);
+
+    QVERIFY(std::get<0>(at::_unique(one.top_value.flatten())).numel() < one.top_value.numel() / 2);  // ties abound
+    for (const auto& m : merged) {
+      for (const auto& [name, t] : one.state()) {
+        const at::Tensor mine = m.state().at(name);
+        const bool same = name == "act_sum" ? at::allclose(t, mine, 1e-12) : at::equal(t, mine);
+        QVERIFY2(same, name.c_str());
+      }
+    }
+  }
+
   void initTestCase() {
     fs::remove_all(kOut);
     fs::create_directories(kOut);
