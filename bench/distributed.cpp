@@ -6,10 +6,16 @@
 //      sae_train bench's shape): 2 ranks × 1 thread against 1 process × 2
 //      threads on the same batches (goal ≥ 0.9), with the bytes each rank
 //      sends per step.
+//   3. Feature harvest (bench_harvest's: a GPT-2-small-shaped random model,
+//      a 24,576-feature SAE at blocks.8.hook_resid_pre, windows of 128,
+//      batches of 8, logit effects left out as there): 2 ranks x 1 thread
+//      against 1 process x 2 threads over the same windows (goal >= 0.9),
+//      whole harvest_features calls (3 passes, merges, rows written by rank
+//      0), with the bytes rank 0 sends in each pass.
 // Ranks are this program started again with torchrun's variables (as
 // `saescope-cli launch` does); each prints a line the parent reads.
 //
-// Usage: bench_distributed [--steps 6] [--warmup 2]
+// Usage: bench_distributed [--steps 6] [--warmup 2] [--harvest-tokens 8192]
 #include <ATen/ATen.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +30,11 @@
 #include <vector>
 
 #include "bench/bench_common.h"
+#include "bench/harvest_fixture.h"
+#include "core/analysis/feature_harvest.h"
+#include "core/common/progress.h"
+#include "core/model/gpt2/gpt2.h"
+#include "core/store/workspace.h"
 #include "core/common/process_setup.h"
 #include "bench/constant_source.h"
 #include "core/common/runtime_info.h"
@@ -66,6 +77,51 @@ std::pair<double, double> train(int warmup, int steps) {
   return {static_cast<double>(steps) * kBatch / elapsed, bytes};
 }
 
+// Tokens/s of a whole harvest of `tokens` (as one process, or this rank of
+// the world), and the bytes this process sent in each pass.
+std::map<std::string, double> harvest(int64_t tokens) {
+  const model::Gpt2Config config = model::gpt2_small_config();
+  const model::Gpt2 m(config, model::random_gpt2_weights(config, 0));
+  const sae::Sae s = bench::sparse_random_sae(m, bench::random_windows(8, 99));
+  dist::ProcessGroup* g = dist::world();
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("saescope_bench_dist_harvest_" + std::to_string(g ? g->size() : 1))).string();
+  std::unique_ptr<store::Workspace> ws;
+  if (!g || g->is_root()) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    ws = store::Workspace::open(dir + "/bench.saescope");
+  }
+  const std::string key = store::Workspace::result_key("harvest", {"bench"}, {{"tokens", tokens}});
+  const int64_t id =
+      ws ? ws->begin_result(key, "harvest", std::nullopt, std::nullopt, std::nullopt, {{"tokens", tokens}}) : 0;
+  analysis::VectorWindowSource source(bench::random_windows(tokens / bench::kContext, 7));
+  analysis::HarvestInputs in;
+  in.model = &m;
+  in.windows = &source;
+  in.context = bench::kContext;
+  in.group = g;
+  analysis::HarvestOptions options;
+  options.logit_effects = 0;
+  jobs::ProgressSink quiet;
+  if (g) g->barrier("lining up");
+  const double t0 = now_s();
+  const analysis::HarvestReport r = analysis::harvest_features(ws.get(), dir + "/bench.saescope", in,
+                                                               {{&s, s.config().meta.hook_name, id, key}}, options, quiet);
+  const double seconds = now_s() - t0;
+  if (ws) std::filesystem::remove_all(dir);
+  return {{"tokens_per_s", static_cast<double>(r.tokens) / seconds},
+          {"sent_pass1", r.sent_bytes[0]},
+          {"sent_pass2", r.sent_bytes[1]},
+          {"sent_pass3", r.sent_bytes[2]},
+          {"pass1_s", r.pass_seconds[0]},
+          {"pass2_s", r.pass_seconds[1]},
+          {"pass3_s", r.pass_seconds[2]},
+          {"write_s", r.write_seconds}};
+}
+
+int64_t g_harvest_tokens = 8192;
+
 int rank_main(const std::string& what, int warmup, int steps) {
   dist::ProcessGroup* g = dist::join_from_environment(std::chrono::minutes(5));
   if (what == "allreduce") {
@@ -79,6 +135,10 @@ int rank_main(const std::string& what, int warmup, int steps) {
       best = std::min(best, now_s() - t0);
     }
     if (g->is_root()) std::printf("allreduce_gb_per_s %.4f\n", static_cast<double>(t.nbytes()) / best / 1e9);
+  } else if (what == "harvest") {
+    const auto r = harvest(g_harvest_tokens);
+    if (g->is_root())
+      for (const auto& [name, value] : r) std::printf("%s %.3f\n", name.c_str(), value);
   } else {
     const auto [tokens_per_s, bytes] = train(warmup, steps);
     if (g->is_root()) std::printf("tokens_per_s %.3f\nbytes_per_step %.0f\n", tokens_per_s, bytes);
@@ -93,7 +153,8 @@ std::map<std::string, double> run_ranks(const std::string& self, const std::stri
                           std::to_string(port) + " OMP_WAIT_POLICY=passive bash -c 'for r in $(seq 0 " +
                           std::to_string(ranks - 1) + "); do RANK=$r LOCAL_RANK=$r " + self + " --rank-of " + what +
                           " --threads " + std::to_string(threads) + " --warmup " + std::to_string(warmup) +
-                          " --steps " + std::to_string(steps) + " & done; wait' 2>/dev/null";
+                          " --steps " + std::to_string(steps) + " --harvest-tokens " +
+                          std::to_string(g_harvest_tokens) + " & done; wait' 2>/dev/null";
   return bench::run_and_parse(cmd);
 }
 
@@ -109,6 +170,7 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") warmup = std::stoi(argv[++i]);
     else if (a == "--threads") threads = std::stoi(argv[++i]);
     else if (a == "--rank-of") rank_of = argv[++i];
+    else if (a == "--harvest-tokens") g_harvest_tokens = std::stoll(argv[++i]);
   }
   set_engine_threads(threads);
   if (!rank_of.empty()) return rank_main(rank_of, warmup, steps);
@@ -138,5 +200,27 @@ int main(int argc, char** argv) {
               two.at("tokens_per_s") / single);
   std::printf("  sent per step by each rank: %.1f MB (the gradients' %.1f MB, ring allreduce)\n",
               two.at("bytes_per_step") / 1e6, (2.0 * kDIn * kDSae + kDSae + kDIn) * 4 / 1e6);
+
+  set_engine_threads(2);
+  const auto one = harvest(g_harvest_tokens);
+  const auto ranks = run_ranks(self, "harvest", 2, 1, warmup, steps, port + 2);
+  std::printf("\nFeature harvest (GPT-2-small shape, %lld features at blocks.%lld, %lld tokens, logit effects aside):\n",
+              static_cast<long long>(bench::kDSae), static_cast<long long>(bench::kLayer),
+              static_cast<long long>(g_harvest_tokens));
+  const auto passes = [](const std::map<std::string, double>& r) {
+    std::printf("  (passes %.1f s, %.1f s, %.1f s, of which writing rows %.1f s)\n", r.at("pass1_s"), r.at("pass2_s"),
+                r.at("pass3_s"), r.at("write_s"));
+  };
+  std::printf("  1 process x 2 threads:  %9.1f tokens/s\n", one.at("tokens_per_s"));
+  passes(one);
+  if (!ranks.count("tokens_per_s")) {
+    std::printf("  2 ranks did not run\n");
+    return 1;
+  }
+  std::printf("  2 ranks x 1 thread:     %9.1f tokens/s  (%.3f of one process; goal >= 0.9)\n",
+              ranks.at("tokens_per_s"), ranks.at("tokens_per_s") / one.at("tokens_per_s"));
+  passes(ranks);
+  std::printf("  sent by rank 0: pass 1 %.1f MB, pass 2 %.1f MB, pass 3 %.1f MB (merges and examples)\n",
+              ranks.at("sent_pass1") / 1e6, ranks.at("sent_pass2") / 1e6, ranks.at("sent_pass3") / 1e6);
   return 0;
 }

@@ -35,6 +35,7 @@
 #include <string>
 
 #include "bench/bench_common.h"
+#include "bench/harvest_fixture.h"
 #include "core/analysis/feature_harvest.h"
 #include "core/analysis/logit_effects.h"
 #include "core/analysis/process_memory.h"
@@ -49,46 +50,12 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int64_t kContext = 128, kDSae = 24576, kLayer = 8;
-
+using bench::kContext;
+using bench::kDSae;
+using bench::kLayer;
+using bench::random_windows;
 using bench::run_and_parse;
-
-std::vector<std::vector<int32_t>> random_windows(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::vector<int32_t>> w(static_cast<size_t>(n));
-  for (auto& win : w) {
-    win.push_back(50256);
-    for (int64_t t = 1; t < kContext; ++t) win.push_back(static_cast<int32_t>(rng() % 50256));
-  }
-  return w;
-}
-
-// A random SAE as sparse as a trained one (see the header comment).
-sae::Sae sparse_random_sae(const model::LanguageModel& m, const std::vector<std::vector<int32_t>>& calib) {
-  c10::InferenceMode guard;
-  at::manual_seed(3);
-  const int64_t d = m.info().d_model;
-  sae::SaeConfig cfg;
-  cfg.architecture = sae::Architecture::Standard;
-  cfg.d_in = d;
-  cfg.d_sae = kDSae;
-  cfg.meta.hook_name = "blocks." + std::to_string(kLayer) + ".hook_resid_pre";
-  sae::SaeWeights w;
-  w.W_enc = at::randn({d, kDSae}) / std::sqrt(double(d));
-  w.W_dec = at::randn({kDSae, d});
-  w.W_dec = w.W_dec / w.W_dec.norm(2, {1}, true);
-  w.b_dec = at::zeros({d});
-  std::vector<std::vector<int64_t>> seqs;
-  for (const auto& c : calib) seqs.emplace_back(c.begin(), c.end());
-  const auto batch = model::make_token_batch(seqs, m.info(), false);
-  const at::Tensor x = m.run(batch, {{cfg.meta.hook_name}, {}})
-                           .hooks.at(cfg.meta.hook_name)
-                           .narrow(1, 1, kContext - 1)  // BOS aside
-                           .reshape({-1, d});
-  // Each feature fires on its 3 strongest of these ~1,000 tokens: L0 ~ 72.
-  w.b_enc = (-std::get<0>(at::matmul(x, w.W_enc).topk(3, 0)).select(0, 2)).contiguous();
-  return sae::Sae(cfg, w, "bench");
-}
+using bench::sparse_random_sae;
 
 struct Measured {
   analysis::HarvestReport report;
