@@ -22,6 +22,7 @@
 #include "core/common/sha256.h"
 #include "core/distributed/dist_env.h"
 #include "core/distributed/process_group.h"
+#include "core/sae/activation_cache.h"
 #include "core/sae/formats/sae_formats.h"
 #include "core/sae/sae.h"
 #include "core/store/sqlite.h"
@@ -297,6 +298,45 @@ class TestDistributed : public QObject {
     QVERIFY2(q(rerun.err).contains("resumed in pass"), rerun.err.c_str());
     QCOMPARE(differences(feature_rows(one), feature_rows(ws)), QString());
     QCOMPARE(harvest_files_beside(ws), 0);
+  }
+
+  // Each rank caches a run of whole batches into its shard; the manifest
+  // makes them one cache whose rows are one process's, bit for bit.
+  void cacheShardsReadAsOneProcessCache() {
+    const QStringList args = {"cache", "--model", q(model_), "--hook", "blocks.1.hook_resid_post", "--corpus",
+                              q(corpus_), "--context", "24", "--batch", "3", "--json"};
+    const std::string one = kOut + "/one.cache";
+    QCOMPARE(cli_runner::run_cli(args + QStringList{"--out", q(one)}, 240000).code, 0);
+    const sae::ActivationCache single = sae::ActivationCache::open(one);
+    for (const char* n : {"2", "3"}) {
+      const std::string out = kOut + "/sharded-" + n + ".cache";
+      const cli_runner::Cli many =
+          cli_runner::run_cli(QStringList{"launch", "--nproc", n, "--"} + args + QStringList{"--out", q(out)}, 240000);
+      QVERIFY2(many.code == 0, many.err.c_str());
+      const sae::ActivationCache merged = sae::ActivationCache::open(out);
+      QCOMPARE(merged.shards(), int64_t(std::stoi(n)));
+      QVERIFY(merged.complete());
+      QCOMPARE(merged.rows(), single.rows());
+      QVERIFY(at::equal(merged.rows(0, merged.rows()), single.rows(0, single.rows())));
+      QVERIFY(at::equal(merged.rows(5, 300), single.rows(5, 300)));  // across a shard boundary
+      const cli_runner::Cli again =
+          cli_runner::run_cli(QStringList{"launch", "--nproc", n, "--"} + args + QStringList{"--out", q(out)}, 240000);
+      QVERIFY2(json::parse(again.out)["already_complete"].get<bool>(), again.out.c_str());
+      // A command reading the cache reads the manifest as it reads the file.
+      json from_single = json::parse(cli_runner::run_cli({"sae-eval", "--sae", q(sae_), "--cache", q(one), "--json"}).out);
+      json from_shards = json::parse(cli_runner::run_cli({"sae-eval", "--sae", q(sae_), "--cache", q(out), "--json"}).out);
+      from_single.erase("cache");
+      from_shards.erase("cache");
+      QCOMPARE(q(from_shards.dump()), q(from_single.dump()));
+    }
+    // A missing shard is named.
+    fs::remove(kOut + "/sharded-3.cache.shard-1-of-3");
+    try {
+      sae::ActivationCache::open(kOut + "/sharded-3.cache");
+      QFAIL("a manifest with a missing shard opened");
+    } catch (const InputError& e) {
+      QVERIFY2(QString(e.what()).contains("sharded-3.cache.shard-1-of-3"), e.what());
+    }
   }
 
   // PS-Eval's batches are one process's, so its picks, counts and MSE merge

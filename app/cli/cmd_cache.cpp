@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/command.h"
+#include "app/cli/distributed_options.h"
 #include "core/common/progress.h"
 #include "core/workflows/activation_cache_request.h"
 
@@ -16,6 +17,7 @@ namespace {
 struct CacheArgs {
   sae::CacheRequest request;
   bool as_json = false;
+  DistributedOptions dist;
 };
 
 jobs::CancelFlag* g_cancel = nullptr;
@@ -28,10 +30,15 @@ int run_cache(CacheArgs& a) {
   jobs::CancelFlag cancel;
   g_cancel = &cancel;
   std::signal(SIGINT, on_cache_interrupt);
-  jobs::ProgressSink progress(jobs::stderr_progress_line(), &cancel);
-  const sae::CacheOutcome out = sae::build_activation_cache(a.request, progress);
+  // Distributed (torchrun / launch): a shard per rank, then a manifest;
+  // rank 0 reports (its own shard's rows written).
+  dist::ProcessGroup* group = join_ranks(a.dist);
+  jobs::ProgressSink progress(prints_results() ? jobs::stderr_progress_line() : jobs::ProgressSink::Callback(),
+                              &cancel);
+  const sae::CacheOutcome out = sae::build_activation_cache(a.request, progress, group);
   std::signal(SIGINT, SIG_DFL);
   g_cancel = nullptr;
+  if (!prints_results()) return 0;
 
   if (!out.corpus_problems.empty()) std::cerr << "saescope-cli: warning: " << out.corpus_problems << "\n";
   const sae::ActivationCacheHeader& h = out.header;
@@ -45,7 +52,8 @@ int run_cache(CacheArgs& a) {
                         {"windows_written", out.fill.windows},
                         {"tokens_written", out.fill.rows},
                         {"seconds", out.fill.seconds},
-                        {"tokens_per_s", rate}};
+                        {"tokens_per_s", rate},
+                        {"shards", group ? group->size() : 1}};
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
@@ -61,7 +69,10 @@ int run_cache(CacheArgs& a) {
     std::cout << "continued from window " << out.resumed_from.windows << " (" << out.resumed_from.rows
               << " activations already there)\n";
   std::cout << out.fill.rows << " activations written in " << out.fill.seconds << " s (" << rate
-            << " tokens/s)\n";
+            << " tokens/s)" << (group ? " by rank 0" : "") << "\n";
+  if (group)
+    std::cout << group->size() << " shards (" << a.request.out << ".shard-R-of-" << group->size()
+              << ") and their manifest " << a.request.out << ": read as one cache\n";
   return 0;
 }
 
@@ -89,6 +100,7 @@ const bool registered = register_command(
       sub->add_option("--commit-every", r.fill.commit_every,
                       "Commit (sync + record progress) every N batches (default: every 30 s)");
       sub->add_flag("--json", a->as_json, "Print the outcome as JSON");
+      add_distributed_options(sub, a->dist);
       return [a] { return run_cache(*a); };
     });
 

@@ -2,8 +2,11 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "core/common/error.h"
 #include "core/common/json_file.h"
@@ -55,7 +58,8 @@ nlohmann::json ActivationCacheHeader::to_json() const {
           {"center_writing_weights", center_writing_weights},
           {"windows", windows},
           {"tokens", tokens},
-          {"corpus_tokens", corpus_tokens}};
+          {"corpus_tokens", corpus_tokens},
+          {"first_window", first_window}};
 }
 
 ActivationCacheHeader ActivationCacheHeader::from_json(const nlohmann::json& j,
@@ -81,7 +85,8 @@ ActivationCacheHeader ActivationCacheHeader::from_json(const nlohmann::json& j,
   h.windows = field<int64_t>(j, "windows", path);
   h.tokens = field<int64_t>(j, "tokens", path);
   h.corpus_tokens = field<int64_t>(j, "corpus_tokens", path);
-  if (h.d_in <= 0 || h.context < 2 || h.windows < 0 || h.tokens < 0)
+  if (j.contains("first_window")) h.first_window = field<int64_t>(j, "first_window", path);  // absent before shards
+  if (h.d_in <= 0 || h.context < 2 || h.windows < 0 || h.tokens < 0 || h.first_window < 0)
     throw InputError(path + ": cache header has impossible sizes (d_in, context, windows, tokens)");
   if (h.dtype != "float16" && h.dtype != "bfloat16")
     throw InputError(path + ": cache header dtype \"" + h.dtype + "\" is not float16 or bfloat16");
@@ -107,6 +112,7 @@ std::string ActivationCacheHeader::differences(const ActivationCacheHeader& o) c
   if (d.empty()) {  // same inputs must give the same plan; if not, say so rather than mix
     diff("windows", std::to_string(windows), std::to_string(o.windows));
     diff("rows", std::to_string(tokens), std::to_string(o.tokens));
+    diff("first window", std::to_string(first_window), std::to_string(o.first_window));
   }
   return d;
 }
@@ -150,10 +156,76 @@ CacheFileInfo read_cache_file_info(const std::string& path) {
 }
 
 ActivationCache ActivationCache::open(const std::string& path) {
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path + ": cannot open the activation cache");
+    char first = 0;
+    in.get(first);
+    if (first == '{') {  // a manifest of shards (the file's magic starts with 'S')
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return open_manifest(path, "{" + text);
+    }
+  }
   ActivationCache c;
   c.path_ = path;
   c.info_ = read_cache_file_info(path);
-  c.map_ = io::MappedFile::map(path);
+  c.segments_.push_back({io::MappedFile::map(path), c.info_.data_offset, 0, c.info_.progress.rows});
+  return c;
+}
+
+std::string cache_manifest_json(const ActivationCacheHeader& whole, const std::vector<CacheShard>& shards) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const CacheShard& s : shards)
+    list.push_back({{"file", s.file}, {"first_window", s.first_window}, {"windows", s.windows}, {"rows", s.rows}});
+  return nlohmann::json{{"format", "saescope-activation-cache-manifest"},
+                        {"version", 1},
+                        {"header", whole.to_json()},
+                        {"shards", list}}
+      .dump(1);
+}
+
+ActivationCache ActivationCache::open_manifest(const std::string& path, const std::string& text) {
+  const auto j = parse_json_bounded(text, path + ": the activation cache manifest");
+  if (!j.is_object() || j.value("format", "") != "saescope-activation-cache-manifest" || !j.contains("header") ||
+      !j.contains("shards") || !j["shards"].is_array())
+    throw InputError(path + ": not a SAEScope activation cache (a JSON file, but no cache manifest)");
+  if (!j["version"].is_number_integer() || j["version"].get<int64_t>() != 1)
+    throw InputError(path + ": activation cache manifest version " + j["version"].dump() +
+                     " is not one this program reads (1)");
+  ActivationCache c;
+  c.path_ = path;
+  c.info_.header = ActivationCacheHeader::from_json(j["header"], path);
+  const ActivationCacheHeader& whole = c.info_.header;
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  int64_t next_window = 0, next_row = 0;
+  for (const auto& entry : j["shards"]) {
+    if (!entry.is_object() || !entry.contains("file") || !entry["file"].is_string())
+      throw InputError(path + ": a shard of the cache manifest has no file name");
+    const std::string file = (folder / entry["file"].get<std::string>()).string();
+    const CacheFileInfo shard = read_cache_file_info(file);
+    ActivationCacheHeader as_whole = shard.header;  // the shard's plan, compared as the whole cache's
+    as_whole.windows = whole.windows;
+    as_whole.tokens = whole.tokens;
+    as_whole.corpus_tokens = whole.corpus_tokens;
+    as_whole.first_window = whole.first_window;
+    if (const std::string d = whole.differences(as_whole); !d.empty())
+      throw InputError(file + ": this shard of " + path + " is of another cache (" + d + ")");
+    if (shard.header.first_window != next_window)
+      throw InputError(file + ": this shard of " + path + " starts at window " +
+                       std::to_string(shard.header.first_window) + ", the one before ended at " +
+                       std::to_string(next_window));
+    if (shard.progress.windows != shard.header.windows || shard.progress.rows != shard.header.tokens)
+      throw InputError(file + ": this shard of " + path + " is incomplete (" + std::to_string(shard.progress.rows) +
+                       " of " + std::to_string(shard.header.tokens) + " rows)");
+    c.segments_.push_back({io::MappedFile::map(file), shard.data_offset, next_row, shard.progress.rows});
+    next_window += shard.header.windows;
+    next_row += shard.progress.rows;
+  }
+  if (next_window != whole.windows || next_row != whole.tokens)
+    throw InputError(path + ": the manifest's shards hold " + std::to_string(next_row) + " rows of " +
+                     std::to_string(next_window) + " windows, its header plans " + std::to_string(whole.tokens) +
+                     " of " + std::to_string(whole.windows));
+  c.info_.progress = {next_window, next_row};
   return c;
 }
 
@@ -161,12 +233,22 @@ bool ActivationCache::complete() const {
   return info_.progress.windows == info_.header.windows && info_.progress.rows == info_.header.tokens;
 }
 
-at::Tensor ActivationCache::activations() const {
+at::Tensor ActivationCache::rows(int64_t first, int64_t n) const {
   const auto opts = at::TensorOptions().dtype(info_.header.scalar_type());
-  if (rows() == 0) return at::empty({0, d_in()}, opts);
-  auto keep = map_;  // the tensor owns a reference to the mapping
-  return at::from_blob(map_->mutable_data() + info_.data_offset, {rows(), d_in()},
-                       [keep](void*) mutable { keep.reset(); }, opts);
+  if (first < 0 || n < 0 || first + n > rows())
+    throw InternalError(path_ + ": rows [" + std::to_string(first) + ", " + std::to_string(first + n) +
+                        ") asked of " + std::to_string(rows()));
+  std::vector<at::Tensor> parts;
+  for (const Segment& s : segments_) {
+    const int64_t lo = std::max(first, s.first_row), hi = std::min(first + n, s.first_row + s.rows);
+    if (lo >= hi) continue;
+    auto keep = s.map;  // the tensor owns a reference to the mapping
+    uint8_t* at = s.map->mutable_data() + s.data_offset + (lo - s.first_row) * info_.header.row_bytes();
+    parts.push_back(at::from_blob(at, {hi - lo, d_in()},
+                                  [keep](void*) mutable { keep.reset(); }, opts));
+  }
+  if (parts.empty()) return at::empty({0, d_in()}, opts);
+  return parts.size() == 1 ? parts[0] : at::cat(parts, 0);
 }
 
 at::Tensor per_token_rows(const at::Tensor& v, const std::string& hook) {

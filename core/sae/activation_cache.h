@@ -20,12 +20,21 @@
 //   32  u64      header length H
 //   40  H bytes  header JSON (ActivationCacheHeader), written once
 //    D           rows [rows, d_in], D = 40 + H rounded up to 4096
+//
+// A distributed `cache` writes one such file per rank, each a run of whole
+// batches of windows (header.first_window on), and then a manifest at the
+// path asked: JSON {"format": "saescope-activation-cache-manifest",
+// "version": 1, "header": the whole cache's header, "shards": [{"file"
+// (beside the manifest), "first_window", "windows", "rows"}...] in corpus
+// order}. ActivationCache opens either as one cache; the manifest is written
+// only once every shard is complete.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace saescope::io {
 class MappedFile;
@@ -50,6 +59,7 @@ struct ActivationCacheHeader {
   int64_t windows = 0;             // windows once complete
   int64_t tokens = 0;              // rows once complete
   int64_t corpus_tokens = 0;       // tokens of those windows, BOS included
+  int64_t first_window = 0;        // a shard's first window in the corpus (0: the whole cache)
 
   nlohmann::json to_json() const;
   // InputError naming `path` and the field when one is missing or mistyped.
@@ -85,7 +95,8 @@ CacheFileInfo read_cache_file_info(const std::string& path);
 at::ScalarType parse_cache_dtype(const std::string& text);
 
 // A cache opened for reading: the rows complete when it was opened (a cache
-// still being written can be read; later rows are not seen).
+// still being written can be read; later rows are not seen). A manifest's
+// shards read as one cache (complete, or refused naming the shard).
 class ActivationCache {
  public:
   static ActivationCache open(const std::string& path);
@@ -96,17 +107,32 @@ class ActivationCache {
   int64_t windows() const { return info_.progress.windows; }
   int64_t d_in() const { return info_.header.d_in; }
   bool complete() const;
-  // [rows, d_in] float16/bfloat16 on the CPU, aliasing the mapped file (it
-  // stays mapped while any such tensor lives). Read it; never write to it.
-  at::Tensor activations() const;
+  // Rows [first, first + n) as [n, d_in] float16/bfloat16 on the CPU,
+  // aliasing the mapped file when they lie in one file (it stays mapped
+  // while any such tensor lives; read it, never write to it), else a copy.
+  at::Tensor rows(int64_t first, int64_t n) const;
+  at::Tensor activations() const { return rows(0, rows()); }
+  int64_t shards() const { return static_cast<int64_t>(segments_.size()); }
   // First row of window `w` (all windows but the last are full length).
   int64_t window_first_row(int64_t w) const;
 
  private:
+  static ActivationCache open_manifest(const std::string& path, const std::string& text);
+  struct Segment {
+    std::shared_ptr<const io::MappedFile> map;
+    int64_t data_offset = 0, first_row = 0, rows = 0;
+  };
   std::string path_;
   CacheFileInfo info_;
-  std::shared_ptr<const io::MappedFile> map_;
+  std::vector<Segment> segments_;
 };
+
+// The manifest of a distributed cache's shards (activation_cache.h's layout).
+struct CacheShard {
+  std::string file;  // beside the manifest
+  int64_t first_window = 0, windows = 0, rows = 0;
+};
+std::string cache_manifest_json(const ActivationCacheHeader& whole, const std::vector<CacheShard>& shards);
 
 // A hook's value as one row per token: [B, T, d] as is, [B, T, heads, d_head]
 // (q, k, v, z) as [B, T, heads·d_head], the way SAELens flattens hook_z.

@@ -20,7 +20,6 @@ CacheActivationSource::CacheActivationSource(ActivationCache cache, CacheStreamO
                      std::to_string(cache_.rows()) + " complete rows");
   if (o_.chunk_rows <= 0 || o_.buffer_rows <= 0 || o_.epochs < 0)
     throw InputError("cache stream: chunk and buffer sizes must be positive, epochs >= 0");
-  all_ = cache_.activations();
 }
 
 bool CacheActivationSource::refill() {
@@ -42,7 +41,7 @@ bool CacheActivationSource::refill() {
   std::vector<at::Tensor> parts;
   for (int64_t k = 0; k < per_buffer && next_chunk_ < chunk_order_.size(); ++k, ++next_chunk_) {
     const int64_t begin = chunk_order_[next_chunk_] * o_.chunk_rows;
-    parts.push_back(all_.narrow(0, first_ + begin, std::min(o_.chunk_rows, rows_ - begin)));
+    parts.push_back(cache_.rows(first_ + begin, std::min(o_.chunk_rows, rows_ - begin)));
   }
   buffer_ = at::cat(parts, 0);  // a copy: the served rows never alias the file
   if (o_.shuffle) {

@@ -45,7 +45,6 @@ class CacheActivationSource : public ActivationSource {
  private:
   bool refill();  // false once the last epoch is spent
   ActivationCache cache_;
-  at::Tensor all_;  // the mapped rows [cache rows, d_in]
   CacheStreamOptions o_;
   int64_t first_ = 0, rows_ = 0;
   std::mt19937_64 rng_;

@@ -129,12 +129,14 @@ CacheFillReport fill_activation_cache(const model::LanguageModel& model, analysi
   CacheFillReport report;
   c10::InferenceMode guard;
   const model::RunRequest request{{h.hook}, {}};
-  windows.seek(writer.committed().windows);
+  windows.seek(h.first_window + writer.committed().windows);  // a shard starts at its first window
   progress.report({"cache", static_cast<double>(writer.committed().rows),
                    static_cast<double>(h.tokens), "tokens", ""});
   try {
     while (true) {
-      const auto batch = windows.next(std::max<int64_t>(1, options.batch_windows));
+      const int64_t left = h.windows - writer.written().windows;
+      if (left <= 0) break;
+      const auto batch = windows.next(std::min(left, std::max<int64_t>(1, options.batch_windows)));
       if (batch.empty()) break;
       std::vector<std::vector<int64_t>> seqs;
       for (const auto& w : batch) seqs.emplace_back(w.tokens.begin(), w.tokens.end());
@@ -144,7 +146,7 @@ CacheFillReport fill_activation_cache(const model::LanguageModel& model, analysi
       if (first > 0) keep.select(1, 0).fill_(false);
       const at::Tensor idx = keep.flatten().nonzero().squeeze(1).to(v.device());
       const at::Tensor rows = v.reshape({-1, v.size(-1)}).index_select(0, idx);
-      writer.append(rows, batch.back().index + 1);
+      writer.append(rows, batch.back().index + 1 - h.first_window);
       report.windows += static_cast<int64_t>(batch.size());
       report.rows += rows.size(0);
       ++batches;

@@ -9,6 +9,8 @@
 
 #include "core/corpus/corpus_windows.h"
 #include "core/common/error.h"
+#include "core/distributed/process_group.h"
+#include "core/io/atomic_file.h"
 #include "core/common/sha256.h"
 #include "core/model/model_registry.h"
 #include "core/tokenizer/bpe_tokenizer.h"
@@ -19,7 +21,88 @@ namespace saescope::sae {
 
 std::string content_hash_uncached(const std::string& path) { return sha256_tree(path); }
 
-CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& progress) {
+namespace {
+
+// Rank 0 looks at what --out holds: 1 = this cache, complete; 0 = nothing;
+// it refuses another or an unfinished single-process cache (which one
+// process continues).
+int64_t existing_cache(const CacheRequest& r, const ActivationCacheHeader& h) {
+  if (!fs::exists(r.out)) return 0;
+  const ActivationCache c = ActivationCache::open(r.out);
+  if (const std::string d = h.differences(c.header()); !d.empty())
+    throw InputError(r.out + ": holds another activation cache (" + d + "); choose another --out");
+  if (!c.complete())
+    throw InputError(r.out + ": holds an unfinished single-process cache: continue it without launch / torchrun, "
+                     "or remove it");
+  return 1;
+}
+
+// Distributed: each rank caches a run of whole batches of windows (the
+// batches one process would run, so the rows are its rows) into its own
+// shard file, which a rerun continues; once all are complete rank 0 writes
+// the manifest that makes them one cache.
+CacheOutcome build_shards(const CacheRequest& r, const model::LanguageModel& model, analysis::WindowSource& windows,
+                          const analysis::WindowCount& count, CacheOutcome out, jobs::ProgressSink& progress,
+                          dist::ProcessGroup& group) {
+  const ActivationCacheHeader& whole = out.header;
+  nlohmann::json plan = whole.to_json();
+  plan.erase("model");  // paths may differ between hosts; contents may not
+  plan.erase("corpus");
+  group.check_same(plan.dump(), "the model, tokenizer and corpus files (or cache options)");
+  at::Tensor state = at::zeros({1}, at::kLong);  // 0 nothing yet, 1 complete, 2 rank 0 refused
+  std::string refused;
+  if (group.is_root()) {
+    try {
+      state[0] = existing_cache(r, whole);
+    } catch (const InputError& e) {
+      state[0] = 2;
+      refused = e.what();
+    }
+  }
+  group.broadcast(state, 0, "looking at the cache file");
+  if (state[0].item<int64_t>() == 2) {
+    if (group.is_root()) throw InputError(refused);
+    throw InputError("rank " + std::to_string(group.rank()) + ": rank 0 refused " + r.out + " (see its error)");
+  }
+  if (state[0].item<int64_t>() == 1) {
+    out.already_complete = true;
+    return out;
+  }
+  const int64_t B = std::max<int64_t>(1, r.fill.batch_windows), batches = (count.windows + B - 1) / B;
+  const auto window_of = [&](int rank) { return std::min(count.windows, batches * rank / group.size() * B); };
+  ActivationCacheHeader h = whole;
+  h.first_window = window_of(group.rank());
+  h.windows = window_of(group.rank() + 1) - h.first_window;
+  const bool has_last = h.windows > 0 && h.first_window + h.windows == count.windows;
+  h.corpus_tokens = h.windows * r.context - (has_last ? r.context - count.last_length : 0);
+  h.tokens = h.corpus_tokens - (r.include_bos ? 0 : h.windows);
+  const std::string file = r.out + ".shard-" + std::to_string(group.rank()) + "-of-" + std::to_string(group.size());
+  ActivationCacheWriter writer(file, h);
+  out.resumed_from = writer.committed();
+  if (!writer.complete()) out.fill = fill_activation_cache(model, windows, writer, r.fill, progress);
+  // Ranks finish at their own pace; one that dies is noticed by its closed connection.
+  group.barrier("finishing the cache shards", std::chrono::hours(24));
+  if (group.is_root()) {
+    std::vector<CacheShard> shards;
+    for (int rank = 0; rank < group.size(); ++rank) {
+      const int64_t first = window_of(rank), n = window_of(rank + 1) - first;
+      const std::string name =
+          fs::path(r.out).filename().string() + ".shard-" + std::to_string(rank) + "-of-" + std::to_string(group.size());
+      shards.push_back({name, first, n, read_cache_file_info((fs::path(r.out).parent_path() / name).string()).progress.rows});
+    }
+    const std::string text = cache_manifest_json(whole, shards);
+    io::AtomicFileWriter manifest(r.out);
+    manifest.write(text.data(), text.size());
+    manifest.commit();
+    ActivationCache::open(r.out);  // reads back as one complete cache, or names what is wrong
+  }
+  group.barrier("writing the cache manifest");
+  return out;
+}
+
+}  // namespace
+
+CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& progress, dist::ProcessGroup* group) {
   if (r.context < 2) throw InputError("--context must be at least 2 (BOS and one token)");
   if (r.max_tokens < 0) throw InputError("--tokens must not be negative");
   if (r.out.empty()) throw InputError("give the cache file to write (--out)");
@@ -58,6 +141,7 @@ CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& p
   h.corpus_tokens = count.tokens;
   h.tokens = count.tokens - (r.include_bos ? 0 : count.windows);
 
+  if (group) return build_shards(r, *gpt2, windows, count, std::move(out), progress, *group);
   ActivationCacheWriter writer(r.out, h);
   h = writer.header();
   out.resumed_from = writer.committed();

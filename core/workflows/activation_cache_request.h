@@ -12,6 +12,9 @@
 namespace saescope::jobs {
 class ProgressSink;
 }
+namespace saescope::dist {
+class ProcessGroup;
+}
 
 namespace saescope::sae {
 
@@ -40,7 +43,10 @@ struct CacheOutcome {
 
 // InputError for unreadable inputs, an unknown hook, a context longer than
 // the model's positions, or an output file that is some other cache.
-CacheOutcome build_activation_cache(const CacheRequest& request, jobs::ProgressSink& progress);
+// Distributed (`group`): every rank writes its shard "<out>.shard-R-of-N",
+// rank 0 then the manifest at <out> (activation_cache.h).
+CacheOutcome build_activation_cache(const CacheRequest& request, jobs::ProgressSink& progress,
+                                    dist::ProcessGroup* group = nullptr);
 
 // sha256 of a file, or of a folder's regular files (sorted relative names
 // and their hashes; dot-files skipped): the digest Workspace::content_hash
