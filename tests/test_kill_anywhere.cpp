@@ -1,6 +1,8 @@
 // Kill anywhere (the reliability issue's §2): harvest, cache, train, sae-eval
 // and ps-eval are SIGKILLed at about 60 seeded random moments in all (two
-// tries on each of 8 runs per command; a try that finishes first is none).
+// tries on each of 8 runs per command; a try that finishes first is none),
+// and harvest, cache and train on 2 ranks (`launch`, whose ranks die with it)
+// at about 15 more.
 // After each kill: the workspace passes SQLite's integrity check and every result it
 // calls done has its metrics; an SAE folder is absent or loads whole; a cache
 // that says it is complete equals the uninterrupted one. Then the same
@@ -10,6 +12,7 @@
 #include <QProcess>
 #include <QThread>
 #include <QtTest>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -42,7 +45,13 @@ class TestKillAnywhere : public QObject {
   Q_OBJECT
 
   std::string model_, sae_, corpus_, occurrences_;
-  std::vector<Command> commands_;
+  std::vector<Command> commands_, distributed_;
+
+  static std::string dir_name(const Command& c) {
+    std::string n = c.name;
+    std::replace(n.begin(), n.end(), ' ', '_');
+    return n;
+  }
 
   // Runs to the end; the command's outcome, or "" when it failed.
   std::string run_to_end(const Command& c, const std::string& dir, std::string* err) {
@@ -136,15 +145,34 @@ class TestKillAnywhere : public QObject {
            return r.code == 0 ? without_run_fields(json::parse(r.out)).dump() : std::string();
          }},
     };
+    const auto on_two_ranks = [](const Command& c, const char* name) {
+      return Command{name, [c](const std::string& d) { return QStringList{"launch", "--nproc", "2", "--"} + c.args(d); },
+                     c.outcome};
+    };
+    distributed_ = {on_two_ranks(commands_[0], "harvest on 2 ranks"), on_two_ranks(commands_[1], "cache on 2 ranks"),
+                    on_two_ranks(commands_[2], "train on 2 ranks")};
   }
 
   void everyKillLosesNothing() {
     std::mt19937 rng(20261207);
-    constexpr int kKillsPerCommand = 8;
     int kills = 0, finished_first = 0;
     for (const Command& c : commands_) {
+      kill_runs(c, 8, rng, kills, finished_first);
+      if (QTest::currentTestFailed()) return;
+    }
+    for (const Command& c : distributed_) {
+      kill_runs(c, 3, rng, kills, finished_first);
+      if (QTest::currentTestFailed()) return;
+    }
+    qInfo("%d SIGKILLs, %d runs finished before their kill", kills, finished_first);
+    QVERIFY2(kills >= 60, std::to_string(kills).c_str());
+  }
+
+ private:
+  void kill_runs(const Command& c, int runs, std::mt19937& rng, int& kills, int& finished_first) {
+    {
       // The uninterrupted run: its outcome and how long it takes.
-      const std::string ref_dir = kOut + "/" + c.name + "-reference";
+      const std::string ref_dir = kOut + "/" + dir_name(c) + "-reference";
       fs::create_directories(ref_dir);
       std::string err;
       const auto t0 = std::chrono::steady_clock::now();
@@ -154,8 +182,8 @@ class TestKillAnywhere : public QObject {
       const std::string ref_cache = sha256_of(ref_dir + "/acts.cache");
       qInfo("%s: uninterrupted in %.0f ms", c.name, ms);
 
-      for (int i = 0; i < kKillsPerCommand; ++i) {
-        const std::string dir = kOut + "/" + c.name + "-" + std::to_string(i);
+      for (int i = 0; i < runs; ++i) {
+        const std::string dir = kOut + "/" + dir_name(c) + "-" + std::to_string(i);
         fs::remove_all(dir);
         fs::create_directories(dir);
         // Up to the uninterrupted time: most kills land mid-run; a second
@@ -183,8 +211,6 @@ class TestKillAnywhere : public QObject {
                                          .c_str());
       }
     }
-    qInfo("%d SIGKILLs, %d runs finished before their kill", kills, finished_first);
-    QVERIFY2(kills >= 50, std::to_string(kills).c_str());
   }
 };
 

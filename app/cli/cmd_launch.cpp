@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -70,9 +71,14 @@ int run_launch(const LaunchArgs& a, std::vector<std::string> command) {
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::cout.flush();
   for (int r = 0; r < a.nproc; ++r) {
+    const pid_t launcher = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) throw InternalError(std::string("launch: fork failed: ") + std::strerror(errno));
     if (pid == 0) {
+      // The ranks die with the launcher, also when it is SIGKILLed (no
+      // forwarding then): orphans would go on writing, or wait out their timeout.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != launcher) ::_exit(128 + SIGKILL);  // it died before prctl
       ::setenv("RANK", std::to_string(r).c_str(), 1);
       ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
       ::setenv("WORLD_SIZE", std::to_string(a.nproc).c_str(), 1);
