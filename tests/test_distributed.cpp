@@ -407,6 +407,45 @@ class TestDistributed : public QObject {
     QVERIFY2(q(refused.err).contains("batchtopk") && q(refused.err).contains("one process"), refused.err.c_str());
   }
 
+  // --sae-per-rank: the ranks cache each hook together (a shard each), then
+  // SAE i trains on rank i mod W on all the data: each SAE equals the one
+  // the same sweep trains in one process. batchtopk, refused data-parallel,
+  // trains whole on its rank.
+  void sweepSaePerRankEqualsOneProcess() {
+    const auto sweep = [&](const std::string& dir) {
+      return QStringList{"train", "--model", q(model_), "--hook", "blocks.1.hook_resid_post", "--corpus", q(corpus_),
+                         "--arch", "topk", "--k", "8", "--expansion", "2", "--batch", "64", "--tokens", "1600",
+                         "--context", "24", "--checkpoint-every", "0", "--json",
+                         "--sweep", q("out=" + dir + "/k8"),
+                         "--sweep", q("out=" + dir + "/btk4,arch=batchtopk,k=4"),
+                         "--sweep", q("out=" + dir + "/l0-standard,hook=blocks.0.hook_resid_post,arch=standard,l1=2")};
+    };
+    const std::string one = kOut + "/sweep-one", two = kOut + "/sweep-two";
+    fs::remove_all(one);
+    fs::remove_all(two);
+    const cli_runner::Cli single = cli_runner::run_cli(sweep(one), 240000);
+    QVERIFY2(single.code == 0, single.err.c_str());
+    const cli_runner::Cli refused = cli_runner::run_cli(QStringList{"launch", "--nproc", "2", "--"} + sweep(two), 240000);
+    QCOMPARE(refused.code, 2);
+    QVERIFY2(q(refused.err).contains("--sae-per-rank"), refused.err.c_str());
+    const cli_runner::Cli spread =
+        cli_runner::run_cli(QStringList{"launch", "--nproc", "2", "--"} + sweep(two) + QStringList{"--sae-per-rank"}, 240000);
+    QVERIFY2(spread.code == 0, spread.err.c_str());
+    const json outcomes = json::parse(spread.out);
+    QCOMPARE(outcomes.size(), size_t(3));
+    QCOMPARE(outcomes[1]["rank"].get<int>(), 1);
+    QCOMPARE(sae::ActivationCache::open(two + "/k8.cache").shards(), int64_t(2));  // the first SAE of a hook names its cache
+    QCOMPARE(sae::ActivationCache::open(two + "/l0-standard.cache").shards(), int64_t(2));
+    for (const char* name : {"k8", "btk4", "l0-standard"}) {
+      const sae::Sae a = sae::open_sae(one + "/" + name), b = sae::open_sae(two + "/" + name);
+      for (const auto& [what, x, y] : {std::make_tuple("W_enc", a.weights().W_enc, b.weights().W_enc),
+                                       std::make_tuple("W_dec", a.weights().W_dec, b.weights().W_dec)}) {
+        const double diff = (x - y).abs().max().item<double>(), scale = x.abs().max().item<double>();
+        QVERIFY2(diff <= 1e-5 * scale, (std::string(name) + ": " + what + " differs by " + std::to_string(diff)).c_str());
+      }
+    }
+  }
+
   void onlyRankZeroWritesTheWorkspace() {
     const std::string ws = kOut + "/w.saescope";
     const QStringList args = QStringList{"launch", "--nproc", "2", "--"} + sae_eval(sae_, {"--workspace", q(ws)});

@@ -2,6 +2,7 @@
 // one command: activation cache (resumable: rerun after an interruption),
 // training on all but the last windows, a SAELens folder, and an evaluation
 // on the held-out windows. Ctrl-C commits the cache and stops.
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "app/cli/command.h"
 #include "app/cli/distributed_options.h"
 #include "core/sae/arch/architecture.h"
+#include "core/common/error.h"
 #include "core/common/progress.h"
 #include "core/workflows/sae_train_request.h"
 
@@ -20,6 +22,8 @@ struct TrainArgs {
   sae::SaeTrainRequest request;
   bool as_json = false;
   DistributedOptions dist;
+  std::vector<std::string> sweep;  // one SAE each: this command's options, some replaced
+  bool sae_per_rank = false;
 };
 
 jobs::CancelFlag* g_cancel = nullptr;
@@ -32,10 +36,92 @@ std::string num(const nlohmann::json& j, const char* key) {
   return j.contains(key) && !j[key].is_null() ? j[key].dump() : std::string("n/a");
 }
 
+// A sweep member: `base` with the spec's options replaced, as in
+// "out=saes/k16,k=16,arch=topk". InputError naming the spec otherwise.
+sae::SaeTrainRequest sweep_member(const sae::SaeTrainRequest& base, const std::string& spec) {
+  sae::SaeTrainRequest r = base;
+  r.out.clear();
+  size_t at = 0;
+  while (at <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', at), spec.size());
+    const std::string item = spec.substr(at, comma - at);
+    at = comma + 1;
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      throw InputError("--sweep \"" + spec + "\": \"" + item + "\" is not key=value");
+    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    try {
+      size_t used = 0;
+      const auto whole = [&] { const long long v = std::stoll(value, &used); if (used != value.size()) throw std::invalid_argument(value); return v; };
+      const auto real = [&] { const double v = std::stod(value, &used); if (used != value.size()) throw std::invalid_argument(value); return v; };
+      if (key == "out") r.out = value;
+      else if (key == "hook") r.hook = value;
+      else if (key == "arch") r.architecture = value;
+      else if (key == "k") r.k = whole();
+      else if (key == "expansion") { r.expansion = real(); r.d_sae = 0; }
+      else if (key == "d-sae") r.d_sae = whole();
+      else if (key == "l1") r.l1 = real();
+      else if (key == "l0-coefficient") r.l0 = real();
+      else if (key == "lr") r.lr = real();
+      else if (key == "seed") r.seed = static_cast<uint64_t>(whole());
+      else if (key == "batch") r.batch = whole();
+      else if (key == "tokens") r.tokens = whole();
+      else
+        throw InputError("--sweep \"" + spec + "\": unknown key \"" + key +
+                         "\" (out, hook, arch, k, expansion, d-sae, l1, l0-coefficient, lr, seed, batch, tokens)");
+    } catch (const std::logic_error&) {  // stoll / stod
+      throw InputError("--sweep \"" + spec + "\": " + key + "=" + value + " is not a number");
+    }
+  }
+  if (r.out.empty()) throw InputError("--sweep \"" + spec + "\": give each SAE its folder (out=...)");
+  // Another architecture drops the command's sparsity knobs that are not its own (unless the spec gives them).
+  if (r.architecture != base.architecture) {
+    const sae::SparsityKnob knob = sae::parse_train_architecture(r.architecture).sparsity;
+    const auto given = [&](const char* key) { return ("," + spec).find(std::string(",") + key + "=") != std::string::npos; };
+    if (knob != sae::SparsityKnob::K && !given("k")) r.k = 0;
+    if (knob != sae::SparsityKnob::L1 && !given("l1")) r.l1 = -1;
+    if (knob != sae::SparsityKnob::L0 && !given("l0-coefficient")) r.l0 = -1;
+  }
+  return r;
+}
+
+int run_sweep(TrainArgs& a, jobs::CancelFlag& cancel) {
+  std::vector<sae::SaeTrainRequest> requests;
+  for (const std::string& spec : a.sweep) requests.push_back(sweep_member(a.request, spec));
+  dist::ProcessGroup* group = join_ranks(a.dist);
+  if (group && !a.sae_per_rank)
+    throw InputError("train --sweep on several ranks: add --sae-per-rank (each SAE trains on one rank, on all the data)");
+  const std::vector<nlohmann::json> outcomes = sae::train_sweep(
+      requests, prints_results() ? jobs::stderr_progress_line() : jobs::ProgressSink::Callback(), &cancel, group);
+  if (!prints_results()) return 0;
+  for (const auto& o : outcomes)
+    for (const auto& w : o["warnings"]) std::cerr << "saescope-cli: " << o["sae"].get<std::string>() << ": " << w.get<std::string>() << "\n";
+  if (a.as_json) {
+    std::cout << nlohmann::json(outcomes).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return 0;
+  }
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const nlohmann::json& o = outcomes[i];
+    std::cout << requests[i].out << " (" << requests[i].architecture << " at " << requests[i].hook << ", d_sae "
+              << o["d_sae"] << ", rank " << o["rank"] << "): held-out mse " << num(o, "mse") << ", l0 "
+              << num(o, "l0") << ", explained variance " << num(o, "explained_variance") << "\n";
+  }
+  return 0;
+}
+
+
 int run_train(TrainArgs& a) {
   jobs::CancelFlag cancel;
   g_cancel = &cancel;
   std::signal(SIGINT, on_train_interrupt);
+  if (!a.sweep.empty()) {
+    const int code = run_sweep(a, cancel);
+    std::signal(SIGINT, SIG_DFL);
+    g_cancel = nullptr;
+    return code;
+  }
+  if (a.sae_per_rank) throw InputError("train --sae-per-rank: give the SAEs to spread over the ranks (--sweep)");
+  if (a.request.out.empty()) throw InputError("train: give the SAE folder to write (--out), or several with --sweep");
   // Data-parallel under torchrun / launch (sae_train_request.cpp); rank 0 prints.
   join_ranks(a.dist);
   const sae::SaeTrainOutcome o = sae::train_sae_from_corpus(
@@ -96,7 +182,14 @@ const bool registered = register_command(
       sub->add_option("--matryoshka-widths", r.matryoshka_widths,
                       "Inner level widths, increasing, each at least k (matryoshka_batchtopk; default d_sae/4, d_sae/2)")
           ->delimiter(',');
-      sub->add_option("--out", r.out, "SAE folder to write (SAELens layout)")->check(non_empty_path())->required();
+      sub->add_option("--out", r.out, "SAE folder to write (SAELens layout)")->check(non_empty_path());
+      sub->add_option("--sweep", a->sweep,
+                      "Train several SAEs of this model and corpus instead of one (repeatable): this command's "
+                      "options with some replaced, e.g. out=saes/k16,k=16 (keys: out, hook, arch, k, expansion, "
+                      "d-sae, l1, l0-coefficient, lr, seed, batch, tokens); each hook's cache is built once");
+      sub->add_flag("--sae-per-rank", a->sae_per_rank,
+                    "Distributed sweep: the ranks build the caches together, then SAE i trains on rank i mod N "
+                    "(on all the data)");
       sub->add_option("--expansion", r.expansion, "d_sae = R x d_in");
       sub->add_option("--d-sae", r.d_sae, "Number of features (instead of --expansion)");
       sub->add_option("--k", r.k, "Active features per token (topk; mean per token for batchtopk and matryoshka_batchtopk)");

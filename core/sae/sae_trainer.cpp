@@ -281,7 +281,7 @@ TrainResult train_sae(ActivationSource& source, const TrainOptions& o,
   const int64_t d_in = width - o.d_out;
   const at::Device dev = parse_device(o);
   at::NoGradGuard no_grad;
-  const DataParallel dp{dist::world()};
+  const DataParallel dp{o.data_parallel ? dist::world() : nullptr};
   if (dp.group && (o.architecture == Architecture::BatchTopK || o.architecture == Architecture::MatryoshkaBatchTopK))
     throw InputError("data-parallel training of batchtopk / matryoshka_batchtopk needs the whole batch's top-k "
                      "across ranks, which is not implemented: train it in one process (standard, topk, jumprelu "

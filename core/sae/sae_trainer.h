@@ -28,6 +28,9 @@ enum class BDecInit { GeometricMedian, Mean, Zeros };
 
 struct TrainOptions {
   Architecture architecture = Architecture::Standard;  // any with a training step (arch/)
+  // Started distributed (dist::world()): ranks share each batch; false: this
+  // process trains alone (a sweep's SAE on its rank).
+  bool data_parallel = true;
   int64_t d_sae = 0;  // required
   int64_t k = 32;     // topk / batchtopk / matryoshka_batchtopk
   // matryoshka_batchtopk: strictly increasing level widths, the first ≥ k; the

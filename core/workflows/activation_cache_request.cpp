@@ -23,18 +23,27 @@ std::string content_hash_uncached(const std::string& path) { return sha256_tree(
 
 namespace {
 
-// Rank 0 looks at what --out holds: 1 = this cache, complete; 0 = nothing;
-// it refuses another or an unfinished single-process cache (which one
-// process continues).
+// Rank 0 looks at what --out holds: 0 = nothing, 1 = this cache, complete,
+// 3 = this cache unfinished by one process (rank 0 continues that file);
+// it refuses another cache.
 int64_t existing_cache(const CacheRequest& r, const ActivationCacheHeader& h) {
   if (!fs::exists(r.out)) return 0;
   const ActivationCache c = ActivationCache::open(r.out);
   if (const std::string d = h.differences(c.header()); !d.empty())
     throw InputError(r.out + ": holds another activation cache (" + d + "); choose another --out");
-  if (!c.complete())
-    throw InputError(r.out + ": holds an unfinished single-process cache: continue it without launch / torchrun, "
-                     "or remove it");
-  return 1;
+  return c.complete() ? 1 : 3;
+}
+
+// A distributed run's manifest of this cache, complete, at --out (one
+// process then has nothing to do; anything else is the writer's to judge).
+bool complete_manifest(const CacheRequest& r, const ActivationCacheHeader& h) {
+  try {
+    if (!fs::exists(r.out)) return false;
+    const ActivationCache c = ActivationCache::open(r.out);
+    return c.shards() > 1 && c.complete() && h.differences(c.header()).empty();
+  } catch (const InputError&) {
+    return false;
+  }
 }
 
 // Distributed: each rank caches a run of whole batches of windows (the
@@ -49,7 +58,7 @@ CacheOutcome build_shards(const CacheRequest& r, const model::LanguageModel& mod
   plan.erase("model");  // paths may differ between hosts; contents may not
   plan.erase("corpus");
   group.check_same(plan.dump(), "the model, tokenizer and corpus files (or cache options)");
-  at::Tensor state = at::zeros({1}, at::kLong);  // 0 nothing yet, 1 complete, 2 rank 0 refused
+  at::Tensor state = at::zeros({1}, at::kLong);  // existing_cache's, or 2: rank 0 refused
   std::string refused;
   if (group.is_root()) {
     try {
@@ -66,6 +75,15 @@ CacheOutcome build_shards(const CacheRequest& r, const model::LanguageModel& mod
   }
   if (state[0].item<int64_t>() == 1) {
     out.already_complete = true;
+    return out;
+  }
+  if (state[0].item<int64_t>() == 3) {  // one file, begun by one process: rank 0 ends it, the others wait
+    if (group.is_root()) {
+      ActivationCacheWriter writer(r.out, whole);
+      out.resumed_from = writer.committed();
+      out.fill = fill_activation_cache(model, windows, writer, r.fill, progress);
+    }
+    group.barrier("rank 0 finishing the single-process cache " + r.out, std::chrono::hours(24));
     return out;
   }
   const int64_t B = std::max<int64_t>(1, r.fill.batch_windows), batches = (count.windows + B - 1) / B;
@@ -141,7 +159,16 @@ CacheOutcome build_activation_cache(const CacheRequest& r, jobs::ProgressSink& p
   h.corpus_tokens = count.tokens;
   h.tokens = count.tokens - (r.include_bos ? 0 : count.windows);
 
+  {
+    std::error_code ec;  // a missing folder is made; one that cannot be is named by the writer
+    const fs::path folder = fs::path(r.out).parent_path();
+    if (!folder.empty()) fs::create_directories(folder, ec);
+  }
   if (group) return build_shards(r, *gpt2, windows, count, std::move(out), progress, *group);
+  if (complete_manifest(r, h)) {
+    out.already_complete = true;
+    return out;
+  }
   ActivationCacheWriter writer(r.out, h);
   h = writer.header();
   out.resumed_from = writer.committed();

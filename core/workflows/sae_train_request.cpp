@@ -1,9 +1,11 @@
 #include "core/workflows/sae_train_request.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "core/common/error.h"
@@ -179,6 +181,11 @@ std::string train_fingerprint(const SaeTrainRequest& r) {
 SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
                                       const jobs::ProgressSink::Callback& on_progress,
                                       const jobs::CancelFlag* cancel) {
+  return train_sae_from_corpus(r, on_progress, cancel, dist::world());
+}
+
+SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r, const jobs::ProgressSink::Callback& on_progress,
+                                      const jobs::CancelFlag* cancel, dist::ProcessGroup* group) {
   validate(r);
   const ArchitectureSpec& arch = parse_train_architecture(r.architecture);
   const std::string out = without_trailing_slash(r.out);
@@ -195,32 +202,29 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   cr.context = r.context;
   cr.max_tokens = cache_tokens_for(r);
   cr.center_writing_weights = r.center_writing_weights;
-  // Data-parallel (dist::world()): rank 0 builds the caches while the others
-  // wait, then every rank reads them (one host, or a shared filesystem),
-  // trains on its slice of each batch, and rank 0 alone saves and evaluates.
-  dist::ProcessGroup* group = dist::world();
+  // Data-parallel (`group`): every rank caches its shard of the windows
+  // (activation_cache.h's manifest joins them; the ranks need one
+  // filesystem), trains on its slice of each batch, and rank 0 alone saves
+  // and evaluates.
   const bool writes = !group || group->is_root();
   if (group) group->check_same(train_fingerprint(r), "the training requests (options and file paths)");
   const bool transcoder = !r.hook_out.empty();
   const std::string out_cache_path = transcoder ? out + ".out.cache" : std::string();
-  if (writes) {
-    {
-      jobs::ProgressSink cache_progress(on_progress, cancel);
-      const CacheOutcome c = build_activation_cache(cr, cache_progress);
-      o.cache_reused = c.already_complete;
-      o.cache_resumed_from_rows = c.resumed_from.rows;
-      if (!c.corpus_problems.empty()) o.warnings.push_back("warning: " + c.corpus_problems);
-    }
-    // 1b. A transcoder's targets: the same windows at the hook it writes.
-    if (transcoder) {
-      CacheRequest cro = cr;
-      cro.hook = r.hook_out;
-      cro.out = out_cache_path;
-      jobs::ProgressSink cache_progress(on_progress, cancel);
-      build_activation_cache(cro, cache_progress);
-    }
+  {
+    jobs::ProgressSink cache_progress(on_progress, cancel);
+    const CacheOutcome c = build_activation_cache(cr, cache_progress, group);
+    o.cache_reused = c.already_complete;
+    o.cache_resumed_from_rows = c.resumed_from.rows;
+    if (!c.corpus_problems.empty()) o.warnings.push_back("warning: " + c.corpus_problems);
   }
-  if (group) group->barrier("waiting for rank 0's activation cache", std::chrono::hours(24));
+  // 1b. A transcoder's targets: the same windows at the hook it writes.
+  if (transcoder) {
+    CacheRequest cro = cr;
+    cro.hook = r.hook_out;
+    cro.out = out_cache_path;
+    jobs::ProgressSink cache_progress(on_progress, cancel);
+    build_activation_cache(cro, cache_progress, group);
+  }
 
   // 2. Train on all but the held-out tail windows.
   ActivationCache cache = ActivationCache::open(o.cache_path);
@@ -235,6 +239,7 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
 
   TrainOptions t;
   t.architecture = arch.id;
+  t.data_parallel = group != nullptr;
   std::optional<ActivationCache> out_cache;
   if (transcoder) {
     out_cache = ActivationCache::open(out_cache_path);
@@ -370,6 +375,73 @@ SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& r,
   o.evaluation = ev.metrics;
   for (auto& w : ev.warnings) o.warnings.push_back(w);
   return o;
+}
+
+std::vector<nlohmann::json> train_sweep(std::vector<SaeTrainRequest> requests,
+                                         const jobs::ProgressSink::Callback& on_progress,
+                                         const jobs::CancelFlag* cancel, dist::ProcessGroup* group) {
+  if (requests.empty()) throw InputError("train --sweep: no SAE to train");
+  const SaeTrainRequest& first = requests.front();
+  std::map<std::string, std::string> cache_of_hook;  // the first request of a hook names its cache
+  for (SaeTrainRequest& r : requests) {
+    validate(r);
+    if (!r.hook_out.empty()) throw InputError(r.out + ": transcoders are trained one at a time, not in a sweep");
+    const auto differs = [&](const char* what) { throw InputError(r.out + ": a sweep's SAEs share the " +
+                                                                  std::string(what) + " (" + first.out + " has another)"); };
+    if (r.model_dir != first.model_dir) differs("model");
+    if (r.corpus != first.corpus) differs("corpus");
+    if (r.context != first.context || cache_tokens_for(r) != cache_tokens_for(first)) differs("windows (--context, --tokens)");
+    if (r.holdout_fraction != first.holdout_fraction) differs("held-out windows (--holdout)");
+    if (r.device != first.device || r.center_writing_weights != first.center_writing_weights) differs("device and model loading");
+    const auto [it, fresh] =
+        cache_of_hook.emplace(r.hook, r.cache.empty() ? without_trailing_slash(r.out) + ".cache" : r.cache);
+    if (!fresh && !r.cache.empty() && r.cache != it->second)
+      throw InputError(r.out + ": its --cache differs from " + it->second + ", the cache of " + r.hook + " in this sweep");
+    r.cache = it->second;
+  }
+  for (size_t i = 0; i < requests.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (without_trailing_slash(requests[i].out) == without_trailing_slash(requests[j].out))
+        throw InputError(requests[i].out + ": named twice in the sweep");
+  if (group) {
+    std::string all;
+    for (const SaeTrainRequest& r : requests) all += train_fingerprint(r) + "\n";
+    group->check_same(all, "the sweeps (options and file paths)");
+  }
+  // 1. Every hook's cache, once (a shard per rank when distributed).
+  for (const auto& [hook, path] : cache_of_hook) {
+    const auto r = std::find_if(requests.begin(), requests.end(), [&](const SaeTrainRequest& q) { return q.hook == hook; });
+    CacheRequest cr;
+    cr.model_dir = r->model_dir;
+    cr.hook = hook;
+    cr.corpus = r->corpus;
+    cr.out = path;
+    cr.device = r->device;
+    cr.context = r->context;
+    cr.max_tokens = cache_tokens_for(*r);
+    cr.center_writing_weights = r->center_writing_weights;
+    jobs::ProgressSink cache_progress(on_progress, cancel);
+    build_activation_cache(cr, cache_progress, group);
+  }
+  // 2. Each SAE on its rank, from the complete caches.
+  const int rank = group ? group->rank() : 0, world = group ? group->size() : 1;
+  std::vector<nlohmann::json> outcomes(requests.size());
+  nlohmann::json mine = nlohmann::json::object();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (static_cast<int>(i % static_cast<size_t>(world)) != rank) continue;
+    outcomes[i] = train_sae_from_corpus(requests[i], on_progress, cancel, nullptr).to_json();
+    outcomes[i]["sae"] = requests[i].out;
+    outcomes[i]["rank"] = rank;
+    mine[std::to_string(i)] = outcomes[i];
+  }
+  if (!group) return outcomes;
+  // 3. Rank 0 reports every SAE: the others' outcomes come as JSON.
+  const std::vector<std::string> all = group->allgather_bytes(mine.dump(), "gathering the sweep's outcomes");
+  for (size_t r = 1; r < all.size() && group->is_root(); ++r) {
+    const nlohmann::json theirs = nlohmann::json::parse(all[r]);  // outlives the loop over its items
+    for (const auto& [index, outcome] : theirs.items()) outcomes[std::stoul(index)] = outcome;
+  }
+  return outcomes;
 }
 
 }  // namespace saescope::sae

@@ -15,6 +15,10 @@
 #include "core/sae/sae_trainer.h"
 
 
+namespace saescope::dist {
+class ProcessGroup;
+}
+
 namespace saescope::sae {
 
 struct ArchitectureSpec;
@@ -79,9 +83,28 @@ struct SaeTrainOutcome {
 // ProgressSink per stage, so each stage's rate and ETA count from its own
 // start); `cancel` stops the work at the next batch (saescope::Cancelled),
 // with the cache committed and the last checkpoint in `out` kept.
+// Data-parallel when started distributed (dist::world()).
 SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& request,
                                       const jobs::ProgressSink::Callback& on_progress = {},
                                       const jobs::CancelFlag* cancel = nullptr);
+// Data-parallel over `group` (every rank writes a shard of the caches, each
+// trains on its slice of every batch, rank 0 saves); nullptr: one process.
+SaeTrainOutcome train_sae_from_corpus(const SaeTrainRequest& request, const jobs::ProgressSink::Callback& on_progress,
+                                      const jobs::CancelFlag* cancel, dist::ProcessGroup* group);
+
+// A sweep: several SAEs of one model and corpus (of one hook or several),
+// each on all the data. Every hook's activation cache is built once (the
+// first request of that hook names it; the others read it). One process
+// trains them one after another; with `group` (--sae-per-rank) the ranks
+// build each cache together, a shard each, then request i trains on rank
+// i mod W, which saves and evaluates it: the ranks need one filesystem for
+// the caches. Returns every outcome (SaeTrainOutcome::to_json, with "sae"
+// and "rank"), in request order, on rank 0 (the others' own only).
+// InputError when the requests do not share the model, corpus, context,
+// token budget, holdout and device, or name a transcoder.
+std::vector<nlohmann::json> train_sweep(std::vector<SaeTrainRequest> requests,
+                                         const jobs::ProgressSink::Callback& on_progress,
+                                         const jobs::CancelFlag* cancel, dist::ProcessGroup* group);
 
 // The trainer's architecture for a name; InputError naming the option.
 // The architecture --arch names, if it is trained here; InputError listing them otherwise.
