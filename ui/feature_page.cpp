@@ -80,7 +80,8 @@ FeaturePage::FeaturePage(QWidget* parent) : QWidget(parent) {
 
 void FeaturePage::clear() {
   title_->setText(tr("No feature selected"));
-  stats_->clear();
+  stats_->setText(tr("A feature's page shows what it fires on: pick a row of the feature table, or type a "
+                     "sentence under it to see which features fire on each token."));
   top_->setRows({}, 1);
   intervals_->setRows({}, 1);
   histogram_->clearPlottables();
@@ -90,6 +91,7 @@ void FeaturePage::clear() {
 }
 
 QString FeaturePage::headline() const { return title_->text(); }
+QString FeaturePage::statsText() const { return stats_->text(); }
 
 void FeaturePage::showPage(const store::FeaturePage& page,
                            const std::function<QString(int32_t)>& token_text) {

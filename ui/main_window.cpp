@@ -22,6 +22,7 @@
 
 #include "core/common/runtime_info.h"
 #include "core/workflows/input_probe.h"
+#include "core/workflows/workspace_choices.h"
 #include "core/store/workspace.h"
 #include "ui/engine_actions.h"
 #include "ui/evaluation_view.h"
@@ -251,19 +252,18 @@ void MainWindow::evaluate(const QList<qint64>& sae_ids) {
 void MainWindow::trainSae() {
   store::Workspace* ws = session_->workspace();
   if (!ws) return showError(tr("Train SAE"), tr("Open or create a workspace first."));
-  const auto models = ws->inputs(store::InputKind::Model);
-  if (models.empty()) return showError(tr("Train SAE"), tr("Add a model folder to the workspace first."));
-  const auto& model = models.back();
+  const auto model = workflows::newest_model(*ws);
+  if (!model) return showError(tr("Train SAE"), tr("Add a model folder to the workspace first."));
   QStringList hooks;
+  int context = 0;
   try {
-    for (const auto& h : model::read_hook_schema(model.path).names()) hooks << QString::fromStdString(h);
+    for (const auto& h : model::read_hook_schema(model->path).names()) hooks << QString::fromStdString(h);
+    context = static_cast<int>(workflows::default_context(model->path));
   } catch (const std::exception& e) {
     return showError(tr("Train SAE"), QString::fromStdString(e.what()));
   }
   QString hook = model_panel_->currentHook();
-  if (hook.isEmpty())
-    hook = QStringLiteral("blocks.%1.hook_resid_post").arg(model.config.value("n_layer", 1) / 2);
-  const int context = std::min(128, model.config.value("n_positions", 128));
+  if (hook.isEmpty()) hook = QString::fromStdString(workflows::default_training_hook(*model));
   const QString out = QFileInfo(session_->path()).absolutePath() + QStringLiteral("/saes/") +
                       hook + QStringLiteral("-topk");
   TrainDialog dialog(hooks, hook, actions_->defaultCorpus(), out, context, this);
