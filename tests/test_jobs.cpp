@@ -130,6 +130,28 @@ class TestJobs : public QObject {
     QVERIFY_EXCEPTION_THROWN(stages.begin("nowhere"), InternalError);
   }
 
+  // A stage whose work after its main count is said under other names (PS-Eval:
+  // prompts, then scoring, then storing) places each part by its seconds, so
+  // the bar does not sit at the stage's end while a minute of work remains.
+  void stagePartsPlaceTheirOwnCounts() {
+    Progress last;
+    ProgressSink job([&](const Progress& p, double, double) { last = p; });
+    StagedProgress stages(job, {{"harvest", 50}, {"PS-Eval", 50, {{"ps-eval", 30}, {"ps-eval scoring", 10}, {"ps-eval storing", 10}}}});
+    stages.begin("harvest");
+    stages.end();
+    ProgressSink& pseval = stages.begin("PS-Eval");
+    pseval.report({"ps-eval", 100, 100, "prompts", ""});
+    QCOMPARE(last.job_fraction, 0.8);  // every prompt done: 30 of the stage's 50 s
+    pseval.report({"ps-eval scoring", 1, 2, "scores", ""});
+    QCOMPARE(last.job_fraction, 0.85);
+    pseval.report({"ps-eval storing", 1, 4, "SAEs", ""});
+    QCOMPARE(last.job_fraction, 0.925);
+    pseval.report({"load", 0, 2, "steps", ""});  // a name of no part: the part under way, never back
+    QCOMPARE(last.job_fraction, 0.925);
+    stages.end();
+    QCOMPARE(last.job_fraction, 1.0);
+  }
+
   void stagedProgressCancels() {
     CancelFlag flag;
     ProgressSink job({}, &flag);

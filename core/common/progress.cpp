@@ -50,6 +50,7 @@ ProgressSink& StagedProgress::begin(const std::string& name) {
   current_ = next;
   stage_fraction_ = 0;
   stage_first_ = -1;
+  part_ = 0;
   stage_began_ = std::chrono::steady_clock::now();
   stage_sink_ = std::make_unique<ProgressSink>(
       [this](const Progress& p, double rate, double) { forward(p, rate); }, job_.cancel_flag());
@@ -58,9 +59,20 @@ ProgressSink& StagedProgress::begin(const std::string& name) {
 
 void StagedProgress::forward(const Progress& stage_progress, double rate) {
   if (stage_progress.total > 0) {
+    double f = std::clamp(stage_progress.done / stage_progress.total, 0.0, 1.0);
+    const auto& parts = stages_[static_cast<size_t>(current_)].parts;
+    if (!parts.empty()) {  // the part's own count, placed within the stage by the parts' seconds
+      for (size_t j = part_; j < parts.size(); ++j)
+        if (parts[j].stage == stage_progress.stage) part_ = j;
+      double all = 0, before = 0;
+      for (size_t j = 0; j < parts.size(); ++j) {
+        all += parts[j].expected_seconds;
+        if (j < part_) before += parts[j].expected_seconds;
+      }
+      if (all > 0) f = (before + parts[part_].expected_seconds * f) / all;
+    }
     // Never back: a stage whose engine counts a second run from zero holds
     // the bar rather than rewinding it.
-    const double f = std::clamp(stage_progress.done / stage_progress.total, 0.0, 1.0);
     if (stage_first_ < 0) stage_first_ = f;
     stage_fraction_ = std::max(stage_fraction_, f);
   }

@@ -69,9 +69,19 @@ class ProgressSink {
 // count as done, not as fast). Stages run in the order given.
 class StagedProgress {
  public:
+  // Work within a stage whose reports name it (Progress::stage) and take
+  // their own count: "ps-eval" prompts, then "PS-Eval scores" per SAE.
+  struct Part {
+    std::string stage;
+    double expected_seconds = 1;
+  };
   struct Stage {
     std::string name;
     double expected_seconds = 1;
+    // Empty: the stage's reports count as one. Otherwise its parts in order,
+    // their seconds sharing out the stage's; a report naming none of them
+    // counts toward the part under way.
+    std::vector<Part> parts;
   };
   // Reports go to `job`'s callback; its cancel flag stops every stage.
   StagedProgress(ProgressSink& job, std::vector<Stage> stages);
@@ -94,6 +104,7 @@ class StagedProgress {
   int ended_ = 0;
   double stage_fraction_ = 0;  // of the running stage
   double stage_first_ = -1;    // its fraction at its first report (a resumed stage starts part-way)
+  size_t part_ = 0;            // the running stage's part under way
   double worked_expected_ = 0; // expected seconds of work done in this run, ended stages
   std::chrono::steady_clock::time_point start_, stage_began_;
   std::unique_ptr<ProgressSink> stage_sink_;
