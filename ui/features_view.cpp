@@ -112,7 +112,7 @@ FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* 
   split->setObjectName(QStringLiteral("featuresSplitter"));
   // Wide enough for the table's four columns at 1600 px, three top tokens
   // read whole; then where the user left it.
-  split->setSizes({500, 840});
+  split->setSizes({460, 860});
   const QByteArray saved = QSettings().value(QStringLiteral("featuresView/splitter")).toByteArray();
   if (!saved.isEmpty()) split->restoreState(saved);
   connect(split, &QSplitter::splitterMoved, this, [split] {

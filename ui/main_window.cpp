@@ -19,6 +19,7 @@
 #include <QDoubleSpinBox>
 #include <QLineEdit>
 #include <QTabWidget>
+#include <QTimer>
 
 #include "core/common/runtime_info.h"
 #include "core/workflows/input_probe.h"
@@ -62,8 +63,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   jobsDock->setObjectName(QStringLiteral("jobsDock"));
   jobsDock->setWidget(jobs_);
   addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
-  resizeDocks({jobsDock}, {160}, Qt::Vertical);
-  resizeDocks({modelDock}, {300}, Qt::Horizontal);
 
   tabs_ = new QTabWidget(this);
   tabs_->setObjectName(QStringLiteral("views"));
@@ -119,12 +118,27 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About SAEScope"), this, &MainWindow::showAbout);
 
+  model_dock_ = modelDock;
+  jobs_dock_ = jobsDock;
   auto* engine = new QLabel(runtimeSummary(), this);
   engine->setObjectName(QStringLiteral("engineLabel"));
   statusBar()->addPermanentWidget(engine);
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  if (docks_sized_) return;
+  docks_sized_ = true;
+  // Sized after the first layout: it shares the room beyond the views' size
+  // hints between them and the docks, and undoes an earlier size (the model
+  // dock took 460 px of 1600, squeezing the feature table's columns).
+  QTimer::singleShot(0, this, [this] {  // after the first layout, which would undo it
+    resizeDocks({jobs_dock_}, {160}, Qt::Vertical);
+    resizeDocks({model_dock_}, {300}, Qt::Horizontal);
+  });
+}
 
 QString MainWindow::runtimeSummary() {
   const RuntimeInfo info = runtime_info();

@@ -25,7 +25,6 @@ ModelPanel::ModelPanel(WorkspaceSession* session, QWidget* parent)
   models_ = new QListWidget(this);
   models_->setObjectName(QStringLiteral("modelList"));
   models_->setToolTip(tr("Double-click a model to give it the name the views and reports use"));
-  models_->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
   models_->setMaximumHeight(4 * models_->fontMetrics().height() + 8);
   connect(models_, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem* item) {
     bool ok = false;
