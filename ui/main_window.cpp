@@ -136,7 +136,7 @@ void MainWindow::showEvent(QShowEvent* event) {
   // dock took 460 px of 1600, squeezing the feature table's columns).
   QTimer::singleShot(0, this, [this] {  // after the first layout, which would undo it
     resizeDocks({jobs_dock_}, {160}, Qt::Vertical);
-    resizeDocks({model_dock_}, {300}, Qt::Horizontal);
+    resizeDocks({model_dock_}, {330}, Qt::Horizontal);  // an SAE line ("blocks.2.hook_resid_post · topk k=32 · 1536") whole
   });
 }
 
