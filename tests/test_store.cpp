@@ -12,6 +12,7 @@
 #include "core/store/evaluation_store.h"
 #include "core/store/evaluation_table.h"
 #include "core/store/feature_store.h"
+#include "core/store/sae_model.h"
 #include "core/store/schema.h"
 #include "core/store/workspace.h"
 #include "core/model/model_registry.h"
@@ -447,13 +448,18 @@ class TestStore : public QObject {
     QCOMPARE(records[1][1], std::string("blocks.1.hook_resid_post, copy"));
     QCOMPARE(records[1][7], std::string("3"));  // L0, after the comma-holding cells
 
+    // An SAE with no result yet: the model it would run with, by that name,
+    // not what its cfg.json calls the model (the demo's say "model").
+    ws->register_input(InputKind::Sae, dir + "/hub/config.json", {{"hook_name", "blocks.0.hook_resid_post"}, {"model_name", "model"}});
+    QCOMPARE(evaluation_table(*ws).back().model, std::string("zoo, trained twice"));
+
     // "" takes the name back: the config's name again.
     ws->set_input_name(changed, "");
     QCOMPARE(input_name(*ws->input(changed)), std::string("zoo"));
     QCOMPARE(input_name(*ws->input(zoo)), std::string("zoo"));
   }
 
-  // Which model goes with an SAE, decided once (workflows::model_for_sae):
+  // Which model goes with an SAE, decided once (model_for_sae):
   // the one its newest result ran on, else the newest model added.
   void modelForSaeIsTheOneItLastRanWith() {
     const std::string dir = out_dir("model_for_sae");
@@ -462,15 +468,15 @@ class TestStore : public QObject {
       write_file(dir + m + "/f.txt", m);
     }
     auto ws = Workspace::open(dir + "/w.saescope");
-    QVERIFY(!workflows::newest_model(*ws));
+    QVERIFY(!newest_model(*ws));
     const int64_t sae = ws->register_input(InputKind::Sae, dir + "/sae");
-    QVERIFY(!workflows::model_for_sae(*ws, sae));
+    QVERIFY(!model_for_sae(*ws, sae));
     const int64_t a = ws->register_input(InputKind::Model, dir + "/a", {{"n_layer", 12}});
     const int64_t b = ws->register_input(InputKind::Model, dir + "/b", {{"n_layer", 4}});
-    QCOMPARE(workflows::model_for_sae(*ws, sae)->id, b);  // nothing ran yet: the newest
-    QCOMPARE(workflows::newest_model(*ws)->id, b);
+    QCOMPARE(model_for_sae(*ws, sae)->id, b);  // nothing ran yet: the newest
+    QCOMPARE(newest_model(*ws)->id, b);
     ws->begin_result("h", "harvest", a, sae, std::nullopt, nlohmann::json::object());
-    QCOMPARE(workflows::model_for_sae(*ws, sae)->id, a);  // what it ran with, even unfinished
+    QCOMPARE(model_for_sae(*ws, sae)->id, a);  // what it ran with, even unfinished
     QCOMPARE(workflows::default_training_hook(*ws->input(a)), std::string("blocks.6.hook_resid_post"));
     QCOMPARE(workflows::default_training_hook(*ws->input(b)), std::string("blocks.2.hook_resid_post"));
     QCOMPARE(workflows::default_context(SAESCOPE_FIXTURES_DIR "/model/tiny-gpt2"), int64_t(64));  // n_positions 64 < 128

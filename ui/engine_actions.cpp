@@ -6,6 +6,7 @@
 
 #include "core/workflows/harvest_request.h"
 #include "core/workflows/input_probe.h"
+#include "core/store/sae_model.h"
 #include "core/workflows/workspace_choices.h"
 #include "core/polysemy/custom_senses.h"
 #include "core/polysemy/dataset_writers.h"
@@ -213,7 +214,7 @@ Job* EngineActions::train(sae::SaeTrainRequest request, QString* error) {
     return nullptr;
   }
   if (request.model_dir.empty()) {
-    const auto model = workflows::newest_model(*ws);
+    const auto model = store::newest_model(*ws);
     if (!model) {
       *error = tr("Add a model folder to the workspace before training an SAE.");
       return nullptr;

@@ -23,6 +23,7 @@
 
 #include "core/common/runtime_info.h"
 #include "core/workflows/input_probe.h"
+#include "core/store/sae_model.h"
 #include "core/workflows/workspace_choices.h"
 #include "core/store/workspace.h"
 #include "ui/engine_actions.h"
@@ -266,7 +267,7 @@ void MainWindow::evaluate(const QList<qint64>& sae_ids) {
 void MainWindow::trainSae() {
   store::Workspace* ws = session_->workspace();
   if (!ws) return showError(tr("Train SAE"), tr("Open or create a workspace first."));
-  const auto model = workflows::newest_model(*ws);
+  const auto model = store::newest_model(*ws);
   if (!model) return showError(tr("Train SAE"), tr("Add a model folder to the workspace first."));
   QStringList hooks;
   int context = 0;

@@ -2,7 +2,7 @@
 
 #include <QFileInfo>
 
-#include "core/workflows/workspace_choices.h"
+#include "core/store/sae_model.h"
 
 namespace saescope::ui {
 
@@ -68,7 +68,7 @@ namespace saescope::ui {
 
 std::string WorkspaceSession::modelPathFor(const SaeEntry& sae) {
   if (!workspace_) return {};
-  const auto model = workflows::model_for_sae(*workspace_, sae.input.id);
+  const auto model = store::model_for_sae(*workspace_, sae.input.id);
   return model ? model->path : std::string();
 }
 

@@ -33,7 +33,7 @@ class WorkspaceSession : public QObject {
   store::Workspace* workspace() { return workspace_.get(); }
 
   std::vector<SaeEntry> saes();
-  // The model folder an SAE runs with (workflows::model_for_sae); empty when
+  // The model folder an SAE runs with (store::model_for_sae); empty when
   // the workspace has no model.
   std::string modelPathFor(const SaeEntry& sae);
   // Models, SAEs and tokenizers loaded by jobs, kept between them.

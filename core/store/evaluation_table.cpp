@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "core/store/csv_text.h"
+#include "core/store/sae_model.h"
 #include "core/store/workspace.h"
 
 namespace saescope::store {
@@ -68,16 +69,12 @@ std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
     }
     r.family = r.hook_kind + " " + r.architecture + " " + std::to_string(r.d_sae) +
                (r.sparsity.empty() ? "" : " " + r.sparsity);
-    // The model its results were computed on, as the workspace names it
-    // (input_name: the user's name for it, config's _name_or_path or the
-    // folder), over what the SAE's cfg calls it.
-    const auto model_name = [&](const ResultRecord& res) {
-      if (!res.model_id) return;
-      if (auto m = ws.input(*res.model_id)) r.model = input_name(*m);
-    };
+    // The model it runs with (its newest result's, else the workspace's
+    // newest) as the workspace names it (input_name: the user's name for it,
+    // config's _name_or_path or the folder), over what the SAE's cfg calls it.
+    if (const auto m = model_for_sae(ws, sae.id)) r.model = input_name(*m);
     for (const ResultRecord& res : recon)  // results come oldest first: the latest wins
       if (res.done && res.sae_id == sae.id) {
-        model_name(res);
         r.mse = metric(res.metrics, "mse");
         r.l0 = metric(res.metrics, "l0");
         r.explained_variance = metric(res.metrics, "explained_variance");
@@ -85,7 +82,6 @@ std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
       }
     for (const ResultRecord& res : pseval)
       if (res.done && res.sae_id == sae.id) {
-        model_name(res);
         r.accuracy = metric(res.metrics, "accuracy");
         r.precision = metric(res.metrics, "precision");
         r.recall = metric(res.metrics, "recall");
