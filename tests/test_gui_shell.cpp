@@ -16,6 +16,7 @@
 #include <QProcess>
 #include <QtTest>
 
+#include "core/analysis/opening_feature.h"
 #include "core/polysemy/report_word_pages.h"
 #include <atomic>
 #include <thread>
@@ -74,8 +75,15 @@ class TestGuiShell : public QObject {
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
     QCOMPARE(window.modelPanel()->saeList()->count(), built.evaluated_saes);
-    QVERIFY(window.modelPanel()->selectSae(built.sae_id));
     FeaturesView* view = window.featuresView();
+    // Opened on the harvested SAE and the feature opening_selection picks, not on an empty page.
+    QVERIFY(window.modelPanel()->currentSae().has_value());
+    QCOMPARE(window.modelPanel()->currentSae()->input.id, built.sae_id);
+    const auto opened_on = view->table()->selectionModel()->selectedRows();
+    QCOMPARE(opened_on.size(), 1);
+    QCOMPARE(opened_on[0].data(FeatureTableModel::FeatureIdRole).toLongLong(),
+             qlonglong(saescope::analysis::opening_selection(*window.session()->workspace()).feature));
+    QVERIFY(window.modelPanel()->selectSae(built.sae_id));
     QCOMPARE(view->model()->rowCount(), built.features);
 
     QVERIFY(view->selectFeature(42));
