@@ -542,6 +542,10 @@ class TestGuiShell : public QObject {
     QCOMPARE(window.featuresView()->page()->headline(), QStringLiteral("No feature selected"));
     QVERIFY2(window.featuresView()->page()->statsText().contains(QStringLiteral("pick a row")),
              qPrintable(window.featuresView()->page()->statsText()));
+    FeaturePage* page = window.featuresView()->page();
+    QVERIFY(!page->histogramPlot()->isVisibleTo(page));  // no blank axes
+    QVERIFY(window.featuresView()->selectFeature(42));
+    QVERIFY(page->histogramPlot()->isVisibleTo(page));
   }
 
   // The model panel names models by the store's rule, and a name given there

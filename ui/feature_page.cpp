@@ -47,6 +47,7 @@ FeaturePage::FeaturePage(QWidget* parent) : QWidget(parent) {
   title_->setFont(big);
   stats_ = new QLabel(this);
   stats_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  stats_->setWordWrap(true);  // the hint shown without a feature is a sentence
   top_ = new TokenContextView(this);
   top_->setObjectName(QStringLiteral("topContexts"));
   intervals_ = new TokenContextView(this);
@@ -61,19 +62,25 @@ FeaturePage::FeaturePage(QWidget* parent) : QWidget(parent) {
   addExportAction(logits_);
 
 
+  // The charts and contexts of a feature; hidden without one, so an empty
+  // page is its title and what to do, not blank axes.
+  body_ = new QWidget(this);
   auto* charts = new QHBoxLayout;
   charts->addWidget(histogram_, 1);
   charts->addWidget(logits_, 1);
-  auto* topBox = new QGroupBox(tr("Top-activating contexts"), this);
+  auto* topBox = new QGroupBox(tr("Top-activating contexts"), body_);
   (new QVBoxLayout(topBox))->addWidget(top_);
-  auto* intervalBox = new QGroupBox(tr("Samples by activation interval"), this);
+  auto* intervalBox = new QGroupBox(tr("Samples by activation interval"), body_);
   (new QVBoxLayout(intervalBox))->addWidget(intervals_);
+  auto* bodyLayout = new QVBoxLayout(body_);
+  bodyLayout->setContentsMargins(0, 0, 0, 0);
+  bodyLayout->addLayout(charts);
+  bodyLayout->addWidget(topBox);
+  bodyLayout->addWidget(intervalBox);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
   layout->addWidget(stats_);
-  layout->addLayout(charts);
-  layout->addWidget(topBox);
-  layout->addWidget(intervalBox);
+  layout->addWidget(body_);
   layout->addStretch(1);
   clear();
 }
@@ -88,6 +95,7 @@ void FeaturePage::clear() {
   logits_->clearPlottables();
   histogram_->replot();
   logits_->replot();
+  body_->hide();
 }
 
 QString FeaturePage::headline() const { return title_->text(); }
@@ -109,6 +117,7 @@ void FeaturePage::showPage(const store::FeaturePage& page,
   intervals_->setRows(toRows(page.interval_samples, page.intervals, token_text), scale);
   plotHistogram(histogram_, page.histogram, s.density);
   plotLogitEffects(logits_, page.logit_effects);
+  body_->show();
 }
 
 }  // namespace saescope::ui

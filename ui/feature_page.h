@@ -31,6 +31,7 @@ class FeaturePage : public QWidget {
  private:
   QLabel* title_ = nullptr;
   QLabel* stats_ = nullptr;
+  QWidget* body_ = nullptr;  // charts and contexts: shown with a feature
   TokenContextView* top_ = nullptr;
   TokenContextView* intervals_ = nullptr;
   QCustomPlot* histogram_ = nullptr;
