@@ -152,6 +152,25 @@ class TestJobs : public QObject {
     QCOMPARE(last.job_fraction, 1.0);
   }
 
+  // One count shared by parts of unequal cost: a harvest's first pass is a
+  // third of its count and most of its time.
+  void partsCoverStretchesOfOneCount() {
+    Progress last;
+    ProgressSink job([&](const Progress& p, double, double) { last = p; });
+    StagedProgress stages(job, {{"harvest", 100,
+                                 {{"harvest pass 1/3", 60, 0, 1.0 / 3}, {"harvest pass 2/3", 10, 1.0 / 3, 2.0 / 3},
+                                  {"harvest pass 3/3", 30, 2.0 / 3, 1}}}});
+    ProgressSink& harvest = stages.begin("harvest");
+    harvest.report({"harvest pass 1/3", 50, 300, "tokens", ""});  // half of pass 1
+    QCOMPARE(last.job_fraction, 0.3);
+    harvest.report({"harvest pass 1/3", 100, 300, "tokens", ""});
+    QCOMPARE(last.job_fraction, 0.6);
+    harvest.report({"harvest pass 2/3", 200, 300, "tokens", ""});
+    QCOMPARE(last.job_fraction, 0.7);
+    harvest.report({"harvest pass 3/3", 250, 300, "tokens", ""});
+    QCOMPARE(last.job_fraction, 0.85);
+  }
+
   void stagedProgressCancels() {
     CancelFlag flag;
     ProgressSink job({}, &flag);

@@ -69,7 +69,9 @@ void StagedProgress::forward(const Progress& stage_progress, double rate) {
         all += parts[j].expected_seconds;
         if (j < part_) before += parts[j].expected_seconds;
       }
-      if (all > 0) f = (before + parts[part_].expected_seconds * f) / all;
+      const Part& part = parts[part_];
+      const double within = part.to > part.from ? std::clamp((f - part.from) / (part.to - part.from), 0.0, 1.0) : 1.0;
+      if (all > 0) f = (before + part.expected_seconds * within) / all;
     }
     // Never back: a stage whose engine counts a second run from zero holds
     // the bar rather than rewinding it.

@@ -69,11 +69,14 @@ class ProgressSink {
 // count as done, not as fast). Stages run in the order given.
 class StagedProgress {
  public:
-  // Work within a stage whose reports name it (Progress::stage) and take
-  // their own count: "ps-eval" prompts, then "PS-Eval scores" per SAE.
+  // Work within a stage whose reports name it (Progress::stage): "ps-eval"
+  // prompts, then "ps-eval scoring" per score, each its own count; or one
+  // count shared by parts of unequal cost, each covering a stretch of it
+  // (the harvest's three passes, a third of its count each).
   struct Part {
     std::string stage;
     double expected_seconds = 1;
+    double from = 0, to = 1;  // the stretch of the reports' done / total this part covers
   };
   struct Stage {
     std::string name;

@@ -25,7 +25,11 @@ namespace {
 // project's 2-core machine, which other work shares: the lesser of two runs
 // (the other: harvest 83 s, reconstruction 513 s, PS-Eval's prompts 126 s,
 // its scoring and storing 73 s together, each slowed by builds beside it).
-constexpr double kWordNetSeconds = 1, kHarvestSeconds = 34, kReconstructionSeconds = 243;
+constexpr double kWordNetSeconds = 1, kReconstructionSeconds = 243;
+// The harvest's passes, a third of its count each: the model and SAEs over
+// the corpus, histograms from the spill, then logit effects, examples and
+// writing (34 s in all).
+constexpr double kHarvestPassSeconds[3] = {18, 1, 15};
 // PS-Eval: its prompts (after the corpus scan for unlabelled uses), then
 // scoring (a PCA per word) and storing 34k occurrences per SAE, which say
 // nothing on the prompt count.
@@ -36,11 +40,18 @@ std::vector<jobs::StagedProgress::Stage> demo_build_stages(const DemoBuildOption
   // The measured seconds (above), scaled by the tokens asked for: the bar's
   // fraction and ETA follow this shape; the pace is then this run's own.
   const DemoBuildOptions defaults;
-  const double harvest = kHarvestSeconds * double(options.harvest_tokens) / double(defaults.harvest_tokens);
+  const double harvest_scale = double(options.harvest_tokens) / double(defaults.harvest_tokens);
+  std::vector<jobs::StagedProgress::Part> passes;
+  double harvest = 0;
+  for (int p = 0; p < 3; ++p) {
+    passes.push_back({"harvest pass " + std::to_string(p + 1) + "/3", kHarvestPassSeconds[p] * harvest_scale,
+                      p / 3.0, (p + 1) / 3.0});
+    harvest += passes.back().expected_seconds;
+  }
   const double recon = kReconstructionSeconds * double(options.eval_tokens) / double(defaults.eval_tokens);
   const double pseval = kPromptSeconds + kScoringSeconds + kStoringSeconds;
   return {{"WordNet", kWordNetSeconds},
-          {"harvest", harvest},
+          {"harvest", harvest, passes},
           {"reconstruction", recon},
           {"PS-Eval", pseval,
            {{"ps-eval", kPromptSeconds}, {"ps-eval scoring", kScoringSeconds}, {"ps-eval storing", kStoringSeconds}}}};
