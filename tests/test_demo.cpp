@@ -105,8 +105,22 @@ class TestDemo : public QObject {
   void buildsOnceThenReusesEverything() {
     const std::string dir = out_dir("build");
     const demo::DemoAssets assets = demo::find_demo_assets(write_demo(dir + "/demo"));
-    jobs::ProgressSink progress;
+    // One bar for the four stages: it never falls back, each stage's end is
+    // said as it lands, and it ends full.
+    double last_fraction = 0, fell_from = -1;
+    int stages_ended = 0;
+    std::vector<std::string> landed;
+    jobs::ProgressSink progress([&](const jobs::Progress& p, double, double) {
+      QVERIFY(p.job_fraction >= 0);
+      if (p.job_fraction + 1e-12 < last_fraction) fell_from = last_fraction;
+      last_fraction = std::max(last_fraction, p.job_fraction);
+      if (p.job_stages_ended > stages_ended) landed.push_back(p.job_stage);
+      stages_ended = std::max(stages_ended, p.job_stages_ended);
+    });
     const demo::DemoBuildResult first = demo::build_demo_workspace(assets, options_for(dir), progress);
+    QVERIFY2(fell_from < 0, qPrintable(QString::number(fell_from)));
+    QCOMPARE(last_fraction, 1.0);
+    QCOMPARE(landed, (std::vector<std::string>{"WordNet", "harvest", "reconstruction", "PS-Eval"}));
     QCOMPARE(first.steps_run, 4);
     QCOMPARE(first.steps_reused, 0);
     QVERIFY(fs::is_regular_file(first.pairs_path));

@@ -21,6 +21,7 @@
 #include <QtTest>
 #include <fstream>
 
+#include "core/analysis/opening_feature.h"
 #include "core/store/feature_store.h"
 #include "ui/engine_actions.h"
 #include "ui/evaluation_model.h"
@@ -265,13 +266,57 @@ class TestGuiEngine : public QObject {
     MainWindow window;
     QVERIFY(window.openDemo());
     QVERIFY(window.session()->path().startsWith(QString::fromStdString(kDir + "/xdg")));
+    // While it builds, the views fill stage by stage: the Features view once
+    // the harvest is stored, with the job still running; before that it says
+    // what is coming. The bar moves by expected work, never back.
+    Job* build = nullptr;
+    for (Job* j : window.jobsPanel()->jobs())
+      if (j->title().startsWith(QStringLiteral("Build the demo"))) build = j;
+    QVERIFY(build);
+    QVERIFY2(window.featuresView()->header()->text().contains(build->title()),
+             qPrintable(window.featuresView()->header()->text()));
+    int features_when_harvest_landed = -1;
+    bool running_then = false, selected_then = false;
+    connect(build, &Job::stageLanded, this, [&](int ended) {  // after MainWindow's own handler
+      if (ended != 2) return;  // WordNet, harvest
+      features_when_harvest_landed = window.featuresView()->model()->rowCount();
+      running_then = build->state() == Job::State::Running;
+      selected_then = !window.featuresView()->table()->selectionModel()->selectedRows().isEmpty();
+    });
+    double last_fraction = 0, fell_from = -1;
+    connect(build, &Job::progressed, this, [&] {
+      if (build->fraction() + 1e-9 < last_fraction) fell_from = last_fraction;
+      last_fraction = std::max(last_fraction, build->fraction());
+    });
     QVERIFY(allJobsFinished(window.jobsPanel(), 240000));
     QApplication::processEvents();
+    QVERIFY2(features_when_harvest_landed > 0, qPrintable(QString::number(features_when_harvest_landed)));
+    QVERIFY(running_then);
+    QVERIFY(selected_then);
+    QVERIFY2(fell_from < 0, qPrintable(QStringLiteral("the bar fell back from %1").arg(fell_from)));
+    QCOMPARE(build->fraction(), 1.0);
+    QVERIFY(window.session()->building().isEmpty());
+    QVERIFY(!window.featuresView()->header()->text().contains(build->title()));
     const auto sae = window.modelPanel()->currentSae();
     QVERIFY(sae.has_value());
     QCOMPARE(QString::fromStdString(sae->input.config["hook_name"].get<std::string>()),
              QStringLiteral("blocks.1.hook_resid_post"));  // the middle layer of two
-    QVERIFY(!window.featuresView()->table()->selectionModel()->selectedRows().isEmpty());
+    const auto selected = window.featuresView()->table()->selectionModel()->selectedRows();
+    QVERIFY(!selected.isEmpty());
+    // The demo's rule: the feature opened on fires on whole words in the 0.1–5 % band when one does.
+    const auto* shown = window.featuresView()->model();
+    bool words_in_band = false;
+    for (int r = 0; r < shown->rowCount(); ++r) {
+      const auto& f = shown->feature(r);
+      words_in_band |= f.density >= 0.001 && f.density <= 0.05 && saescope::analysis::top_tokens_are_words(f.top_tokens);
+    }
+    const qint64 picked = selected[0].data(FeatureTableModel::FeatureIdRole).toLongLong();
+    for (int r = 0; r < shown->rowCount(); ++r)
+      if (shown->feature(r).feature == picked && words_in_band) {
+        QVERIFY2(shown->feature(r).density >= 0.001 && shown->feature(r).density <= 0.05,
+                 qPrintable(QString::number(shown->feature(r).density)));
+        QVERIFY(saescope::analysis::top_tokens_are_words(shown->feature(r).top_tokens));
+      }
     QVERIFY(window.evaluationView()->model()->rows().size() == 2);
     QVERIFY(window.evaluationView()->model()->rows()[0].f1.has_value());
 

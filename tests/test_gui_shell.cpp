@@ -5,6 +5,9 @@
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QTableView>
+#include <QScrollBar>
+#include <QSettings>
+#include <QSplitter>
 #include <QComboBox>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -13,12 +16,15 @@
 #include <QProcess>
 #include <QtTest>
 
+#include "core/analysis/opening_feature.h"
 #include "core/polysemy/report_word_pages.h"
+#include <atomic>
 #include <thread>
 #include <filesystem>
 #include <fstream>
 
 #include "fixture_workspace.h"
+#include "ui/evaluation_model.h"
 #include "ui/evaluation_view.h"
 #include "ui/feature_page.h"
 #include <qcustomplot.h>
@@ -69,8 +75,15 @@ class TestGuiShell : public QObject {
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
     QCOMPARE(window.modelPanel()->saeList()->count(), built.evaluated_saes);
-    QVERIFY(window.modelPanel()->selectSae(built.sae_id));
     FeaturesView* view = window.featuresView();
+    // Opened on the harvested SAE and the feature opening_selection picks, not on an empty page.
+    QVERIFY(window.modelPanel()->currentSae().has_value());
+    QCOMPARE(window.modelPanel()->currentSae()->input.id, built.sae_id);
+    const auto opened_on = view->table()->selectionModel()->selectedRows();
+    QCOMPARE(opened_on.size(), 1);
+    QCOMPARE(opened_on[0].data(FeatureTableModel::FeatureIdRole).toLongLong(),
+             qlonglong(saescope::analysis::opening_selection(*window.session()->workspace()).feature));
+    QVERIFY(window.modelPanel()->selectSae(built.sae_id));
     QCOMPARE(view->model()->rowCount(), built.features);
 
     QVERIFY(view->selectFeature(42));
@@ -83,6 +96,23 @@ class TestGuiShell : public QObject {
     const auto& row = view->page()->topContexts()->rows()[0];
     QCOMPARE(row.tokens.size(), 16);
     QVERIFY(row.activations[row.focus] > 0);
+
+    // The model dock keeps to its 330 px: the room goes to the views.
+    QTRY_VERIFY2(window.modelPanel()->width() <= 340, qPrintable(QString::number(window.modelPanel()->width())));
+    // At 1600×1000 the feature table shows id, density, max and top tokens
+    // without scrolling sideways, the top tokens readable.
+    QApplication::processEvents();
+    QVERIFY(!view->table()->horizontalScrollBar()->isVisible());
+    for (int c : {FeatureTableModel::Id, FeatureTableModel::Density, FeatureTableModel::MaxAct,
+                  FeatureTableModel::TopTokens})
+      QVERIFY2(!view->table()->isColumnHidden(c) &&
+                   view->table()->columnViewportPosition(c) + view->table()->columnWidth(c) <=
+                       view->table()->viewport()->width() + 1,
+               qPrintable(QStringLiteral("column %1 is cut").arg(c)));
+    // Three tokens of a typical feature read whole, not elided.
+    const int tokens_width = view->table()->fontMetrics().horizontalAdvance(QStringLiteral(" quarter ·  chapter ·  section")) + 12;
+    QVERIFY2(view->table()->columnWidth(FeatureTableModel::TopTokens) >= tokens_width,
+             qPrintable(QStringLiteral("%1 < %2").arg(view->table()->columnWidth(FeatureTableModel::TopTokens)).arg(tokens_width)));
 
     // Sorting by density descending puts the densest feature first.
     view->table()->sortByColumn(FeatureTableModel::Density, Qt::DescendingOrder);
@@ -139,7 +169,7 @@ class TestGuiShell : public QObject {
     QTest::mouseClick(view->mseChart(), Qt::LeftButton, Qt::NoModifier, p.toPoint());
     QVERIFY(window.modelPanel()->currentSae().has_value());
     QCOMPARE(window.modelPanel()->currentSae()->input.id,
-             view->model()->rows()[static_cast<size_t>(graph->property("saescopeRows").toList()[0].toInt())].sae.id);
+             view->model()->rows()[static_cast<size_t>(graph->property("saescopeRows").toList()[0].toInt())].sae_id);
 
     const QString dir = outPath(QStringLiteral("export"));
     QDir().mkpath(dir);
@@ -422,6 +452,153 @@ class TestGuiShell : public QObject {
     });
     QVERIFY(!window.jobsPanel()->folded());
     QTRY_VERIFY_WITH_TIMEOUT(window.jobsPanel()->folded(), 5000);
+  }
+
+  // The splitter between the feature table and the page stays where the user
+  // dragged it, in the next window too.
+  void featuresSplitterRemembersItsPlace() {
+    QSettings().remove(QStringLiteral("featuresView/splitter"));
+    int dragged = 0;
+    {
+      MainWindow window;
+      window.resize(1600, 1000);
+      window.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&window));
+      auto* split = window.featuresView()->findChild<QSplitter*>(QStringLiteral("featuresSplitter"));
+      QVERIFY(split);
+      const int before = split->sizes()[0];
+      QSplitterHandle* handle = split->handle(1);
+      const QPoint mid(handle->width() / 2, handle->height() / 2);
+      const auto send = [&](QEvent::Type type, QPoint at, Qt::MouseButtons buttons) {
+        QMouseEvent e(type, at, handle->mapToGlobal(at), Qt::LeftButton, buttons, Qt::NoModifier);
+        QApplication::sendEvent(handle, &e);
+      };
+      send(QEvent::MouseButtonPress, mid, Qt::LeftButton);
+      send(QEvent::MouseMove, mid + QPoint(120, 0), Qt::LeftButton);
+      send(QEvent::MouseButtonRelease, mid + QPoint(120, 0), Qt::NoButton);
+      dragged = split->sizes()[0];
+      QVERIFY2(std::abs(dragged - (before + 120)) <= 2,
+               qPrintable(QStringLiteral("%1 -> %2").arg(before).arg(dragged)));
+    }
+    MainWindow again;
+    again.resize(1600, 1000);
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    auto* split = again.featuresView()->findChild<QSplitter*>(QStringLiteral("featuresSplitter"));
+    QVERIFY2(std::abs(split->sizes()[0] - dragged) <= 2,
+             qPrintable(QStringLiteral("%1, dragged to %2").arg(split->sizes()[0]).arg(dragged)));
+    QSettings().remove(QStringLiteral("featuresView/splitter"));
+  }
+
+  // No page is empty without saying what to do next, or, while a build fills
+  // the workspace, what is coming.
+  void emptyViewsSayWhatToDoOrWhatIsComing() {
+    MainWindow window;
+    window.resize(1600, 1000);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY2(window.featuresView()->header()->text().contains(QStringLiteral("Open the demo")),
+             qPrintable(window.featuresView()->header()->text()));
+    QVERIFY(window.sensesView()->header()->text().contains(QStringLiteral("Open the demo")));
+    QVERIFY(window.evaluationView()->status()->text().contains(QStringLiteral("Open the demo")));
+
+    const QString empty = outPath(QStringLiteral("gui_empty/empty.saescope"));
+    QDir().mkpath(QFileInfo(empty).absolutePath());
+    QFile::remove(empty);
+    QVERIFY(window.openWorkspace(empty));
+    auto* hint = window.modelPanel()->findChild<QLabel*>(QStringLiteral("saeHint"));
+    QVERIFY(hint && !hint->isHidden());
+    QVERIFY2(hint->text().contains(QStringLiteral("drop an SAE")), qPrintable(hint->text()));
+    QVERIFY2(window.featuresView()->header()->text().contains(QStringLiteral("no SAE yet")),
+             qPrintable(window.featuresView()->header()->text()));
+    QVERIFY(window.evaluationView()->status()->text().contains(QStringLiteral("No SAE in this workspace")));
+    QVERIFY(!window.evaluationView()->status()->isHidden());
+
+    // A build under way: each view names it and what it will bring.
+    const QString build = QStringLiteral("Build the demo workspace");
+    window.session()->setBuilding(build);
+    QVERIFY2(window.featuresView()->header()->text().contains(build), qPrintable(window.featuresView()->header()->text()));
+    QVERIFY(hint->text().contains(build));
+    QVERIFY(window.evaluationView()->status()->text().contains(build));
+    window.session()->setBuilding(QString());
+    QVERIFY(!window.featuresView()->header()->text().contains(build));
+
+    // An SAE without a harvest, during a build and after it.
+    const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_coming")).toStdString());
+    QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
+    QVERIFY(window.modelPanel()->selectSae(built.other_sae_id));
+    QVERIFY2(window.featuresView()->header()->text().contains(QStringLiteral("Harvest (Ctrl+H)")),
+             qPrintable(window.featuresView()->header()->text()));
+    QVERIFY(window.sensesView()->header()->text().contains(QStringLiteral("Evaluate (Ctrl+E)")));
+    window.session()->setBuilding(build);
+    QVERIFY2(window.featuresView()->header()->text().contains(QStringLiteral("being harvested")),
+             qPrintable(window.featuresView()->header()->text()));
+    QVERIFY(window.sensesView()->header()->text().contains(QStringLiteral("PS-Eval, the last stage")));
+    window.session()->setBuilding(QString());
+    // Every SAE of the fixture has both kinds of score: nothing to say.
+    QVERIFY(window.evaluationView()->status()->isHidden());
+    // A harvested SAE with no feature chosen: the page says how to read one.
+    QVERIFY(window.modelPanel()->selectSae(built.sae_id));
+    QCOMPARE(window.featuresView()->page()->headline(), QStringLiteral("No feature selected"));
+    QVERIFY2(window.featuresView()->page()->statsText().contains(QStringLiteral("pick a row")),
+             qPrintable(window.featuresView()->page()->statsText()));
+    FeaturePage* page = window.featuresView()->page();
+    QVERIFY(!page->histogramPlot()->isVisibleTo(page));  // no blank axes
+    QVERIFY(window.featuresView()->selectFeature(42));
+    QVERIFY(page->histogramPlot()->isVisibleTo(page));
+  }
+
+  // The model panel names models by the store's rule, and a name given there
+  // names the model in the evaluation table and its CSV, commas and all.
+  void modelNamedInThePanelNamesItEverywhere() {
+    const auto built = fixture::build_workspace(outPath(QStringLiteral("gui_names")).toStdString());
+    MainWindow window;
+    QVERIFY(window.openWorkspace(QString::fromStdString(built.path)));
+    QListWidget* models = window.modelPanel()->modelList();
+    QCOMPARE(models->count(), 1);
+    QVERIFY2(models->item(0)->text().startsWith(QStringLiteral("model (gpt2)")), qPrintable(models->item(0)->text()));
+    QVERIFY(window.modelPanel()->renameModel(built.model_id, QStringLiteral("fixture, small")));
+    QVERIFY2(models->item(0)->text().startsWith(QStringLiteral("fixture, small (gpt2)")), qPrintable(models->item(0)->text()));
+    const auto& rows = window.evaluationView()->model()->rows();
+    QCOMPARE(static_cast<int>(rows.size()), built.evaluated_saes);
+    for (const auto& r : rows) QCOMPARE(QString::fromStdString(r.model), QStringLiteral("fixture, small"));
+    QCOMPARE(window.evaluationView()->model()->index(0, EvaluationModel::Model).data().toString(),
+             QStringLiteral("fixture, small"));
+    const QString csv = window.evaluationView()->model()->toCsv();
+    QVERIFY2(csv.split(QLatin1Char('\n'))[1].startsWith(QStringLiteral("\"fixture, small\",")), qPrintable(csv));
+    QVERIFY(!window.modelPanel()->renameModel(built.sae_id, QStringLiteral("not a model")));
+    // Taken back: the folder's name again.
+    QVERIFY(window.modelPanel()->renameModel(built.model_id, QString()));
+    QVERIFY(models->item(0)->text().startsWith(QStringLiteral("model (gpt2)")));
+  }
+
+  // A job of stages moves its bar by expected work and says when a stage's
+  // results are stored, before the job ends.
+  void stagedJobReportsWeightedWorkAndLandedStages() {
+    MainWindow window;
+    std::atomic<bool> release{false};
+    Job* job = window.jobsPanel()->run(QStringLiteral("staged"), [&](saescope::jobs::ProgressSink& progress) {
+      saescope::jobs::StagedProgress stages(progress, {{"quick", 10}, {"long", 90}});
+      stages.begin("quick").report({"quick", 1, 1, "steps", ""});
+      stages.end();
+      saescope::jobs::ProgressSink& slow = stages.begin("long");
+      slow.report({"long pass 1/3", 30, 90, "tokens", ""});
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      slow.report({"long pass 3/3", 90, 90, "tokens", ""});
+      stages.end();
+    });
+    QSignalSpy landed(job, &Job::stageLanded);
+    QTRY_COMPARE_WITH_TIMEOUT(landed.count(), 1, 5000);
+    QCOMPARE(landed[0][0].toInt(), 1);
+    // Two stages, one ended: 10 % of the expected work, not half; then a third of the long one.
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(job->fraction() - 0.4) < 1e-9, 5000);
+    QCOMPARE(job->state(), Job::State::Running);
+    QCOMPARE(job->stageText(), QStringLiteral("long pass 1/3"));
+    QVERIFY(!job->etaText().isEmpty());
+    release = true;
+    QTRY_COMPARE_WITH_TIMEOUT(job->state(), Job::State::Finished, 5000);
+    QCOMPARE(landed.count(), 2);
+    QCOMPARE(job->fraction(), 1.0);
   }
 
   void hookPickerFiltersSaes() {

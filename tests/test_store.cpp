@@ -10,9 +10,14 @@
 #include "core/common/sha256.h"
 #include "core/store/evaluation_findings.h"
 #include "core/store/evaluation_store.h"
+#include "core/store/evaluation_table.h"
 #include "core/store/feature_store.h"
+#include "core/store/sae_model.h"
 #include "core/store/schema.h"
 #include "core/store/workspace.h"
+#include "core/model/model_registry.h"
+#include "core/workflows/input_probe.h"
+#include "core/workflows/workspace_choices.h"
 
 using namespace saescope;
 using namespace saescope::store;
@@ -27,6 +32,35 @@ std::string out_dir(const std::string& name) {
 }
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// RFC 4180 records, as a spreadsheet reads them (quoted cells may hold commas).
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string cell;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') cell += text[++i];
+      else if (c == '"') quoted = false;
+      else cell += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      record.push_back(std::move(cell));
+      cell.clear();
+    } else if (c == '\n') {
+      record.push_back(std::move(cell));
+      cell.clear();
+      records.push_back(std::move(record));
+      record.clear();
+    } else {
+      cell += c;
+    }
+  }
+  return records;
 }
 }  // namespace
 
@@ -363,6 +397,105 @@ class TestStore : public QObject {
     auto by_max = fs_.list(5, FeatureSort::MaxActivation, true, 2);
     QCOMPARE(by_max.size(), size_t(2));
     QCOMPARE(by_max.front().feature, int64_t(2));
+  }
+
+  // A model is named by its config's _name_or_path, else its folder, else
+  // (a folder called "model") the folder's parent; a name given in the model
+  // panel wins, stays with the folder when its files change, and names it in
+  // the evaluation table.
+  void modelsAreNamedByConfigFolderOrPerson() {
+    const std::string dir = out_dir("names");
+    const auto config = [](const std::string& folder, const std::string& name_or_path) {
+      fs::create_directories(folder);
+      std::ifstream tiny(SAESCOPE_FIXTURES_DIR "/model/tiny-gpt2/config.json");
+      nlohmann::json c = nlohmann::json::parse(tiny);
+      if (!name_or_path.empty()) c["_name_or_path"] = name_or_path;
+      write_file(folder + "/config.json", c.dump());
+    };
+    config(dir + "/zoo/model", "");
+    config(dir + "/my-gpt", "");
+    config(dir + "/hub", "openai-community/gpt2");
+    QCOMPARE(model::read_model_info(dir + "/zoo/model").name, std::string("zoo"));
+    QCOMPARE(model::read_model_info(dir + "/zoo/model/").name, std::string("zoo"));
+    QCOMPARE(model::read_model_info(dir + "/my-gpt").name, std::string("my-gpt"));
+    QCOMPARE(model::read_model_info(dir + "/hub").name, std::string("gpt2"));
+
+    auto ws = Workspace::open(dir + "/w.saescope");
+    const int64_t zoo = ws->register_input(InputKind::Model, dir + "/zoo/model", jobs::probe_input(dir + "/zoo/model").config);
+    QCOMPARE(input_name(*ws->input(zoo)), std::string("zoo"));
+    // A name with a comma: the CSV quotes it and reads back whole.
+    ws->set_input_name(zoo, "zoo, trained twice");
+    QCOMPARE(input_name(*ws->input(zoo)), std::string("zoo, trained twice"));
+    write_file(dir + "/zoo/model/notes.txt", "changed");  // a changed folder: a new row, the same name
+    const int64_t changed = ws->register_input(InputKind::Model, dir + "/zoo/model", jobs::probe_input(dir + "/zoo/model").config);
+    QVERIFY(changed != zoo);
+    QCOMPARE(input_name(*ws->input(changed)), std::string("zoo, trained twice"));
+    QVERIFY_EXCEPTION_THROWN(ws->set_input_name(9999, "x"), InputError);
+
+    // The evaluation table names the model by it; a hook with a comma too.
+    const int64_t sae = ws->register_input(InputKind::Sae, dir + "/my-gpt/config.json",
+                                           {{"hook_name", "blocks.1.hook_resid_post, copy"}, {"d_sae", 8}});
+    const int64_t r = ws->begin_result("k1", "reconstruction", changed, sae, std::nullopt, nlohmann::json::object());
+    ws->finish_result(r, {{"mse", 0.5}, {"l0", 3.0}, {"explained_variance", 0.75}});
+    const auto rows = evaluation_table(*ws);
+    QCOMPARE(rows.size(), size_t(1));
+    QCOMPARE(rows[0].model, std::string("zoo, trained twice"));
+    const std::string csv = evaluation_csv(rows);
+    const auto records = parse_csv(csv);
+    QCOMPARE(records.size(), size_t(2));
+    QCOMPARE(records[1].size(), records[0].size());
+    QCOMPARE(records[1][0], std::string("zoo, trained twice"));
+    QCOMPARE(records[1][1], std::string("blocks.1.hook_resid_post, copy"));
+    QCOMPARE(records[1][7], std::string("3"));  // L0, after the comma-holding cells
+
+    // An SAE with no result yet: the model it would run with, by that name,
+    // not what its cfg.json calls the model (the demo's say "model").
+    ws->register_input(InputKind::Sae, dir + "/hub/config.json", {{"hook_name", "blocks.0.hook_resid_post"}, {"model_name", "model"}});
+    QCOMPARE(evaluation_table(*ws).back().model, std::string("zoo, trained twice"));
+
+    // "" takes the name back: the config's name again.
+    ws->set_input_name(changed, "");
+    QCOMPARE(input_name(*ws->input(changed)), std::string("zoo"));
+    QCOMPARE(input_name(*ws->input(zoo)), std::string("zoo"));
+  }
+
+  // Which model goes with an SAE, decided once (model_for_sae):
+  // the one its newest result ran on, else the newest model added.
+  void modelForSaeIsTheOneItLastRanWith() {
+    const std::string dir = out_dir("model_for_sae");
+    for (const char* m : {"/a", "/b", "/sae"}) {
+      fs::create_directories(dir + m);
+      write_file(dir + m + "/f.txt", m);
+    }
+    auto ws = Workspace::open(dir + "/w.saescope");
+    QVERIFY(!newest_model(*ws));
+    const int64_t sae = ws->register_input(InputKind::Sae, dir + "/sae");
+    QVERIFY(!model_for_sae(*ws, sae));
+    const int64_t a = ws->register_input(InputKind::Model, dir + "/a", {{"n_layer", 12}});
+    const int64_t b = ws->register_input(InputKind::Model, dir + "/b", {{"n_layer", 4}});
+    QCOMPARE(model_for_sae(*ws, sae)->id, b);  // nothing ran yet: the newest
+    QCOMPARE(newest_model(*ws)->id, b);
+    ws->begin_result("h", "harvest", a, sae, std::nullopt, nlohmann::json::object());
+    QCOMPARE(model_for_sae(*ws, sae)->id, a);  // what it ran with, even unfinished
+    QCOMPARE(workflows::default_training_hook(*ws->input(a)), std::string("blocks.6.hook_resid_post"));
+    QCOMPARE(workflows::default_training_hook(*ws->input(b)), std::string("blocks.2.hook_resid_post"));
+    QCOMPARE(workflows::default_context(SAESCOPE_FIXTURES_DIR "/model/tiny-gpt2"), int64_t(64));  // n_positions 64 < 128
+  }
+
+  void featuresCsvQuotesWhatNeedsIt() {
+    std::vector<FeatureSummary> f(3);
+    f[0] = {7, 12, 0.0125, 3.25, 1.5, " bank ·  river ·  shore"};
+    f[1] = {2, 0, 0, 0, 0, ""};
+    f[2] = {9, 1, 1e-9, 2, 2, "\"quoted\", and, commas"};
+    const auto records = parse_csv(features_csv(f));
+    QCOMPARE(records.size(), size_t(4));
+    QCOMPARE(records[0], (std::vector<std::string>{"feature", "fire_count", "density", "max_activation",
+                                                   "mean_activation", "top_tokens"}));
+    QCOMPARE(records[1], (std::vector<std::string>{"7", "12", "0.0125", "3.25", "1.5", " bank ·  river ·  shore"}));
+    QCOMPARE(records[2][5], std::string());
+    QCOMPARE(records[3][2], std::string("1e-09"));
+    QCOMPARE(records[3][5], std::string("\"quoted\", and, commas"));
+    QVERIFY(features_csv(f).find("\" bank") != std::string::npos);  // a leading space is kept by quoting
   }
 
   void evaluationTablesRoundTrip() {

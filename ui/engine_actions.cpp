@@ -6,7 +6,8 @@
 
 #include "core/workflows/harvest_request.h"
 #include "core/workflows/input_probe.h"
-#include "core/model/model_registry.h"
+#include "core/store/sae_model.h"
+#include "core/workflows/workspace_choices.h"
 #include "core/polysemy/custom_senses.h"
 #include "core/polysemy/dataset_writers.h"
 #include "core/workflows/pseval_job.h"
@@ -56,9 +57,8 @@ Job* EngineActions::harvest(const SaeEntry& sae, const QString& corpus, qint64 m
   request.sae_dirs = {sae.input.path};
   request.corpus = corpus.toStdString();
   request.max_tokens = max_tokens;
-  try {  // windows of 128 tokens, or the model's whole context when shorter
-    request.context = std::min<int64_t>(
-        128, model::read_model_info(model_dir).n_positions);
+  try {
+    request.context = workflows::default_context(model_dir);
   } catch (const std::exception& e) {
     *error = QString::fromStdString(e.what());
     return nullptr;
@@ -128,8 +128,7 @@ Job* EngineActions::evaluate(const QList<qint64>& sae_ids, const QString& datase
       request.corpus = corpus.toStdString();
       request.device = EngineSettings::load().device.toStdString();
       request.max_tokens = 20000;  // enough for stable MSE/L0; the CLI evaluates more on demand
-      request.context = std::min<int64_t>(
-          128, model::read_model_info(model_dir).n_positions);
+      request.context = workflows::default_context(model_dir);
       requests.push_back(std::move(request));
     }
     // One job: the SAEs share the clean and zero-ablated passes of the model.
@@ -215,12 +214,12 @@ Job* EngineActions::train(sae::SaeTrainRequest request, QString* error) {
     return nullptr;
   }
   if (request.model_dir.empty()) {
-    const auto models = ws->inputs(store::InputKind::Model);
-    if (models.empty()) {
+    const auto model = store::newest_model(*ws);
+    if (!model) {
       *error = tr("Add a model folder to the workspace before training an SAE.");
       return nullptr;
     }
-    request.model_dir = models.back().path;
+    request.model_dir = model->path;
   }
   if (request.corpus.empty()) request.corpus = defaultCorpus().toStdString();
   if (request.corpus.empty()) {

@@ -7,37 +7,7 @@ namespace saescope::ui {
 
 void EvaluationModel::reload(store::Workspace* ws) {
   beginResetModel();
-  rows_.clear();
-  table_.clear();
-  if (ws) {
-    const auto q = [](const std::string& s) { return QString::fromStdString(s); };
-    for (const store::EvaluationTableRow& t : store::evaluation_table(*ws)) {
-      EvaluationRow r;
-      r.sae.id = t.sae_id;
-      r.sae.path = t.sae_path;
-      r.model = q(t.model);
-      r.hook = q(t.hook);
-      r.architecture = q(t.architecture);
-      r.family = q(t.family);
-      r.dataset = q(t.dataset);
-      r.sparsity = q(t.sparsity);
-      r.layer = t.layer;
-      r.d_sae = t.d_sae;
-      r.mse = t.mse;
-      r.l0 = t.l0;
-      r.explained_variance = t.explained_variance;
-      r.ce_recovered = t.ce_recovered;
-      r.accuracy = t.accuracy;
-      r.precision = t.precision;
-      r.recall = t.recall;
-      r.specificity = t.specificity;
-      r.f1 = t.f1;
-      r.purity = t.purity;
-      r.nmi = t.nmi;
-      rows_.push_back(std::move(r));
-      table_.push_back(t);
-    }
-  }
+  rows_ = ws ? store::evaluation_table(*ws) : std::vector<EvaluationRow>();
   endResetModel();
 }
 
@@ -68,14 +38,15 @@ QVariant EvaluationModel::data(const QModelIndex& index, int role) const {
     if (!v) return role == SortRole ? QVariant(-1e300) : QVariant(QStringLiteral("—"));
     return role == SortRole ? QVariant(*v) : QVariant(QString::number(*v, 'f', decimals));
   };
+  const auto text = [](const std::string& s) { return QString::fromStdString(s); };
   if (role == Qt::DisplayRole || role == SortRole) {
     switch (index.column()) {
-      case Model: return r.model;
-      case Hook: return r.hook;
+      case Model: return text(r.model);
+      case Hook: return text(r.hook);
       case Layer: return r.layer;
-      case Architecture: return r.architecture;
+      case Architecture: return text(r.architecture);
       case DSae: return r.d_sae;
-      case Sparsity: return r.sparsity;
+      case Sparsity: return text(r.sparsity);
       case Mse: return num(r.mse, 4);
       case L0: return num(r.l0, 1);
       case ExplainedVariance: return num(r.explained_variance, 3);
@@ -85,10 +56,10 @@ QVariant EvaluationModel::data(const QModelIndex& index, int role) const {
       case Recall: return num(r.recall, 3);
       case Specificity: return num(r.specificity, 3);
       case F1: return num(r.f1, 3);
-      case Dataset: return r.dataset;
+      case Dataset: return text(r.dataset);
     }
   }
-  if (role == Qt::ToolTipRole) return QString::fromStdString(r.sae.path);
+  if (role == Qt::ToolTipRole) return text(r.sae_path);
   return {};
 }
 
@@ -102,7 +73,7 @@ QVariant EvaluationModel::headerData(int section, Qt::Orientation o, int role) c
 }
 
 QString EvaluationModel::toCsv() const {
-  return QString::fromStdString(store::evaluation_csv(table_));
+  return QString::fromStdString(store::evaluation_csv(rows_));
 }
 
 }  // namespace saescope::ui

@@ -10,15 +10,9 @@
 
 namespace saescope::ui {
 
-struct EvaluationRow {
-  store::InputRecord sae;
-  QString model, hook, architecture, family, dataset;
-  int layer = -1;
-  long long d_sae = 0;
-  QString sparsity;  // "k=32" or "l1=5"
-  std::optional<double> mse, l0, explained_variance, ce_recovered;
-  std::optional<double> accuracy, precision, recall, specificity, f1, purity, nmi;
-};
+// A row is the store's (store::evaluation_table): the view shows what the
+// headless report writes.
+using EvaluationRow = store::EvaluationTableRow;
 
 class EvaluationModel : public QAbstractTableModel {
   Q_OBJECT
@@ -47,7 +41,6 @@ class EvaluationModel : public QAbstractTableModel {
 
  private:
   std::vector<EvaluationRow> rows_;
-  std::vector<store::EvaluationTableRow> table_;  // the same rows, for CSV
 };
 
 }  // namespace saescope::ui

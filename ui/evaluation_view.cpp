@@ -18,6 +18,7 @@
 #include <QTableView>
 #include <QToolTip>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <map>
 #include <qcustomplot.h>
 
@@ -122,12 +123,16 @@ EvaluationView::EvaluationView(WorkspaceSession* session, QWidget* parent)
               const int row = rows[dataIndex].toInt();
               const QModelIndex source = model_->index(row, 0);
               table_->selectRow(proxy_->mapFromSource(source).row());
-              emit saeClicked(model_->rows()[static_cast<size_t>(row)].sae.id);
+              emit saeClicked(model_->rows()[static_cast<size_t>(row)].sae_id);
             });
   }
+  status_ = new QLabel(this);
+  status_->setObjectName(QStringLiteral("evaluationStatus"));
+  status_->setWordWrap(true);
   auto* top = new QWidget(this);
   auto* topLayout = new QVBoxLayout(top);
   topLayout->setContentsMargins(0, 0, 0, 0);
+  topLayout->addWidget(status_);
   topLayout->addLayout(controls);
   topLayout->addWidget(table_);
   auto* bottom = new QWidget(this);
@@ -144,18 +149,46 @@ EvaluationView::EvaluationView(WorkspaceSession* session, QWidget* parent)
   connect(evaluate, &QPushButton::clicked, this, [this] {
     QList<qint64> ids;
     for (const QModelIndex& i : table_->selectionModel()->selectedRows())
-      ids << model_->rows()[static_cast<size_t>(proxy_->mapToSource(i).row())].sae.id;
+      ids << model_->rows()[static_cast<size_t>(proxy_->mapToSource(i).row())].sae_id;
     if (!ids.isEmpty()) emit evaluateRequested(ids);
   });
   connect(exportButton, &QPushButton::clicked, this, &EvaluationView::exportDialog);
   connect(session_, &WorkspaceSession::opened, this, &EvaluationView::reload);
   connect(session_, &WorkspaceSession::resultsChanged, this, &EvaluationView::reload);
   connect(session_, &WorkspaceSession::closed, this, &EvaluationView::reload);
+  connect(session_, &WorkspaceSession::buildingChanged, this, &EvaluationView::reload);
+  reload();
 }
 
 void EvaluationView::reload() {
   model_->reload(session_->workspace());
+  status_->setText(missingText());
+  status_->setVisible(!status_->text().isEmpty());
   replot();
+}
+
+QString EvaluationView::missingText() const {
+  const QString building = session_->building();
+  if (!session_->workspace())
+    return tr("No workspace open: File › Open the demo, or open a workspace with SAEs.");
+  const auto& rows = model_->rows();
+  if (rows.empty())
+    return building.isEmpty() ? tr("No SAE in this workspace yet: drop an SAE folder or file on the window (File › "
+                                   "Add…), or train one (Analyse › Train SAE…).")
+                              : tr("“%1” is adding the SAEs: they are listed here, and their scores fill in as its "
+                                   "stages land.").arg(building);
+  const bool recon = std::any_of(rows.begin(), rows.end(), [](const EvaluationRow& r) { return r.explained_variance.has_value(); });
+  const bool scored = std::any_of(rows.begin(), rows.end(), [](const EvaluationRow& r) { return r.f1.has_value(); });
+  if (recon && scored) return {};
+  if (!building.isEmpty())
+    return recon ? tr("PS-Eval scores fill in when the last stage of “%1” is stored (progress and time left in "
+                      "Jobs, below).").arg(building)
+                 : tr("“%1” is evaluating these SAEs: MSE, L0 and explained variance fill in after its "
+                      "reconstruction stage, PS-Eval scores after its last stage (progress and time left in Jobs, "
+                      "below).").arg(building);
+  return tr("%1: select rows and press Evaluate selected (PS-Eval needs a sense dataset: Analyse › Build the "
+            "WordNet sense dataset; MSE and L0 are measured on the workspace's corpus).")
+      .arg(recon ? tr("No PS-Eval score yet") : tr("No SAE evaluated yet"));
 }
 
 int EvaluationView::pointCount(QCustomPlot* plot) {
@@ -222,7 +255,7 @@ void EvaluationView::replot() {
   score_l0_->yAxis->setLabel(scoreName);
 
   // 3. The score per layer, one series per SAE family (architecture + width).
-  std::map<QString, std::vector<size_t>> families;
+  std::map<std::string, std::vector<size_t>> families;
   for (size_t i = 0; i < rows.size(); ++i)
     if (rows[i].layer >= 0 && EvaluationModel::score(rows[i], scoreName))
       families[rows[i].family].push_back(i);
@@ -237,7 +270,7 @@ void EvaluationView::replot() {
       y << *EvaluationModel::score(rows[i], scoreName);
       indices << int(i);
     }
-    addPoints(layers_, x, y, indices, seriesColour(series++), family, true);
+    addPoints(layers_, x, y, indices, seriesColour(series++), QString::fromStdString(family), true);
   }
   titled(layers_, tr("%1 by layer").arg(scoreName));
   QSharedPointer<QCPAxisTickerFixed> integers(new QCPAxisTickerFixed);
@@ -273,8 +306,8 @@ void EvaluationView::replot() {
 }
 
 QString EvaluationView::describe(const EvaluationRow& r) const {
-  QStringList parts{r.hook, r.architecture};
-  if (!r.sparsity.isEmpty()) parts << r.sparsity;
+  QStringList parts{QString::fromStdString(r.hook), QString::fromStdString(r.architecture)};
+  if (!r.sparsity.empty()) parts << QString::fromStdString(r.sparsity);
   parts << QStringLiteral("d_sae %1").arg(r.d_sae);
   if (r.mse) parts << QStringLiteral("MSE %1").arg(*r.mse, 0, 'f', 4);
   if (r.l0) parts << QStringLiteral("L0 %1").arg(*r.l0, 0, 'f', 1);
@@ -340,7 +373,7 @@ ReportContent EvaluationView::reportContent() const {
       c.findings << QString::fromStdString(f.text);
     for (const auto& m : ws->inputs(store::InputKind::Model))
       c.summary << tr("Model: %1 (%2, %3 layers, width %4), from %5")
-                       .arg(QString::fromStdString(m.config.value("name", std::string())),
+                       .arg(QString::fromStdString(store::input_name(m)),
                             QString::fromStdString(m.config.value("model_type", std::string())))
                        .arg(m.config.value("n_layer", 0))
                        .arg(m.config.value("n_embd", 0))

@@ -10,6 +10,7 @@
 #include "ui/workspace_session.h"
 
 class QComboBox;
+class QLabel;
 namespace saescope::ui {
 struct ReportContent;
 }
@@ -32,6 +33,7 @@ class EvaluationView : public QWidget {
   QCustomPlot* scoreChart() const { return score_l0_; }
   QCustomPlot* layerChart() const { return layers_; }
   QComboBox* scoreChoice() const { return score_; }
+  QLabel* status() const { return status_; }  // what is missing and what to do; hidden when complete
   // "fvu" (1 − explained variance: comparable across hooks, the default) or
   // "mse" (each hook on its own scale).
   QComboBox* reconstructionChoice() const { return reconstruction_; }
@@ -51,6 +53,8 @@ class EvaluationView : public QWidget {
  private:
   ReportContent reportContent() const;
   void replot();
+  // What the status line says while scores are missing: what is coming, or what to do; "" when complete.
+  QString missingText() const;
   void hover(QCustomPlot* plot, QMouseEvent* event);
   QString describe(const EvaluationRow& row) const;
   void exportDialog();
@@ -60,6 +64,7 @@ class EvaluationView : public QWidget {
   QSortFilterProxyModel* proxy_ = nullptr;
   QTableView* table_ = nullptr;
   QComboBox* score_ = nullptr;
+  QLabel* status_ = nullptr;
   QComboBox* reconstruction_ = nullptr;
   QCustomPlot* mse_l0_ = nullptr;
   QCustomPlot* score_l0_ = nullptr;

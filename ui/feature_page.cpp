@@ -47,6 +47,7 @@ FeaturePage::FeaturePage(QWidget* parent) : QWidget(parent) {
   title_->setFont(big);
   stats_ = new QLabel(this);
   stats_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  stats_->setWordWrap(true);  // the hint shown without a feature is a sentence
   top_ = new TokenContextView(this);
   top_->setObjectName(QStringLiteral("topContexts"));
   intervals_ = new TokenContextView(this);
@@ -61,35 +62,44 @@ FeaturePage::FeaturePage(QWidget* parent) : QWidget(parent) {
   addExportAction(logits_);
 
 
+  // The charts and contexts of a feature; hidden without one, so an empty
+  // page is its title and what to do, not blank axes.
+  body_ = new QWidget(this);
   auto* charts = new QHBoxLayout;
   charts->addWidget(histogram_, 1);
   charts->addWidget(logits_, 1);
-  auto* topBox = new QGroupBox(tr("Top-activating contexts"), this);
+  auto* topBox = new QGroupBox(tr("Top-activating contexts"), body_);
   (new QVBoxLayout(topBox))->addWidget(top_);
-  auto* intervalBox = new QGroupBox(tr("Samples by activation interval"), this);
+  auto* intervalBox = new QGroupBox(tr("Samples by activation interval"), body_);
   (new QVBoxLayout(intervalBox))->addWidget(intervals_);
+  auto* bodyLayout = new QVBoxLayout(body_);
+  bodyLayout->setContentsMargins(0, 0, 0, 0);
+  bodyLayout->addLayout(charts);
+  bodyLayout->addWidget(topBox);
+  bodyLayout->addWidget(intervalBox);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(title_);
   layout->addWidget(stats_);
-  layout->addLayout(charts);
-  layout->addWidget(topBox);
-  layout->addWidget(intervalBox);
+  layout->addWidget(body_);
   layout->addStretch(1);
   clear();
 }
 
 void FeaturePage::clear() {
   title_->setText(tr("No feature selected"));
-  stats_->clear();
+  stats_->setText(tr("A feature's page shows what it fires on: pick a row of the feature table, or type a "
+                     "sentence under it to see which features fire on each token."));
   top_->setRows({}, 1);
   intervals_->setRows({}, 1);
   histogram_->clearPlottables();
   logits_->clearPlottables();
   histogram_->replot();
   logits_->replot();
+  body_->hide();
 }
 
 QString FeaturePage::headline() const { return title_->text(); }
+QString FeaturePage::statsText() const { return stats_->text(); }
 
 void FeaturePage::showPage(const store::FeaturePage& page,
                            const std::function<QString(int32_t)>& token_text) {
@@ -107,6 +117,7 @@ void FeaturePage::showPage(const store::FeaturePage& page,
   intervals_->setRows(toRows(page.interval_samples, page.intervals, token_text), scale);
   plotHistogram(histogram_, page.histogram, s.density);
   plotLogitEffects(logits_, page.logit_effects);
+  body_->show();
 }
 
 }  // namespace saescope::ui

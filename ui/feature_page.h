@@ -22,6 +22,7 @@ class FeaturePage : public QWidget {
   void clear();
 
   QCustomPlot* histogramPlot() const { return histogram_; }
+  QString statsText() const;  // the numbers, or with no feature what to do
   QCustomPlot* logitPlot() const { return logits_; }
   TokenContextView* topContexts() const { return top_; }
   TokenContextView* intervalContexts() const { return intervals_; }
@@ -30,6 +31,7 @@ class FeaturePage : public QWidget {
  private:
   QLabel* title_ = nullptr;
   QLabel* stats_ = nullptr;
+  QWidget* body_ = nullptr;  // charts and contexts: shown with a feature
   TokenContextView* top_ = nullptr;
   TokenContextView* intervals_ = nullptr;
   QCustomPlot* histogram_ = nullptr;

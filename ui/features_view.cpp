@@ -12,18 +12,13 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
-#include <QFile>
+#include <QSaveFile>
 #include <QFileDialog>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QTextStream>
 #include <QTreeWidget>
 
-#include "core/analysis/prompt_features.h"
-#include "core/model/model_registry.h"
-#include "core/sae/sae.h"
-#include "core/workflows/run_inputs.h"
-#include "core/sae/sae.h"
+#include "core/workflows/prompt_features_request.h"
 #include "ui/feature_page.h"
 #include "ui/jobs_panel.h"
 #include "ui/settings_dialog.h"
@@ -36,6 +31,7 @@ namespace saescope::ui {
 FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* parent)
     : QWidget(parent), session_(session), jobs_(jobs) {
   header_ = new QLabel(this);
+  header_->setObjectName(QStringLiteral("featuresHeader"));
   header_->setWordWrap(true);
   filter_ = new QLineEdit(this);
   filter_->setObjectName(QStringLiteral("featureFilter"));
@@ -114,8 +110,9 @@ FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* 
   split->setStretchFactor(0, 2);
   split->setStretchFactor(1, 5);
   split->setObjectName(QStringLiteral("featuresSplitter"));
-  // Wide enough for the table's four columns at 1600 px; then where the user left it.
-  split->setSizes({440, 900});
+  // Wide enough for the table's four columns at 1600 px, three top tokens
+  // read whole; then where the user left it.
+  split->setSizes({460, 860});
   const QByteArray saved = QSettings().value(QStringLiteral("featuresView/splitter")).toByteArray();
   if (!saved.isEmpty()) split->restoreState(saved);
   connect(split, &QSplitter::splitterMoved, this, [split] {
@@ -131,6 +128,9 @@ FeaturesView::FeaturesView(WorkspaceSession* session, JobsPanel* jobs, QWidget* 
             if (current.isValid())
               showFeature(current.data(FeatureTableModel::FeatureIdRole).toLongLong());
           });
+  connect(session_, &WorkspaceSession::buildingChanged, this, [this] {
+    if (!sae_ || !sae_->harvest) header_->setText(emptyText());
+  });
   setSae(std::nullopt);
 }
 
@@ -146,14 +146,8 @@ void FeaturesView::setSae(const std::optional<SaeEntry>& sae) {
   page_->clear();
   steer_->clearFeature();
   store::Workspace* ws = session_->workspace();
-  if (!sae_ || !ws) {
-    header_->setText(tr("Select an SAE in the model panel."));
-    model_->setFeatures({});
-    return;
-  }
-  if (!sae_->harvest) {
-    header_->setText(tr("%1 has no harvest yet: run Harvest to see its features.")
-                         .arg(sae_->displayName()));
+  if (!sae_ || !ws || !sae_->harvest) {
+    header_->setText(emptyText());
     model_->setFeatures({});
     return;
   }
@@ -164,6 +158,28 @@ void FeaturesView::setSae(const std::optional<SaeEntry>& sae) {
                        .arg(sae_->displayName())
                        .arg(model_->rowCount())
                        .arg(QString::fromStdString(p.value("tokens", nlohmann::json(0)).dump())));
+}
+
+QString FeaturesView::emptyText() const {
+  const QString building = session_->building();
+  if (!session_->workspace())
+    return tr("No workspace open: File › Open the demo, or File › New workspace and drop a model folder and an "
+              "SAE on the window.");
+  if (!sae_) {
+    if (!building.isEmpty())
+      return tr("“%1” is adding the SAEs: they are listed in the model panel in a moment, and their features "
+                "appear here once harvested (progress and time left in Jobs, below).").arg(building);
+    return session_->saes().empty()
+               ? tr("This workspace has no SAE yet: drop an SAE folder or file on the window (File › Add…), or "
+                    "train one (Analyse › Train SAE…).")
+               : tr("Select an SAE in the model panel.");
+  }
+  if (!building.isEmpty())
+    return tr("%1: its features are being harvested by “%2”. This table fills as soon as the harvest is stored, "
+              "before the build's evaluation stages (progress and time left in Jobs, below).")
+        .arg(sae_->displayName(), building);
+  return tr("%1 has no harvest yet: Analyse › Harvest (Ctrl+H) reads a corpus through the model and fills this "
+            "table with its features.").arg(sae_->displayName());
 }
 
 void FeaturesView::scrollToSteerPanel() {
@@ -217,22 +233,16 @@ void FeaturesView::whatFiresHere(const QString& text) {
     new QTreeWidgetItem(prompt_results_, {tr("Add the SAE's model folder to the workspace first.")});
     return;
   }
-  const std::string sae_dir = sae_->input.path;
-  const std::string device = EngineSettings::load().device.toStdString();
+  workflows::PromptFeaturesRequest request;
+  request.model_dir = model_dir;
+  request.sae_dir = sae_->input.path;
+  request.device = EngineSettings::load().device.toStdString();
+  request.text = text.toStdString();
   auto result = std::make_shared<std::vector<analysis::TokenFeatures>>();
   jobs::EngineCache* engine = &session_->engine();
   Job* job = jobs_->run(tr("What fires here: “%1”").arg(text.left(40)),
-                        [=, input = text.toStdString()](jobs::ProgressSink& progress) {
-                          progress.report({"load", 0, 2, "steps", ""});
-                          auto sae = engine->sae(sae_dir);
-                          // The model as the SAE was trained on it: the use cases' one rule.
-                          const model::ModelOptions options =
-                              workflows::model_options_for({{sae_dir, &sae->config()}}, device);
-                          auto model = engine->model(model_dir, options);
-                          auto tokenizer = engine->tokenizer(model_dir);
-                          progress.report({"run", 1, 2, "steps", ""});
-                          *result = analysis::prompt_features(*model, *sae, *tokenizer, input, 5);
-                          progress.report({"run", 2, 2, "steps", ""});
+                        [request, engine, result](jobs::ProgressSink& progress) {
+                          *result = workflows::run_prompt_features(request, *engine, progress);
                         });
   connect(job, &Job::ended, this, [this, result](Job::State state) {
     if (state != Job::State::Finished) return;
@@ -256,24 +266,16 @@ void FeaturesView::whatFiresHere(const QString& text) {
 namespace saescope::ui {
 
 bool FeaturesView::exportCsv(const QString& path, QString* error) const {
-  QFile f(path);
-  if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+  std::vector<store::FeatureSummary> shown;  // the table as sorted and filtered
+  for (int row = 0; row < proxy_->rowCount(); ++row)
+    shown.push_back(model_->feature(proxy_->mapToSource(proxy_->index(row, 0)).row()));
+  QSaveFile f(path);  // complete or not there
+  if (!f.open(QIODevice::WriteOnly) || f.write(QByteArray::fromStdString(store::features_csv(shown))) < 0 ||
+      !f.commit()) {
     if (error) *error = tr("%1: cannot write (%2)").arg(path, f.errorString());
     return false;
   }
-  QTextStream out(&f);
-  out << "feature,fire_count,density,max_activation,mean_activation,top_tokens\n";
-  for (int row = 0; row < proxy_->rowCount(); ++row) {
-    const int source = proxy_->mapToSource(proxy_->index(row, 0)).row();
-    const auto& s = model_->feature(source);
-    QString tokens = QString::fromStdString(s.top_tokens);
-    tokens.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    out << s.feature << ',' << s.fire_count << ',' << QString::number(s.density, 'g', 8) << ','
-        << QString::number(s.max_act, 'g', 8) << ',' << QString::number(s.mean_act, 'g', 8) << ",\""
-        << tokens << "\"\n";
-  }
-  out.flush();
-  return f.error() == QFile::NoError;
+  return true;
 }
 
 }  // namespace saescope::ui

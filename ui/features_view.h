@@ -28,6 +28,7 @@ class FeaturesView : public QWidget {
   bool selectFeature(int64_t feature);  // false when the harvest lacks it
 
   QTableView* table() const { return table_; }
+  QLabel* header() const { return header_; }  // the SAE and harvest, or what is coming / what to do
   FeaturePage* page() const { return page_; }
   SteerPanel* steerPanel() const { return steer_; }
   void scrollToSteerPanel();
@@ -42,6 +43,8 @@ class FeaturesView : public QWidget {
 
  private:
   void showFeature(int64_t feature);
+  // What the header says while the table is empty: what is coming, or what to do.
+  QString emptyText() const;
   WorkspaceSession* session_;
   JobsPanel* jobs_;
   QLineEdit* prompt_ = nullptr;

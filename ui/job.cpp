@@ -37,18 +37,18 @@ void Job::start() {
   thread_ = QThread::create([this] {
     // Runs on the worker thread: only queued invocations touch `this`'s state.
     auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+    auto last_stage = std::make_shared<std::string>();
     jobs::ProgressSink sink(
-        [this, last](const jobs::Progress& p, double rate, double eta) {
+        [this, last, last_stage](const jobs::Progress& p, double rate, double eta) {
           const auto now = std::chrono::steady_clock::now();
+          // A stage's last report and a new stage's first always pass: the
+          // bar and the log must not wait for a report that may be long in coming.
           const bool final_report = p.total > 0 && p.done >= p.total;
-          if (!final_report && now - *last < std::chrono::milliseconds(100)) return;
+          if (!final_report && p.stage == *last_stage && now - *last < std::chrono::milliseconds(100)) return;
           *last = now;
+          *last_stage = p.stage;
           QMetaObject::invokeMethod(
-              this,
-              [this, stage = QString::fromStdString(p.stage), done = p.done, total = p.total,
-               unit = QString::fromStdString(p.unit), detail = QString::fromStdString(p.detail),
-               rate, eta] { onProgress(stage, done, total, unit, detail, rate, eta); },
-              Qt::QueuedConnection);
+              this, [this, p, rate, eta] { onProgress(p, rate, eta); }, Qt::QueuedConnection);
         },
         &cancel_);
     int end = static_cast<int>(State::Finished);
@@ -76,9 +76,12 @@ void Job::cancel() {
 
 bool Job::wait(int ms) { return !thread_ || thread_->wait(ms); }
 
-void Job::onProgress(const QString& stage, double done, double total, const QString& unit,
-                     const QString& detail, double rate, double eta) {
-  fraction_ = total > 0 ? std::min(1.0, done / total) : -1;
+void Job::onProgress(const jobs::Progress& p, double rate, double eta) {
+  const QString stage = QString::fromStdString(p.stage), unit = QString::fromStdString(p.unit),
+                detail = QString::fromStdString(p.detail);
+  const double done = p.done, total = p.total;
+  if (p.job_fraction >= 0) fraction_ = std::min(1.0, p.job_fraction);
+  else fraction_ = total > 0 ? std::min(1.0, done / total) : -1;
   rate_text_ = rate > 0 ? tr("%1 %2/s").arg(rate, 0, 'f', rate < 10 ? 1 : 0).arg(unit) : QString();
   eta_text_ = eta >= 0 ? tr("ETA %1").arg(QString::fromStdString(jobs::format_duration(eta)))
                        : QString();
@@ -92,6 +95,10 @@ void Job::onProgress(const QString& stage, double done, double total, const QStr
     emit logged(log_.back());
   }
   emit progressed();
+  if (p.job_stages_ended > stages_ended_) {
+    stages_ended_ = p.job_stages_ended;
+    emit stageLanded(stages_ended_);
+  }
 }
 
 void Job::onEnded(int state, const QString& error) {

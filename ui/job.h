@@ -30,7 +30,11 @@ class Job : public QObject {
   QString stateText() const;
   const QStringList& log() const { return log_; }
   const QString& error() const { return error_; }
-  double fraction() const { return fraction_; }  // 0..1, or -1 when unknown
+  // 0..1, or -1 when unknown; a job of several stages (jobs::StagedProgress)
+  // gives the whole job's fraction by expected time, not its stage's.
+  double fraction() const { return fraction_; }
+  const QString& stageText() const { return last_stage_; }  // "harvest pass 1/3"
+  int stagesEnded() const { return stages_ended_; }
   const QString& rateText() const { return rate_text_; }
   const QString& etaText() const { return eta_text_; }
 
@@ -42,10 +46,12 @@ class Job : public QObject {
   void progressed();           // fraction/rate/eta changed
   void logged(const QString& line);
   void ended(saescope::ui::Job::State state);
+  // A stage of a job of several stages has stored its results: views may
+  // show them before the job ends, `stages_ended` counting it.
+  void stageLanded(int stages_ended);
 
  private:
-  void onProgress(const QString& stage, double done, double total, const QString& unit,
-                  const QString& detail, double rate, double eta);
+  void onProgress(const jobs::Progress& p, double rate, double eta);
   void onEnded(int state, const QString& error);
 
   QString title_;
@@ -56,6 +62,7 @@ class Job : public QObject {
   double fraction_ = -1;
   QString rate_text_, eta_text_;
   QString last_stage_;
+  int stages_ended_ = 0;
   QElapsedTimer since_log_;
   jobs::CancelFlag cancel_;
   QThread* thread_ = nullptr;

@@ -112,6 +112,7 @@ Job* JobsPanel::run(const QString& title, Job::Work work, bool unfold) {
     }
     QStringList parts{job->stateText()};
     if (job->state() == Job::State::Running) {
+      if (!job->stageText().isEmpty()) parts << job->stageText();
       if (!job->rateText().isEmpty()) parts << job->rateText();
       if (!job->etaText().isEmpty()) parts << job->etaText();
     }

@@ -19,9 +19,12 @@
 #include <QDoubleSpinBox>
 #include <QLineEdit>
 #include <QTabWidget>
+#include <QTimer>
 
 #include "core/common/runtime_info.h"
 #include "core/workflows/input_probe.h"
+#include "core/store/sae_model.h"
+#include "core/workflows/workspace_choices.h"
 #include "core/store/workspace.h"
 #include "ui/engine_actions.h"
 #include "ui/evaluation_view.h"
@@ -61,8 +64,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   jobsDock->setObjectName(QStringLiteral("jobsDock"));
   jobsDock->setWidget(jobs_);
   addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
-  resizeDocks({jobsDock}, {160}, Qt::Vertical);
-  resizeDocks({modelDock}, {300}, Qt::Horizontal);
 
   tabs_ = new QTabWidget(this);
   tabs_->setObjectName(QStringLiteral("views"));
@@ -118,12 +119,27 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About SAEScope"), this, &MainWindow::showAbout);
 
+  model_dock_ = modelDock;
+  jobs_dock_ = jobsDock;
   auto* engine = new QLabel(runtimeSummary(), this);
   engine->setObjectName(QStringLiteral("engineLabel"));
   statusBar()->addPermanentWidget(engine);
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  if (docks_sized_) return;
+  docks_sized_ = true;
+  // Sized after the first layout: it shares the room beyond the views' size
+  // hints between them and the docks, and undoes an earlier size (the model
+  // dock took 460 px of 1600, squeezing the feature table's columns).
+  QTimer::singleShot(0, this, [this] {  // after the first layout, which would undo it
+    resizeDocks({jobs_dock_}, {160}, Qt::Vertical);
+    resizeDocks({model_dock_}, {330}, Qt::Horizontal);  // an SAE line ("blocks.2.hook_resid_post · topk k=32 · 1536") whole
+  });
+}
 
 QString MainWindow::runtimeSummary() {
   const RuntimeInfo info = runtime_info();
@@ -251,19 +267,18 @@ void MainWindow::evaluate(const QList<qint64>& sae_ids) {
 void MainWindow::trainSae() {
   store::Workspace* ws = session_->workspace();
   if (!ws) return showError(tr("Train SAE"), tr("Open or create a workspace first."));
-  const auto models = ws->inputs(store::InputKind::Model);
-  if (models.empty()) return showError(tr("Train SAE"), tr("Add a model folder to the workspace first."));
-  const auto& model = models.back();
+  const auto model = store::newest_model(*ws);
+  if (!model) return showError(tr("Train SAE"), tr("Add a model folder to the workspace first."));
   QStringList hooks;
+  int context = 0;
   try {
-    for (const auto& h : model::read_hook_schema(model.path).names()) hooks << QString::fromStdString(h);
+    for (const auto& h : model::read_hook_schema(model->path).names()) hooks << QString::fromStdString(h);
+    context = static_cast<int>(workflows::default_context(model->path));
   } catch (const std::exception& e) {
     return showError(tr("Train SAE"), QString::fromStdString(e.what()));
   }
   QString hook = model_panel_->currentHook();
-  if (hook.isEmpty())
-    hook = QStringLiteral("blocks.%1.hook_resid_post").arg(model.config.value("n_layer", 1) / 2);
-  const int context = std::min(128, model.config.value("n_positions", 128));
+  if (hook.isEmpty()) hook = QString::fromStdString(workflows::default_training_hook(*model));
   const QString out = QFileInfo(session_->path()).absolutePath() + QStringLiteral("/saes/") +
                       hook + QStringLiteral("-topk");
   TrainDialog dialog(hooks, hook, actions_->defaultCorpus(), out, context, this);

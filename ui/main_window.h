@@ -4,6 +4,8 @@
 // (bottom). Views read from the workspace session; long work goes to jobs.
 #include <QMainWindow>
 
+class QDockWidget;
+
 namespace saescope::ui {
 
 class EngineActions;
@@ -66,6 +68,7 @@ class MainWindow : public QMainWindow {
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   void showError(const QString& title, const QString& message);
@@ -96,6 +99,9 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   EngineActions* actions_ = nullptr;
+  QDockWidget* model_dock_ = nullptr;
+  QDockWidget* jobs_dock_ = nullptr;
+  bool docks_sized_ = false;  // the docks' first sizes, set once shown
 };
 
 }  // namespace saescope::ui

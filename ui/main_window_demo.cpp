@@ -10,6 +10,7 @@
 #include "core/demo/demo_assets.h"
 #include "core/demo/demo_workspace.h"
 #include "ui/features_view.h"
+#include "ui/job.h"
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
@@ -52,8 +53,7 @@ bool MainWindow::openDemo() {
     emit errorShown(tr("%1: cannot create the folder").arg(dir));
     return false;
   }
-  if (!openWorkspace(path)) return false;
-  const bool ready = opened_on_feature_;  // openWorkspace made the choice already
+  if (!openWorkspace(path)) return false;  // which selects the SAE and feature when the harvest is there
 
   demo::DemoBuildOptions options;
   options.workspace_path = path.toStdString();
@@ -61,10 +61,22 @@ bool MainWindow::openDemo() {
   Job* job = jobs_->run(tr("Build the demo workspace"), [assets, options](jobs::ProgressSink& progress) {
     demo::build_demo_workspace(assets, options, progress);
   });
-  if (!ready)
-    connect(job, &Job::ended, this, [this](Job::State state) {
-      if (state == Job::State::Finished) selectOpeningFeature();
-    });
+  // The views fill as each stage lands (the Features view once the harvest
+  // is stored), saying meanwhile what is coming; a complete demo's build
+  // finds every stage done within a second or two.
+  session_->setBuilding(job->title());
+  const QString opened = session_->path();
+  const auto landed = [this, opened] {
+    if (session_->path() != opened) return;  // another workspace is open by now
+    session_->notifyResultsChanged();
+    if (!opened_on_feature_) opened_on_feature_ = selectOpeningFeature();
+  };
+  connect(job, &Job::stageLanded, this, landed);
+  connect(job, &Job::ended, this, [this, opened, landed] {
+    if (session_->path() != opened) return;
+    session_->setBuilding(QString());
+    landed();
+  });
   return true;
 }
 

@@ -3,8 +3,11 @@
 #include <QComboBox>
 #include <QFileInfo>
 #include <QGroupBox>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QVBoxLayout>
 
 #include "core/model/model_registry.h"
@@ -19,8 +22,24 @@ ModelPanel::ModelPanel(WorkspaceSession* session, QWidget* parent)
   summary_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   saes_ = new QListWidget(this);
   saes_->setObjectName(QStringLiteral("saeList"));
+  models_ = new QListWidget(this);
+  models_->setObjectName(QStringLiteral("modelList"));
+  models_->setToolTip(tr("Double-click a model to give it the name the views and reports use"));
+  models_->setMaximumHeight(4 * models_->fontMetrics().height() + 8);
+  connect(models_, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem* item) {
+    bool ok = false;
+    const QString name = QInputDialog::getText(this, tr("Name the model"),
+                                               tr("Name (empty: the one read from its config or folder):"),
+                                               QLineEdit::Normal, item->data(Qt::UserRole + 1).toString(), &ok);
+    if (ok) renameModel(item->data(Qt::UserRole).toLongLong(), name.trimmed());
+  });
   auto* workspaceBox = new QGroupBox(tr("Workspace"), this);
-  (new QVBoxLayout(workspaceBox))->addWidget(summary_);
+  auto* workspaceLayout = new QVBoxLayout(workspaceBox);
+  workspaceLayout->addWidget(summary_);
+  workspaceLayout->addWidget(models_);
+  sae_hint_ = new QLabel(this);
+  sae_hint_->setObjectName(QStringLiteral("saeHint"));
+  sae_hint_->setWordWrap(true);
   hooks_ = new QComboBox(this);
   hooks_->setObjectName(QStringLiteral("hookPicker"));
   hooks_->setToolTip(tr("Hook point (TransformerLens names): the SAEs listed are those trained there"));
@@ -28,6 +47,7 @@ ModelPanel::ModelPanel(WorkspaceSession* session, QWidget* parent)
   auto* saeLayout = new QVBoxLayout(saeBox);
   saeLayout->addWidget(hooks_);
   saeLayout->addWidget(saes_);
+  saeLayout->addWidget(sae_hint_);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(workspaceBox);
   layout->addWidget(saeBox, 1);
@@ -38,6 +58,7 @@ ModelPanel::ModelPanel(WorkspaceSession* session, QWidget* parent)
   connect(session_, &WorkspaceSession::opened, this, &ModelPanel::reload);
   connect(session_, &WorkspaceSession::closed, this, &ModelPanel::reload);
   connect(session_, &WorkspaceSession::resultsChanged, this, &ModelPanel::reload);
+  connect(session_, &WorkspaceSession::buildingChanged, this, &ModelPanel::reload);
   reload();
 }
 
@@ -88,23 +109,39 @@ void ModelPanel::reload() {
     item->setToolTip(QString::fromStdString(e.input.path));
     if (!e.harvest) item->setForeground(saes_->palette().color(QPalette::PlaceholderText));
   }
+  models_->clear();
   if (!ws) {
-    summary_->setText(tr("No workspace open. File › Open workspace…"));
+    summary_->setText(tr("No workspace open. File › Open workspace…, or File › Open the demo"));
   } else {
-    const auto models = ws->inputs(store::InputKind::Model);
-    QString text = QFileInfo(session_->path()).fileName();
-    for (const auto& m : models) {
+    summary_->setText(tr("%1 · runs on %2").arg(QFileInfo(session_->path()).fileName(), EngineSettings::load().device));
+    for (const auto& m : ws->inputs(store::InputKind::Model)) {
       const auto& c = m.config;
-      text += QStringLiteral("\n") +
-              tr("Model %1 (%2) · %3 layers · width %4")
-                  .arg(QString::fromStdString(c.value("name", QFileInfo(QString::fromStdString(m.path)).fileName().toStdString())),
-                       QString::fromStdString(c.value("model_type", std::string("gpt2"))))
-                  .arg(c.value("n_layer", 0))
-                  .arg(c.value("n_embd", 0));
+      auto* item = new QListWidgetItem(tr("%1 (%2) · %3 layers · width %4")
+                                           .arg(QString::fromStdString(store::input_name(m)),
+                                                QString::fromStdString(c.value("model_type", std::string("gpt2"))))
+                                           .arg(c.value("n_layer", 0))
+                                           .arg(c.value("n_embd", 0)),
+                                       models_);
+      item->setData(Qt::UserRole, QVariant::fromValue<qlonglong>(m.id));
+      item->setData(Qt::UserRole + 1, QString::fromStdString(c.value("given_name", std::string())));
+      item->setToolTip(QString::fromStdString(m.path));
     }
-    text += QStringLiteral("\n") + tr("Runs on %1").arg(EngineSettings::load().device);
-    summary_->setText(text);
+    if (models_->count() == 0)
+      new QListWidgetItem(tr("No model yet: drop a Hugging Face model folder on the window"), models_);
   }
+  models_->setVisible(ws != nullptr);
+  QString hint;
+  if (ws && entries_.empty()) {
+    if (!session_->building().isEmpty())
+      hint = tr("“%1” is adding the SAEs: they are listed here in a moment.").arg(session_->building());
+    else if (all.empty())
+      hint = tr("No SAE yet: drop an SAE folder or file on the window (File › Add…), or train one (Analyse › "
+                "Train SAE…, Ctrl+T).");
+    else
+      hint = tr("No SAE at this hook: pick another hook, or train one here (Analyse › Train SAE…).");
+  }
+  sae_hint_->setText(hint);
+  sae_hint_->setVisible(!hint.isEmpty());
 
   int row = entries_.empty() ? -1 : 0;
   for (size_t i = 0; previous && i < entries_.size(); ++i)
@@ -121,6 +158,21 @@ std::optional<SaeEntry> ModelPanel::currentSae() const {
 }
 
 QString ModelPanel::currentHook() const { return hooks_->currentData().toString(); }
+
+bool ModelPanel::renameModel(int64_t input_id, const QString& name) {
+  store::Workspace* ws = session_->workspace();
+  if (!ws) return false;
+  const auto input = ws->input(input_id);
+  if (!input || input->kind != store::InputKind::Model) return false;
+  try {
+    ws->set_input_name(input_id, name.toStdString());
+  } catch (const std::exception& e) {  // a workspace that cannot be written (disk full, read-only)
+    QMessageBox::warning(this, tr("Cannot name the model"), QString::fromStdString(e.what()));
+    return false;
+  }
+  session_->notifyResultsChanged();  // the evaluation table and reports name it too
+  return true;
+}
 
 bool ModelPanel::selectSae(int64_t input_id) {
   if (hooks_->currentIndex() != 0) {  // make sure it is listed

@@ -16,27 +16,16 @@
 
 #include <cmath>
 
-#include "core/polysemy/sense_clustering.h"
+#include "core/polysemy/stored_occurrences.h"
 #include "core/polysemy/sense_label.h"
 #include "ui/charts.h"
 
 namespace saescope::ui {
 
-namespace {
-
-// The word's labelled occurrences as the engine scores them: the senses ×
-// features table and each feature's majority sense come from core/polysemy.
-polysemy::SenseFeatureTable senseFeatureTable(const std::vector<store::OccurrenceRow>& occ, const std::string& word) {
-  std::vector<polysemy::OccurrenceOutcome> outcomes;
-  for (const auto& o : occ)
-    if (!o.sense_id.empty() && o.argmax_feature >= 0) outcomes.push_back({word, o.sense_id, std::nullopt, o.argmax_feature});
-  return polysemy::sense_feature_table(outcomes, word);
-}
-}  // namespace
-
 SensesView::SensesView(WorkspaceSession* session, QWidget* parent)
     : QWidget(parent), session_(session) {
   header_ = new QLabel(this);
+  header_->setObjectName(QStringLiteral("sensesHeader"));
   header_->setWordWrap(true);
   word_ = new QLineEdit(this);
   word_->setObjectName(QStringLiteral("senseWord"));
@@ -118,6 +107,7 @@ SensesView::SensesView(WorkspaceSession* session, QWidget* parent)
   connect(completer_, qOverload<const QString&>(&QCompleter::activated), this,
           [this](const QString& w) { showWord(w); });
   connect(session_, &WorkspaceSession::resultsChanged, this, &SensesView::reload);
+  connect(session_, &WorkspaceSession::buildingChanged, this, &SensesView::reload);
   setSae(std::nullopt);
 }
 
@@ -142,10 +132,21 @@ void SensesView::reload() {
     header_->setText(tr("%1 · %2 words with sense-labelled occurrences")
                          .arg(sae_->displayName())
                          .arg(words_.size()));
+  } else if (!ws) {
+    header_->setText(tr("No workspace open: File › Open the demo, or open a workspace with an evaluated SAE."));
+  } else if (!sae_) {
+    header_->setText(session_->building().isEmpty()
+                         ? tr("Select an SAE in the model panel; its sense evaluation shows here.")
+                         : tr("“%1” is adding the SAEs: select one in the model panel once listed.")
+                               .arg(session_->building()));
+  } else if (!session_->building().isEmpty()) {
+    header_->setText(tr("%1: the senses of its words appear here when PS-Eval, the last stage of “%2”, is "
+                        "stored (progress and time left in Jobs, below).")
+                         .arg(sae_->displayName(), session_->building()));
   } else {
-    header_->setText(sae_ ? tr("%1 has no sense evaluation yet: run PS-Eval with a sense-labelled "
-                               "dataset.").arg(sae_->displayName())
-                          : tr("Select an SAE in the model panel."));
+    header_->setText(tr("%1 has no sense evaluation yet: Analyse › Evaluate (Ctrl+E) with a sense-labelled "
+                        "dataset (Analyse › Build the WordNet sense dataset, or New word… for your own).")
+                         .arg(sae_->displayName()));
   }
   static_cast<QStringListModel*>(completer_->model())->setStringList(words_);
   const QString current = word_->text().trimmed();
@@ -153,6 +154,9 @@ void SensesView::reload() {
   else {
     senses_->clear();
     occurrences_->clear();
+    if (!words_.isEmpty())  // what to do next, rather than empty panels
+      occurrences_->setHtml(tr("<p>Type a word above to see its senses and every occurrence coloured by sense, "
+                               "e.g. %1.</p>").arg(QStringList(words_.mid(0, 6)).join(QStringLiteral(", ")).toHtmlEscaped()));
     scores_->clear();
     heatmap_->clearPlottables();
     scatter_->clearGraphs();
@@ -178,8 +182,9 @@ bool SensesView::showWord(const QString& word) {
   for (const auto& s : senses) sense_index_.emplace(s.sense_id, static_cast<int>(sense_index_.size()));
   for (const auto& o : occ)  // senses present in occurrences but without a gloss row
     if (!o.sense_id.empty()) sense_index_.emplace(o.sense_id, static_cast<int>(sense_index_.size()));
-  const polysemy::SenseFeatureTable table = senseFeatureTable(occ, w);
-  const auto majority = polysemy::majority_sense(table);
+  const polysemy::SenseFeatureTable table = polysemy::stored_sense_feature_table(occ, w);
+  const auto majority = polysemy::majority_sense(table);          // feature -> the sense it mostly fires for
+  const auto steer_feature = polysemy::top_feature_per_sense(table);  // sense -> its most frequent feature
 
   // Senses named for people (the WordNet offset stays in the tooltip).
   std::map<std::string, QString> label, short_label;
@@ -199,14 +204,8 @@ bool SensesView::showWord(const QString& word) {
     auto* item = new QListWidgetItem(QStringLiteral("■ %1 (%2)").arg(name(s.sense_id, false)).arg(n), senses_);
     item->setToolTip(QStringLiteral("%1 — %2").arg(QString::fromStdString(s.sense_id), QString::fromStdString(s.gloss)));
     item->setForeground(senseColour(s.sense_id));
-    item->setData(Qt::UserRole, QVariant::fromValue<qlonglong>(-1));
-    for (size_t si = 0; si < table.senses.size(); ++si) {  // the sense's most frequent argmax feature
-      if (table.senses[si] != s.sense_id) continue;
-      const auto& row = table.counts[si];
-      const auto best = std::max_element(row.begin(), row.end());
-      if (best != row.end() && *best > 0)
-        item->setData(Qt::UserRole, QVariant::fromValue<qlonglong>(table.features[static_cast<size_t>(best - row.begin())]));
-    }
+    const auto feature = steer_feature.find(s.sense_id);
+    item->setData(Qt::UserRole, QVariant::fromValue<qlonglong>(feature == steer_feature.end() ? -1 : feature->second));
   }
   steer_button_->setEnabled(false);
   // The first labelled occurrence, up to and including the word: its sense is

@@ -35,6 +35,7 @@ class SensesView : public QWidget {
   QCustomPlot* heatmap() const { return heatmap_; }
   QCustomPlot* scatter() const { return scatter_; }
   QLabel* scores() const { return scores_; }
+  QLabel* header() const { return header_; }
   QLineEdit* steerPrompt() const { return steer_prompt_; }
   QPushButton* steerButton() const { return steer_button_; }
   // Colour of a sense in the current word (same everywhere in the view).

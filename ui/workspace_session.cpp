@@ -2,6 +2,8 @@
 
 #include <QFileInfo>
 
+#include "core/store/sae_model.h"
+
 namespace saescope::ui {
 
 QString SaeEntry::displayName() const {
@@ -27,11 +29,19 @@ void WorkspaceSession::open(const QString& path) {
   // background (MainWindow::openWorkspace): it reads every page.
   auto ws = store::Workspace::open(path.toStdString(), store::IntegrityCheck::Skip);
   workspace_ = std::move(ws);
+  building_.clear();  // a build of the workspace open before fills that one
   emit opened();
+}
+
+void WorkspaceSession::setBuilding(const QString& job_title) {
+  if (building_ == job_title) return;
+  building_ = job_title;
+  emit buildingChanged();
 }
 
 void WorkspaceSession::close() {
   workspace_.reset();
+  building_.clear();
   emit closed();
 }
 
@@ -58,10 +68,8 @@ namespace saescope::ui {
 
 std::string WorkspaceSession::modelPathFor(const SaeEntry& sae) {
   if (!workspace_) return {};
-  if (sae.harvest && sae.harvest->model_id)
-    if (auto m = workspace_->input(*sae.harvest->model_id)) return m->path;
-  const auto models = workspace_->inputs(store::InputKind::Model);
-  return models.empty() ? std::string() : models.front().path;
+  const auto model = store::model_for_sae(*workspace_, sae.input.id);
+  return model ? model->path : std::string();
 }
 
 }  // namespace saescope::ui

@@ -33,22 +33,28 @@ class WorkspaceSession : public QObject {
   store::Workspace* workspace() { return workspace_.get(); }
 
   std::vector<SaeEntry> saes();
-  // The model folder an SAE is read with: its harvest's model, else the
-  // workspace's first model. Empty when the workspace has no model.
+  // The model folder an SAE runs with (store::model_for_sae); empty when
+  // the workspace has no model.
   std::string modelPathFor(const SaeEntry& sae);
   // Models, SAEs and tokenizers loaded by jobs, kept between them.
   jobs::EngineCache& engine() { return engine_; }
-  // Tells the views that results changed (a job finished).
+  // Tells the views that results changed (a job finished, or a stage of one).
   void notifyResultsChanged() { emit resultsChanged(); }
+  // The job filling this workspace as it runs (the demo's first build), ""
+  // when none: a view still empty says what is coming instead of what to do.
+  void setBuilding(const QString& job_title);
+  const QString& building() const { return building_; }
 
  signals:
   void opened();
   void closed();
   void resultsChanged();
+  void buildingChanged();
 
  private:
   std::unique_ptr<store::Workspace> workspace_;
   jobs::EngineCache engine_;
+  QString building_;
 };
 
 }  // namespace saescope::ui

@@ -1,6 +1,6 @@
 // saescope: the desktop app.
 //   saescope [WORKSPACE.saescope] [--sae ID] [--feature N] [--view features|senses|evaluation]
-//            [--word W] [--screenshot FILE.png] [--quit-when-ready] [--demo]
+//            [--word W] [--screenshot FILE.png [--screenshot-after S]] [--quit-when-ready] [--demo]
 //   saescope --export-report DIR WORKSPACE.saescope   (charts + PDF report, no window shown)
 // Without a workspace it opens the last one, or — the first time, or with
 // --demo — the embedded demo.
@@ -87,13 +87,18 @@ int main(int argc, char** argv) {
   const QCommandLineOption view(QStringLiteral("view"), QStringLiteral("features, senses or evaluation"), QStringLiteral("name"));
   const QCommandLineOption word(QStringLiteral("word"), QStringLiteral("Show this word in the Senses view"), QStringLiteral("word"));
   const QCommandLineOption shot(QStringLiteral("screenshot"), QStringLiteral("Save the window as PNG once ready, then quit"), QStringLiteral("file"));
+  const QCommandLineOption shotAfter(
+      QStringLiteral("screenshot-after"),
+      QStringLiteral("With --screenshot: take it this many seconds after the window is ready (the first start's "
+                     "demo build part-way), then quit"),
+      QStringLiteral("seconds"));
   const QCommandLineOption ready(QStringLiteral("quit-when-ready"), QStringLiteral("Quit as soon as the window is interactive (prints the time)"));
   const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Open the embedded demo"));
   const QCommandLineOption exportReport(
       QStringLiteral("export-report"),
       QStringLiteral("Write the workspace's evaluation charts (PNG, PDF, SVG) and PDF report to a folder, then quit"),
       QStringLiteral("dir"));
-  cli.addOptions({sae, feature, view, word, shot, ready, demo, exportReport});
+  cli.addOptions({sae, feature, view, word, shot, shotAfter, ready, demo, exportReport});
   cli.process(app);
 
   saescope::ui::EngineSettings::load().apply();
@@ -116,8 +121,14 @@ int main(int argc, char** argv) {
   if (cli.isSet(shot) || cli.isSet(ready)) {
     // Zero-timeout timer: fires once the event loop has processed the show
     // and the first paint, i.e. when the window is interactive.
-    QTimer::singleShot(0, &window, [&] {
-      if (cli.isSet(shot)) window.grab().save(cli.value(shot));
+    const int after_ms = cli.isSet(shotAfter) ? static_cast<int>(cli.value(shotAfter).toDouble() * 1000) : 0;
+    QTimer::singleShot(after_ms, &window, [&] {
+      if (cli.isSet(shot)) {
+        // Layouts a selection just changed (the feature page's contexts) are
+        // still pending: settle them, or the picture shows widgets overlapping.
+        for (int i = 0; i < 3; ++i) QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+        window.grab().save(cli.value(shot));
+      }
       std::printf("ready after %lld ms\n", static_cast<long long>(since_start.elapsed()));
       std::fflush(stdout);
       QApplication::quit();

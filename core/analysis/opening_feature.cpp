@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "core/model/hook_point.h"
 #include "core/store/feature_store.h"
 #include "core/store/workspace.h"
 
@@ -34,7 +35,7 @@ OpeningSelection opening_selection(store::Workspace& ws) {
   if (harvest_of.empty()) return pick;
   int n_layer = 0;
   for (const auto& m : ws.inputs(store::InputKind::Model)) n_layer = static_cast<int>(m.config.value("n_layer", 0LL));
-  const std::string middle = "blocks." + std::to_string(n_layer / 2) + ".hook_resid_post";
+  const std::string middle = model::middle_residual_hook(n_layer);
   long long best_width = -1, best_distance = 0;
   for (const auto& s : ws.inputs(store::InputKind::Sae)) {
     if (!harvest_of.count(s.id)) continue;

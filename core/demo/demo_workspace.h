@@ -35,8 +35,14 @@ struct DemoBuildResult {
   std::vector<std::string> log;               // one line per step, for people
 };
 
-// Stages reported: "WordNet", "harvest", "reconstruction", "PS-Eval" (each
-// with its engine's own progress). Throws Cancelled when asked to stop.
+// Stages reported: "WordNet", "harvest", "reconstruction", "PS-Eval", each
+// with its engine's own progress and the whole build's fraction and ETA by
+// the stages' expected times (demo_build_stages); each stage's results are
+// in the workspace when it ends (Progress::job_stages_ended), so a viewer can
+// show them before the build is over. Throws Cancelled when asked to stop.
+// The build's stages with the seconds each is expected to take for `options`.
+std::vector<jobs::StagedProgress::Stage> demo_build_stages(const DemoBuildOptions& options);
+
 DemoBuildResult build_demo_workspace(const DemoAssets& assets, const DemoBuildOptions& options,
                                      jobs::ProgressSink& progress);
 

@@ -44,6 +44,10 @@ int hook_point_count(int64_t n_layer) {
   return kOuterHooksBefore + static_cast<int>(n_layer) * kBlockHookKinds + kOuterHooksAfter;
 }
 
+std::string middle_residual_hook(int64_t n_layer) {
+  return "blocks." + std::to_string(n_layer / 2) + ".hook_resid_post";
+}
+
 bool per_head(HookKind kind) {
   return kind == HookKind::Q || kind == HookKind::K || kind == HookKind::V || kind == HookKind::Z;
 }

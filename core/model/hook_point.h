@@ -59,6 +59,11 @@ struct HookPoint {
 
 int hook_point_count(int64_t n_layer);
 
+// blocks.<n_layer / 2>.hook_resid_post: the residual stream halfway through,
+// where an SAE is trained when no hook is picked and the SAE a workspace
+// opens on is sought.
+std::string middle_residual_hook(int64_t n_layer);
+
 // The kinds whose value holds one vector per head ([B, T, heads, d_head]).
 bool per_head(HookKind kind);
 

@@ -29,6 +29,13 @@ PsEvalRun run_pseval(const model::LanguageModel& model, const tokenizer::BpeToke
 
   PsEvalRun run;
   const ScoreContext ctx{plan, pairs, occurrences, options.reference_compat};
+  // Scoring (sense clustering, a PCA per word) takes a while after the last
+  // prompt on a large set: said, so a bar does not sit at its end.
+  const double scorings = static_cast<double>(saes.size() + (options.baseline ? c.hooks.size() : 0));
+  double scored = 0;
+  const auto scored_one = [&] {
+    if (progress) progress->report({"ps-eval scoring", ++scored, scorings, "scores", ""});
+  };
   for (std::size_t i = 0; i < saes.size(); ++i) {
     const std::size_t h = c.sae_hook[i];
     PsEvalScore s = score_picks(ctx, c.sae_picks[i], saes[i].sae,
@@ -38,6 +45,7 @@ PsEvalRun run_pseval(const model::LanguageModel& model, const tokenizer::BpeToke
     s.name = saes[i].name;
     s.hook = c.hooks[h];
     run.saes.push_back(std::move(s));
+    scored_one();
   }
   if (options.baseline)
     for (std::size_t h = 0; h < c.hooks.size(); ++h) {
@@ -45,6 +53,7 @@ PsEvalRun run_pseval(const model::LanguageModel& model, const tokenizer::BpeToke
                                   c.occurrence_rows[h], c.occurrence_row);
       s.hook = c.hooks[h];
       run.baselines.push_back(std::move(s));
+      scored_one();
     }
   run.stats.pairs = pairs.size();
   run.stats.occurrences = occurrences.size();

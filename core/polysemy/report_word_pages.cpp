@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "core/polysemy/sense_clustering.h"
+#include "core/polysemy/stored_occurrences.h"
 #include "core/polysemy/sense_label.h"
 #include "core/store/evaluation_store.h"
 #include "core/store/workspace.h"
@@ -61,10 +61,7 @@ WordPage page_for(store::EvaluationStore& ev, const Chosen& c, const store::Word
     page.senses.push_back(sense_label(score.word, s.sense_id, s.gloss, 70));
   }
   const std::vector<store::OccurrenceRow> occ = ev.occurrences(c.result_id, score.word);
-  std::vector<OccurrenceOutcome> outcomes;
-  for (const auto& o : occ)
-    if (!o.sense_id.empty() && o.argmax_feature >= 0) outcomes.push_back({score.word, o.sense_id, std::nullopt, o.argmax_feature});
-  const auto majority = majority_sense(sense_feature_table(outcomes, score.word));
+  const auto majority = majority_sense(stored_sense_feature_table(occ, score.word));
   // Round-robin over the senses, so each shows before any repeats.
   std::vector<std::vector<const store::OccurrenceRow*>> by_sense(page.senses.size());
   for (const auto& o : occ)

@@ -124,6 +124,16 @@ std::map<std::int64_t, std::string> majority_sense(const SenseFeatureTable& t) {
   return out;
 }
 
+std::map<std::string, std::int64_t> top_feature_per_sense(const SenseFeatureTable& t) {
+  std::map<std::string, std::int64_t> out;
+  for (std::size_t i = 0; i < t.senses.size(); ++i) {
+    const auto& row = t.counts[i];
+    const auto best = std::max_element(row.begin(), row.end());  // the first of equals: features ascend
+    if (best != row.end() && *best > 0) out[t.senses[i]] = t.features[static_cast<std::size_t>(best - row.begin())];
+  }
+  return out;
+}
+
 ClusterScore score_sense_clustering(const std::vector<OccurrenceOutcome>& outcomes) {
   ClusterScore score;
   std::set<std::string> words;

@@ -50,6 +50,9 @@ double normalised_mutual_information(const SenseFeatureTable& table);
 
 // Each feature's most frequent sense; ties go to the sense that sorts first.
 std::map<std::int64_t, std::string> majority_sense(const SenseFeatureTable& table);
+// Each sense's most frequent feature (the one to steer toward it); ties go to
+// the lower feature id; a sense with no scored occurrence has none.
+std::map<std::string, std::int64_t> top_feature_per_sense(const SenseFeatureTable& table);
 
 struct WordClusterScore {
   std::string word;

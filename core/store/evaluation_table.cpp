@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <regex>
 
+#include "core/store/csv_text.h"
+#include "core/store/sae_model.h"
 #include "core/store/workspace.h"
 
 namespace saescope::store {
@@ -23,16 +25,6 @@ std::string number(const std::optional<double>& v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.6g", *v);
   return buf;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string quoted = "\"";
-  for (char c : s) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
 }
 
 }  // namespace
@@ -77,16 +69,12 @@ std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
     }
     r.family = r.hook_kind + " " + r.architecture + " " + std::to_string(r.d_sae) +
                (r.sparsity.empty() ? "" : " " + r.sparsity);
-    // The model its results were computed on, as the workspace names it
-    // (config's _name_or_path or folder), over what the SAE's cfg calls it.
-    const auto model_name = [&](const ResultRecord& res) {
-      if (!res.model_id) return;
-      if (auto m = ws.input(*res.model_id); m && m->config.contains("name") && m->config["name"].is_string())
-        r.model = m->config["name"].get<std::string>();
-    };
+    // The model it runs with (its newest result's, else the workspace's
+    // newest) as the workspace names it (input_name: the user's name for it,
+    // config's _name_or_path or the folder), over what the SAE's cfg calls it.
+    if (const auto m = model_for_sae(ws, sae.id)) r.model = input_name(*m);
     for (const ResultRecord& res : recon)  // results come oldest first: the latest wins
       if (res.done && res.sae_id == sae.id) {
-        model_name(res);
         r.mse = metric(res.metrics, "mse");
         r.l0 = metric(res.metrics, "l0");
         r.explained_variance = metric(res.metrics, "explained_variance");
@@ -94,7 +82,6 @@ std::vector<EvaluationTableRow> evaluation_table(Workspace& ws) {
       }
     for (const ResultRecord& res : pseval)
       if (res.done && res.sae_id == sae.id) {
-        model_name(res);
         r.accuracy = metric(res.metrics, "accuracy");
         r.precision = metric(res.metrics, "precision");
         r.recall = metric(res.metrics, "recall");
@@ -144,13 +131,8 @@ std::vector<std::string> evaluation_csv_cells(const EvaluationTableRow& r) {
 }
 
 std::string evaluation_csv(const std::vector<EvaluationTableRow>& rows) {
-  const auto line = [](const std::vector<std::string>& cells) {
-    std::string out;
-    for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + csv_field(cells[i]);
-    return out + "\n";
-  };
-  std::string csv = line(evaluation_csv_header());
-  for (const auto& r : rows) csv += line(evaluation_csv_cells(r));
+  std::string csv = csv_record(evaluation_csv_header());
+  for (const auto& r : rows) csv += csv_record(evaluation_csv_cells(r));
   return csv;
 }
 

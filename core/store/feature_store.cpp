@@ -1,9 +1,11 @@
 #include "core/store/feature_store.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "core/common/error.h"
+#include "core/store/csv_text.h"
 
 namespace saescope::store {
 namespace {
@@ -240,6 +242,20 @@ std::optional<FeaturePage> FeatureStore::page(int64_t result_id, int64_t feature
   if (model_id)
     for (auto& l : page.logit_effects) l.token = token_text(*model_id, l.token_id);
   return page;
+}
+
+std::string features_csv(const std::vector<FeatureSummary>& features) {
+  const auto number = [](double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.8g", v);
+    return std::string(buf);
+  };
+  std::string csv =
+      csv_record({"feature", "fire_count", "density", "max_activation", "mean_activation", "top_tokens"});
+  for (const FeatureSummary& f : features)
+    csv += csv_record({std::to_string(f.feature), std::to_string(f.fire_count), number(f.density), number(f.max_act),
+                       number(f.mean_act), f.top_tokens});
+  return csv;
 }
 
 }  // namespace saescope::store

@@ -94,4 +94,9 @@ class FeatureStore {
   std::map<const char*, std::unique_ptr<Statement>> statements_;
 };
 
+// A harvest's features as CSV (csv_text.h), in the order given (the app's
+// table as sorted and filtered): feature, fire_count, density,
+// max_activation, mean_activation, top_tokens; numbers to 8 significant digits.
+std::string features_csv(const std::vector<FeatureSummary>& features);
+
 }  // namespace saescope::store

@@ -310,11 +310,46 @@ int64_t Workspace::register_input(InputKind kind, const std::string& path,
       "SELECT id FROM inputs WHERE kind = ? AND path = ? AND content_hash = ?");
   find.bind(1, to_string(kind)).bind(2, abs).bind(3, hash);
   if (find.step()) return find.column_int(0);
+  nlohmann::json stored = config;
+  // A changed file keeps the name its path was given.
+  Statement given = db_.prepare(
+      "SELECT json_extract(config, '$.given_name') FROM inputs WHERE kind = ? AND path = ? "
+      "AND json_extract(config, '$.given_name') IS NOT NULL ORDER BY id DESC LIMIT 1");
+  given.bind(1, to_string(kind)).bind(2, abs);
+  if (given.step() && stored.is_object()) stored["given_name"] = given.column_text(0);
   Statement ins = db_.prepare(
       "INSERT INTO inputs (kind, path, content_hash, config) VALUES (?, ?, ?, ?)");
-  ins.bind(1, to_string(kind)).bind(2, abs).bind(3, hash).bind(4, config.dump());
+  ins.bind(1, to_string(kind)).bind(2, abs).bind(3, hash).bind(4, stored.dump());
   ins.run();
   return db_.last_insert_rowid();
+}
+
+void Workspace::set_input_name(int64_t id, const std::string& name) {
+  const auto record = input(id);
+  if (!record) throw InputError(path() + ": no input " + std::to_string(id) + " to name");
+  Transaction tx(db_);
+  Statement rows = db_.prepare("SELECT id, config FROM inputs WHERE kind = ? AND path = ?");
+  rows.bind(1, to_string(record->kind)).bind(2, record->path);
+  std::vector<std::pair<int64_t, nlohmann::json>> named;
+  while (rows.step()) {
+    nlohmann::json config = stored_object(rows, 1, path(), "input " + std::to_string(rows.column_int(0)) + "'s config", false);
+    if (name.empty()) config.erase("given_name");
+    else config["given_name"] = name;
+    named.emplace_back(rows.column_int(0), std::move(config));
+  }
+  for (const auto& [row, config] : named) {
+    Statement up = db_.prepare("UPDATE inputs SET config = ? WHERE id = ?");
+    up.bind(1, config.dump()).bind(2, row).run();
+  }
+  tx.commit();
+}
+
+std::string input_name(const InputRecord& input) {
+  for (const char* key : {"given_name", "name"})
+    if (input.config.is_object() && input.config.contains(key) && input.config[key].is_string() &&
+        !input.config[key].get<std::string>().empty())
+      return input.config[key].get<std::string>();
+  return fs::path(input.path).filename().string();
 }
 
 std::optional<InputRecord> Workspace::input(int64_t id) {

@@ -42,6 +42,12 @@ struct ResultRecord {
   std::string created_at, finished_at;
 };
 
+// What an input is called: the name a person gave it (Workspace::set_input_name),
+// else the one read from its files (a model: config.json's _name_or_path, or
+// its folder, or the folder's parent for a folder called "model"), else its
+// file or folder name.
+std::string input_name(const InputRecord& input);
+
 // Thrown when PRAGMA integrity_check fails, the file is not SQLite, or a
 // workspace's tables or stored JSON are broken: recover() helps.
 class WorkspaceDamaged : public InputError {
@@ -104,6 +110,10 @@ class Workspace {
                          const nlohmann::json& config = nlohmann::json::object());
   std::optional<InputRecord> input(int64_t id);
   std::vector<InputRecord> inputs(std::optional<InputKind> kind = std::nullopt);
+  // The name a person gave an input (a model: "my-gpt2"), kept in its config
+  // as "given_name" for every row of its path, also rows a changed file adds
+  // later; "" takes it back. InputError for an unknown id.
+  void set_input_name(int64_t id, const std::string& name);
 
   // Key of a result = sha256(kind, the inputs' content hashes, canonical params).
   static std::string result_key(const std::string& kind,

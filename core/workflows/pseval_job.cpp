@@ -1,5 +1,7 @@
 #include "core/workflows/pseval_job.h"
 
+#include <algorithm>
+
 #include "core/workflows/run_inputs.h"
 
 #include <filesystem>
@@ -219,12 +221,16 @@ PsEvalJobResult run_pseval_job(const PsEvalJob& job, jobs::ProgressSink* progres
     if (!job.occurrences_path.empty())
       ws->register_input(store::InputKind::Dataset, job.occurrences_path,
                          {{"kind", "occurrences-jsonl"}, {"occurrences", occurrences.size()}});
+    const double to_store = static_cast<double>(std::count_if(computed.begin(), computed.end(),
+                                                               [](const auto& c) { return c.has_value(); }));
+    double stored = 0;
     for (std::size_t i = 0; i < saes.size(); ++i) {
       if (!computed[i]) continue;
       const int64_t sae_id = ws->register_input(store::InputKind::Sae, saes[i].dir, sae_input_config(saes[i]));
       result.saes[i].result_id =
           write_pseval_result(*ws, saes[i].key, model_id, sae_id, data_id, saes[i].params,
                               nlohmann::json::parse(result.saes[i].metrics.dump()), *computed[i], occurrences);
+      if (progress) progress->report({"ps-eval storing", ++stored, to_store, "SAEs", ""});
     }
     tx.commit();
   }
