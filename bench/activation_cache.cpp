@@ -24,6 +24,7 @@
 #include <random>
 #include <string>
 
+#include "bench/harvest_fixture.h"
 #include "core/corpus/window_source.h"
 #include "core/common/runtime_info.h"
 #include "core/common/progress.h"
@@ -39,18 +40,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int64_t kContext = 128, kBatch = 8, kDSae = 24576;
+constexpr int64_t kContext = bench::kContext, kBatch = 8, kDSae = bench::kDSae;
 const std::string kHook = "blocks.8.hook_resid_pre";
 
-std::vector<std::vector<int32_t>> random_windows(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::vector<int32_t>> w(static_cast<size_t>(n));
-  for (auto& win : w) {
-    win.push_back(50256);
-    for (int64_t t = 1; t < kContext; ++t) win.push_back(static_cast<int32_t>(rng() % 50256));
-  }
-  return w;
-}
+using bench::random_windows;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 

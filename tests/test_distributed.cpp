@@ -226,6 +226,30 @@ class TestDistributed : public QObject {
     QCOMPARE(differences(single, json::parse(r0->readAllStandardOutput().toStdString())), QString());
   }
 
+  // Two ranks started with the environment; once rank 0 has printed
+  // `marker` (and `ms` more have passed) rank 1 is SIGKILLed: rank 0 must
+  // stop with exit code 2 and name it.
+  void kill_rank_one_after(const QStringList& args, const char* marker, int ms) {
+    const int port = free_port();
+    auto r0 = start_rank(0, 2, port, args);
+    auto r1 = start_rank(1, 2, port, args);
+    QElapsedTimer t;
+    t.start();
+    QByteArray err0;
+    while (!err0.contains(marker) && t.elapsed() < 120000) {
+      r0->waitForReadyRead(100);
+      err0 += r0->readAllStandardError();
+    }
+    QVERIFY2(err0.contains(marker), err0.constData());
+    if (ms > 0) QTest::qWait(ms);
+    r1->kill();  // SIGKILL
+    QVERIFY(r1->waitForFinished(10000));
+    QVERIFY(r0->waitForFinished(60000));
+    err0 += r0->readAllStandardError();
+    QCOMPARE(r0->exitCode(), 2);
+    QVERIFY2(err0.contains("rank 1 stopped answering"), err0.constData());
+  }
+
   QStringList harvest(const std::string& corpus, const std::string& ws, const QStringList& extra = {}) const {
     return QStringList{"harvest", "--model", q(model_), "--sae", q(sae_), "--sae", q(sae2_), "--corpus", q(corpus),
                        "--context", "24", "--batch", "3", "--top-k", "4", "--workspace", q(ws)} +
@@ -270,24 +294,8 @@ class TestDistributed : public QObject {
     const std::string one = kOut + "/harvest-big-one.saescope", ws = kOut + "/harvest-killed.saescope";
     QCOMPARE(cli_runner::run_cli(harvest(big, one), 240000).code, 0);
     const QStringList args = harvest(big, ws, {"--commit-every", "1", "--dist-timeout", "20"});
-    const int port = free_port();
-    auto r0 = start_rank(0, 2, port, args);
-    auto r1 = start_rank(1, 2, port, args);
-    QElapsedTimer t;
-    t.start();
-    QByteArray err0;
-    while (!err0.contains("harvest pass 1/3") && t.elapsed() < 120000) {
-      r0->waitForReadyRead(100);
-      err0 += r0->readAllStandardError();
-    }
-    QVERIFY2(err0.contains("harvest pass 1/3"), err0.constData());
-    QTest::qWait(300);
-    r1->kill();  // SIGKILL
-    QVERIFY(r1->waitForFinished(10000));
-    QVERIFY(r0->waitForFinished(60000));
-    err0 += r0->readAllStandardError();
-    QCOMPARE(r0->exitCode(), 2);
-    QVERIFY2(err0.contains("rank 1 stopped answering"), err0.constData());
+    kill_rank_one_after(args, "harvest pass 1/3", 300);
+    if (QTest::currentTestFailed()) return;
     {
       const auto results = store::Workspace::open(ws)->results("harvest");
       QCOMPARE(results.size(), size_t(2));
@@ -474,24 +482,9 @@ class TestDistributed : public QObject {
     const std::string big = tiny::write_corpus(kOut + "/big.txt", 2000, 4);
     QStringList args = {"sae-eval", "--model", q(model_), "--sae", q(sae_), "--corpus", q(big), "--context", "24",
                         "--batch", "2", "--workspace", q(ws), "--json", "--dist-timeout", "20"};
-    const int port = free_port();
-    auto r0 = start_rank(0, 2, port, args);
-    auto r1 = start_rank(1, 2, port, args);
     // Rank 0's first progress line comes after the rendezvous and the agreement on inputs.
-    QElapsedTimer t;
-    t.start();
-    QByteArray err0;
-    while (!err0.contains("evaluate:") && t.elapsed() < 120000) {
-      r0->waitForReadyRead(100);
-      err0 += r0->readAllStandardError();
-    }
-    QVERIFY2(err0.contains("evaluate:"), err0.constData());
-    r1->kill();  // SIGKILL
-    QVERIFY(r1->waitForFinished(10000));
-    QVERIFY(r0->waitForFinished(60000));
-    err0 += r0->readAllStandardError();
-    QCOMPARE(r0->exitCode(), 2);
-    QVERIFY2(err0.contains("rank 1 stopped answering"), err0.constData());
+    kill_rank_one_after(args, "evaluate:", 0);
+    if (QTest::currentTestFailed()) return;
     QCOMPARE(store::Workspace::open(ws)->results("reconstruction").size(), size_t(0));  // nothing half-done
     const cli_runner::Cli rerun = cli_runner::run_cli(QStringList{"launch", "--nproc", "2", "--"} + args, 240000);
     QVERIFY2(rerun.code == 0, rerun.err.c_str());
