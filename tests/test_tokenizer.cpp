@@ -397,7 +397,7 @@ class TestTokenizer : public QObject {
     json v = tiny_tokenizer_json()["model"]["vocab"];
     expect_input_error([&] { json w = v; w["x"] = "7"; bad_vocab(w); }, {"\"x\"", "integer"});
     expect_input_error([&] { json w = v; w["x"] = -3; bad_vocab(w); }, {"\"x\"", "-3"});
-    expect_input_error([&] { json w = v; w["x"] = 10000000; bad_vocab(w); }, {"\"x\"", "10000000"});
+    expect_input_error([&] { json w = v; w["x"] = 2097152; bad_vocab(w); }, {"\"x\"", "2097152"});
     expect_input_error([&] { json w = v; w["x"] = 257; bad_vocab(w); }, {"id 257", "\"he\""});
     expect_input_error([&] { json w = v; w[""] = 300; bad_vocab(w); }, {"empty string"});
     {  // Unused ids are allowed, and not tokens.

@@ -17,7 +17,10 @@ namespace fs = std::filesystem;
 // Fills raw_by_id / id_by_raw from a {"token": id, ...} object.
 void read_vocab_object(const json& vocab, const std::string& where, BpeVocabulary& v) {
   if (!vocab.is_object()) throw InputError(where + ": expected a JSON object of token -> id");
-  constexpr std::int64_t kMaxId = 10'000'000;
+  // Far above any released vocabulary (Gemma's 262,144); the per-id tables
+  // are sized by the largest id, so a 14-byte {"a": 9999999} cost 1.3 GB
+  // under the old cap of 10 M (fuzz_vocab_merges).
+  constexpr std::int64_t kMaxId = std::int64_t(1) << 21;
   for (const auto& [token, value] : vocab.items()) {
     if (!value.is_number_integer() || value.get<std::int64_t>() < 0 ||
         value.get<std::int64_t>() >= kMaxId)
