@@ -2,7 +2,7 @@
 // and ps-eval are SIGKILLed at about 60 seeded random moments in all (two
 // tries on each of 8 runs per command; a try that finishes first is none),
 // and harvest, cache and train on 2 ranks (`launch`, whose ranks die with it)
-// at about 15 more.
+// at about 10 more.
 // After each kill: the workspace passes SQLite's integrity check and every result it
 // calls done has its metrics; an SAE folder is absent or loads whole; a cache
 // that says it is complete equals the uninterrupted one. Then the same
@@ -161,11 +161,11 @@ class TestKillAnywhere : public QObject {
       if (QTest::currentTestFailed()) return;
     }
     for (const Command& c : distributed_) {
-      kill_runs(c, 3, rng, kills, finished_first);
+      kill_runs(c, 2, rng, kills, finished_first);
       if (QTest::currentTestFailed()) return;
     }
     qInfo("%d SIGKILLs, %d runs finished before their kill", kills, finished_first);
-    QVERIFY2(kills >= 60, std::to_string(kills).c_str());
+    QVERIFY2(kills >= 55, std::to_string(kills).c_str());
   }
 
  private:
