@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 // Fills raw_by_id / id_by_raw from a {"token": id, ...} object.
 void read_vocab_object(const json& vocab, const std::string& where, BpeVocabulary& v) {
   if (!vocab.is_object()) throw InputError(where + ": expected a JSON object of token -> id");
-  // Far above any released vocabulary (Gemma's 262,144); the per-id tables
+  // Far above any released vocabulary (the largest has 262,144 ids); the per-id tables
   // are sized by the largest id, so a 14-byte {"a": 9999999} cost 1.3 GB
   // under the old cap of 10 M (fuzz_vocab_merges).
   constexpr std::int64_t kMaxId = std::int64_t(1) << 21;
