@@ -33,7 +33,7 @@ bool resume(LiveTarget& t, const nlohmann::json& p, const WindowCount& count, in
       throw InternalError("it ran on " + std::to_string(world) + " rank(s), this run on " + std::to_string(shard.world));
     const int64_t seq = p.at("commit").get<int64_t>();
     const std::string state_file = world == 1 ? p.at("state_file").get<std::string>()
-                                              : rank_file(prefix + ".state-" + std::to_string(seq), shard) + ".safetensors";
+                                              : state_file_path(prefix, seq, shard);
     auto file = io::SafetensorsFile::open(state_file);
     std::map<std::string, at::Tensor> tensors;
     for (const auto& info : file->tensors()) tensors[info.name] = file->tensor(info.name);
@@ -47,7 +47,7 @@ bool resume(LiveTarget& t, const nlohmann::json& p, const WindowCount& count, in
     t.spill_kind = p.value("spill_kind", std::string("activations"));
     if (world == 1) t.spill_file = p.value("spill_file", t.spill_file);
     else if (!t.spill_kind.empty())
-      t.spill_file = rank_file(t.spill_kind == "features" ? prefix + ".features" : prefix + "." + t.target.hook + ".f32", shard);
+      t.spill_file = spill_file_path(prefix, t.spill_kind == "features", t.target.hook, shard);
     notes.push_back(who + ": resumed in pass " + std::to_string(t.pass) + " at window " +
                     std::to_string(t.next_window));
     return true;
@@ -127,7 +127,7 @@ HarvestReport harvest_features(store::Workspace* ws, const std::string& workspac
       shard.rank = in.group->rank();
       shard.world = in.group->size();
     }
-    l->spill_file = rank_file(prefix + "." + t.hook + ".f32", shard);
+    l->spill_file = spill_file_path(prefix, /*features=*/false, t.hook, shard);
     const bool resumed = resume(*l, rows[i], count, in.context, shard, prefix, report.notes);
     if (!resumed && rows[i].is_object() && rows[i].contains("pass")) failed[static_cast<int64_t>(i)] = 1;
     live.push_back(std::move(l));

@@ -26,8 +26,19 @@ int64_t WindowShard::local_count(int64_t next) const {
   return n;
 }
 
+namespace {
 std::string rank_file(const std::string& path, const WindowShard& shard) {
   return shard.world == 1 ? path : path + ".rank-" + std::to_string(shard.rank);
+}
+}  // namespace
+
+std::string state_file_path(const std::string& prefix, int64_t commit, const WindowShard& shard) {
+  return rank_file(prefix + ".state-" + std::to_string(commit), shard) + ".safetensors";
+}
+
+std::string spill_file_path(const std::string& prefix, bool features, const std::string& hook,
+                            const WindowShard& shard) {
+  return rank_file(features ? prefix + ".features" : prefix + "." + hook + ".f32", shard);
 }
 
 HarvestGroup::HarvestGroup(store::Workspace* ws, std::string workspace_path, const HarvestInputs& in,
@@ -142,7 +153,7 @@ void HarvestGroup::choose_spill_kinds(const std::vector<SparseCodes>& codes) {
                             (features ? "keeps its features" : "keeps its hook's activations") +
                             " for passes 2-3 (" + why + ")");
     const std::string prefix = path_prefix(m);
-    m.spill_file = rank_file(features ? prefix + ".features" : prefix + "." + m.target.hook + ".f32", shard_);
+    m.spill_file = spill_file_path(prefix, features, m.target.hook, shard_);
   }
   open_spills();
 }
@@ -272,8 +283,7 @@ void HarvestGroup::commit(int pass, int64_t next_window) {
   std::vector<std::string> old_files;
   for (LiveTarget* m : members_) {
     ++m->commit_seq;
-    const std::string file =
-        rank_file(path_prefix(*m) + ".state-" + std::to_string(m->commit_seq), shard_) + ".safetensors";
+    const std::string file = state_file_path(path_prefix(*m), m->commit_seq, shard_);
     std::vector<std::pair<std::string, at::Tensor>> tensors;
     for (auto& [name, t] : m->stats.state()) tensors.emplace_back(name, t);
     io::write_safetensors(file, tensors,

@@ -36,8 +36,11 @@ struct WindowShard {
   int64_t local_count(int64_t next) const;
 };
 
-// Files of a target: one process keeps the names of single runs; ranks add ".rank-R".
-std::string rank_file(const std::string& path, const WindowShard& shard);
+// Files of a target beside the workspace (`prefix`: harvest_file_prefix):
+// one process keeps the names of single runs; ranks add ".rank-R".
+std::string state_file_path(const std::string& prefix, int64_t commit, const WindowShard& shard);
+std::string spill_file_path(const std::string& prefix, bool features, const std::string& hook,
+                            const WindowShard& shard);
 
 struct ExampleRef;
 class ExampleBuffer;

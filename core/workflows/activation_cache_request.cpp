@@ -34,6 +34,11 @@ int64_t existing_cache(const CacheRequest& r, const ActivationCacheHeader& h) {
   return c.complete() ? 1 : 3;
 }
 
+// Rank `rank`'s shard of the cache at `out`, beside it.
+std::string shard_path(const std::string& out, int rank, int world) {
+  return out + ".shard-" + std::to_string(rank) + "-of-" + std::to_string(world);
+}
+
 // A distributed run's manifest of this cache, complete, at --out (one
 // process then has nothing to do; anything else is the writer's to judge).
 bool complete_manifest(const CacheRequest& r, const ActivationCacheHeader& h) {
@@ -94,7 +99,7 @@ CacheOutcome build_shards(const CacheRequest& r, const model::LanguageModel& mod
   const bool has_last = h.windows > 0 && h.first_window + h.windows == count.windows;
   h.corpus_tokens = h.windows * r.context - (has_last ? r.context - count.last_length : 0);
   h.tokens = h.corpus_tokens - (r.include_bos ? 0 : h.windows);
-  const std::string file = r.out + ".shard-" + std::to_string(group.rank()) + "-of-" + std::to_string(group.size());
+  const std::string file = shard_path(r.out, group.rank(), group.size());
   ActivationCacheWriter writer(file, h);
   out.resumed_from = writer.committed();
   if (!writer.complete()) out.fill = fill_activation_cache(model, windows, writer, r.fill, progress);
@@ -104,9 +109,8 @@ CacheOutcome build_shards(const CacheRequest& r, const model::LanguageModel& mod
     std::vector<CacheShard> shards;
     for (int rank = 0; rank < group.size(); ++rank) {
       const int64_t first = window_of(rank), n = window_of(rank + 1) - first;
-      const std::string name =
-          fs::path(r.out).filename().string() + ".shard-" + std::to_string(rank) + "-of-" + std::to_string(group.size());
-      shards.push_back({name, first, n, read_cache_file_info((fs::path(r.out).parent_path() / name).string()).progress.rows});
+      const std::string path = shard_path(r.out, rank, group.size());
+      shards.push_back({fs::path(path).filename().string(), first, n, read_cache_file_info(path).progress.rows});
     }
     const std::string text = cache_manifest_json(whole, shards);
     io::AtomicFileWriter manifest(r.out);
