@@ -14,6 +14,7 @@
 #include <QMimeData>
 #include <QPushButton>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QtTest>
 
 #include "core/analysis/opening_feature.h"
@@ -239,6 +240,32 @@ class TestGuiShell : public QObject {
     QVERIFY(info.waitForFinished(60000) && info.exitCode() == 0);
     const QString slideInfo = QString::fromUtf8(info.readAllStandardOutput());
     QVERIFY2(slideInfo.contains(QStringLiteral("720 x 405 pts")), qPrintable(slideInfo));
+    // Readable from the back of a room: every horizontal word of 3 characters
+    // or more on every slide is set at 18 pt or more (a word's box is ~1.16 times the font's size),
+    // and the table's slides are titled and name every hook whole.
+    QProcess boxes;
+    boxes.start(QStringLiteral("pdftotext"), {QStringLiteral("-bbox"), slides, QStringLiteral("-")});
+    QVERIFY(boxes.waitForFinished(60000) && boxes.exitCode() == 0);
+    const QString slideWords = QString::fromUtf8(boxes.readAllStandardOutput());
+    const QRegularExpression word(QStringLiteral("xMin=\"([0-9.]+)\" yMin=\"([0-9.]+)\" xMax=\"([0-9.]+)\" "
+                                                "yMax=\"([0-9.]+)\">([^<]*)<"));
+    int measured = 0;
+    for (auto m = word.globalMatch(slideWords); m.hasNext();) {
+      const auto w = m.next();
+      const double width = w.captured(3).toDouble() - w.captured(1).toDouble();
+      const double height = w.captured(4).toDouble() - w.captured(2).toDouble();
+      if (width <= height || w.captured(5).size() < 3) continue;  // a rotated axis label's pieces, a glyph
+      ++measured;
+      QVERIFY2(height >= 18 * 1.1, qPrintable(QStringLiteral("slide word \"%1\" is %2 pt high").arg(w.captured(5)).arg(height)));
+    }
+    QVERIFY(measured > 200);
+    QVERIFY2(slideWords.contains(QStringLiteral(">Reconstruction<")) && slideWords.contains(QStringLiteral(">separation<")),
+             "the table's slides have no titles");
+    for (const QString& line : lines.mid(1)) {
+      const QString hook = line.section(QLatin1Char(','), 1, 1);
+      QVERIFY2(slideWords.contains(QLatin1Char('>') + hook + QLatin1Char('<')),
+               qPrintable(QStringLiteral("the slides' table lacks the hook name ") + hook));
+    }
     QProcess text;
     text.start(QStringLiteral("pdftotext"), {QStringLiteral("-layout"), report, QStringLiteral("-")});
     QVERIFY(text.waitForFinished(60000) && text.exitCode() == 0);

@@ -1,9 +1,25 @@
 #include "ui/evaluation_model.h"
 
+#include <cmath>
+
 #include "core/store/evaluation_table.h"
 
 namespace saescope::ui {
+namespace {
 
+// Three significant digits, never an exponent: 3167.38 → "3170", 74.018 →
+// "74.0", 0.01783 → "0.0178". The table compares SAEs; more digits are noise.
+QString threeSignificant(double v) {
+  if (v == 0.0 || !std::isfinite(v)) return QString::number(v);
+  const int magnitude = static_cast<int>(std::floor(std::log10(std::abs(v))));
+  if (magnitude >= 2) {
+    const double unit = std::pow(10.0, magnitude - 2);
+    return QString::number(std::round(v / unit) * unit, 'f', 0);
+  }
+  return QString::number(v, 'f', 2 - magnitude);
+}
+
+}  // namespace
 
 void EvaluationModel::reload(store::Workspace* ws) {
   beginResetModel();
@@ -34,9 +50,9 @@ int EvaluationModel::columnCount(const QModelIndex& p) const { return p.isValid(
 QVariant EvaluationModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid()) return {};
   const auto& r = rows_[static_cast<size_t>(index.row())];
-  auto num = [role](const std::optional<double>& v, int decimals) -> QVariant {
+  auto num = [role](const std::optional<double>& v) -> QVariant {
     if (!v) return role == SortRole ? QVariant(-1e300) : QVariant(QStringLiteral("—"));
-    return role == SortRole ? QVariant(*v) : QVariant(QString::number(*v, 'f', decimals));
+    return role == SortRole ? QVariant(*v) : QVariant(threeSignificant(*v));
   };
   const auto text = [](const std::string& s) { return QString::fromStdString(s); };
   if (role == Qt::DisplayRole || role == SortRole) {
@@ -47,15 +63,15 @@ QVariant EvaluationModel::data(const QModelIndex& index, int role) const {
       case Architecture: return text(r.architecture);
       case DSae: return r.d_sae;
       case Sparsity: return text(r.sparsity);
-      case Mse: return num(r.mse, 4);
-      case L0: return num(r.l0, 1);
-      case ExplainedVariance: return num(r.explained_variance, 3);
-      case CeRecovered: return num(r.ce_recovered, 3);
-      case Accuracy: return num(r.accuracy, 3);
-      case Precision: return num(r.precision, 3);
-      case Recall: return num(r.recall, 3);
-      case Specificity: return num(r.specificity, 3);
-      case F1: return num(r.f1, 3);
+      case Mse: return num(r.mse);
+      case L0: return num(r.l0);
+      case ExplainedVariance: return num(r.explained_variance);
+      case CeRecovered: return num(r.ce_recovered);
+      case Accuracy: return num(r.accuracy);
+      case Precision: return num(r.precision);
+      case Recall: return num(r.recall);
+      case Specificity: return num(r.specificity);
+      case F1: return num(r.f1);
       case Dataset: return text(r.dataset);
     }
   }

@@ -43,28 +43,36 @@ void drawWordPage(QPainter& p, const QRect& page, const polysemy::WordPage& w, i
                   int max_rows) {
   const auto q = [](const std::string& s) { return QString::fromStdString(s); };
   QFont font = p.font();
-  font.setPointSize(heading_pt);
   font.setBold(true);
+  const QString heading = QObject::tr("“%1”: among the %2 separated words")
+                              .arg(q(w.word), w.best ? QObject::tr("best") : QObject::tr("worst"));
+  // A long word shrinks the heading (to two thirds at most) rather than lose its end.
+  font.setPointSize(heading_pt);
+  for (int pt = heading_pt; pt > heading_pt * 2 / 3; --pt) {
+    font.setPointSize(pt);
+    if (QFontMetrics(font, p.device()).horizontalAdvance(heading) <= page.width()) break;
+  }
   p.setFont(font);
   const QFontMetrics head(font, p.device());
   p.setPen(Qt::black);
   p.drawText(QRect(page.left(), page.top(), page.width(), head.height() * 2), Qt::AlignLeft | Qt::AlignVCenter,
-             QObject::tr("“%1”: among the %2 separated words").arg(q(w.word), w.best ? QObject::tr("best")
-                                                                                      : QObject::tr("worst")));
+             head.elidedText(heading, Qt::ElideRight, page.width()));
   int y = page.top() + head.height() * 2;
   font.setPointSize(body_pt);
   font.setBold(false);
   p.setFont(font);
   const QFontMetrics fm(font, p.device());
   const int line = fm.height() + fm.height() / 3;
-  p.drawText(QRect(page.left(), y, page.width(), line), Qt::AlignLeft | Qt::AlignVCenter,
-             QObject::tr("NMI %1 · purity %2 · %3 sense-labelled occurrences · SAE %4%5")
-                 .arg(w.nmi, 0, 'f', 2)
-                 .arg(w.purity, 0, 'f', 2)
-                 .arg(w.occurrences)
-                 .arg(QFileInfo(q(w.sae)).fileName(),
-                      w.hook.empty() ? QString() : QObject::tr(" at %1").arg(q(w.hook))));
-  y += line * 3 / 2;
+  const QString scores = QObject::tr("NMI %1 · purity %2 · %3 sense-labelled occurrences · SAE %4%5")
+                             .arg(w.nmi, 0, 'f', 2)
+                             .arg(w.purity, 0, 'f', 2)
+                             .arg(w.occurrences)
+                             .arg(QFileInfo(q(w.sae)).fileName(),
+                                  w.hook.empty() ? QString() : QObject::tr(" at %1").arg(q(w.hook)));
+  const QRect scoresBox(page.left(), y, page.width(), page.bottom() - y);
+  const int scoresHeight = p.boundingRect(scoresBox, Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, scores).height();
+  p.drawText(scoresBox, Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, scores);
+  y += scoresHeight + line / 2;
   const int swatch = fm.height() * 2 / 3;
   for (size_t s = 0; s < w.senses.size() && y + line < page.bottom(); ++s) {
     p.fillRect(QRect(page.left(), y + (line - swatch) / 2, swatch, swatch), senseColourAt(static_cast<int>(s)));
@@ -116,7 +124,8 @@ void drawTitlePage(QPainter& p, const QRect& page, const ReportContent& c) {
 // `zoom` > 1 draws the chart smaller and scales it up: larger text for slides.
 void drawChartPage(QCPPainter& p, const QRect& page, const ReportChart& chart, int caption_pt, double zoom = 1.0,
                    bool first_sentence = false) {
-  const QString text = first_sentence ? chart.caption.section(QStringLiteral(". "), 0, 0) + QLatin1Char('.') : chart.caption;
+  QString text = first_sentence ? chart.caption.section(QStringLiteral(". "), 0, 0) : chart.caption;
+  if (!text.endsWith(QLatin1Char('.'))) text += QLatin1Char('.');
   QFont caption = p.font();
   caption.setPointSize(caption_pt);
   caption.setBold(false);
@@ -125,72 +134,184 @@ void drawChartPage(QCPPainter& p, const QRect& page, const ReportChart& chart, i
       p.boundingRect(QRect(0, 0, page.width(), page.height()), Qt::AlignLeft | Qt::TextWordWrap, text).height();
   const QRect captionBox(page.left(), page.bottom() - captionHeight, page.width(), captionHeight);
   const int w = page.width(), h = page.height() - captionBox.height() - 12;
+  const bool wide = zoom > 1.0 && chart.legend_beside;
+  if (wide) chart.legend_beside(true);
   p.save();
   p.translate(page.topLeft());
   p.scale(zoom, zoom);
   chart.plot->toPainter(&p, static_cast<int>(w / zoom), static_cast<int>(h / zoom));
   p.restore();
+  if (wide) chart.legend_beside(false);
   p.setPen(Qt::black);
   p.setFont(caption);
   p.drawText(captionBox, Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, text);
 }
 
-// Column widths for `font`: the widest header or cell of each column.
-std::vector<int> columnWidths(const QAbstractItemModel& m, const QFont& font, QPaintDevice* device) {
-  const QFontMetrics fm(font, device);
-  std::vector<int> w(static_cast<size_t>(m.columnCount()), 0);
-  for (int c = 0; c < m.columnCount(); ++c) {
-    w[static_cast<size_t>(c)] = fm.horizontalAdvance(m.headerData(c, Qt::Horizontal).toString());
-    for (int r = 0; r < m.rowCount(); ++r)
-      w[static_cast<size_t>(c)] = std::max(w[static_cast<size_t>(c)], fm.horizontalAdvance(m.data(m.index(r, c)).toString()));
-    w[static_cast<size_t>(c)] += fm.averageCharWidth() * 2;  // the gap between columns
+// A table as it is printed: headers and cells as text, chosen columns of the
+// model; `label` joins several columns into the first cell ("blocks.2.hook_
+// resid_post topk 1536 k=32") so a narrow slide still says which row is which.
+struct TableText {
+  QStringList headers;
+  std::vector<QStringList> rows;
+  std::vector<bool> numeric;  // right-aligned: every cell a number or a dash
+};
+
+TableText tableText(const QAbstractItemModel& m, const ReportTable& spec) {
+  TableText t;
+  const auto cell = [&](int r, int c) { return m.data(m.index(r, c)).toString(); };
+  if (!spec.label_columns.empty()) t.headers << spec.label_header;
+  for (size_t i = 0; i < spec.columns.size(); ++i)
+    t.headers << (i < static_cast<size_t>(spec.headers.size()) ? spec.headers[static_cast<int>(i)]
+                                                               : m.headerData(spec.columns[i], Qt::Horizontal).toString());
+  for (int r = 0; r < m.rowCount(); ++r) {
+    QStringList row, label;
+    for (int c : spec.label_columns) label << cell(r, c);
+    if (!spec.label_columns.empty()) row << label.join(QLatin1Char(' '));
+    for (int c : spec.columns) row << cell(r, c);
+    t.rows.push_back(row);
+  }
+  for (int c = 0; c < t.headers.size(); ++c) {
+    bool numeric = true;
+    for (const QStringList& row : t.rows) {
+      bool ok = false;
+      row[c].toDouble(&ok);
+      numeric = numeric && (ok || row[c] == QStringLiteral("—"));
+    }
+    t.numeric.push_back(numeric && !t.rows.empty());
+  }
+  return t;
+}
+
+// The narrowest a header can be on at most two lines: split at its best space.
+int twoLineWidth(const QString& header, const QFontMetrics& bold) {
+  int best = bold.horizontalAdvance(header);
+  for (int i = header.indexOf(QLatin1Char(' ')); i >= 0; i = header.indexOf(QLatin1Char(' '), i + 1))
+    best = std::min(best, std::max(bold.horizontalAdvance(header.left(i)), bold.horizontalAdvance(header.mid(i + 1))));
+  return best;
+}
+
+int totalWidth(const std::vector<int>& widths) {
+  int total = 0;
+  for (int w : widths) total += w;
+  return total;
+}
+
+// Column widths at `pt`: the widest cell or header (bold, as drawn), and a
+// gap. When that is wider than `fit`, headers go on two lines ("PS" over
+// "specificity") where they are wider than their cells.
+std::vector<int> columnWidths(const TableText& t, QFont font, int pt, QPaintDevice* device, int fit) {
+  font.setPointSize(pt);
+  font.setBold(false);
+  QFont bold = font;
+  bold.setBold(true);
+  const QFontMetrics fm(font, device), bm(bold, device);
+  std::vector<int> w;
+  for (bool two_lines : {false, true}) {
+    w.clear();
+    for (int c = 0; c < t.headers.size(); ++c) {
+      int widest = two_lines ? twoLineWidth(t.headers[c], bm) : bm.horizontalAdvance(t.headers[c]);
+      for (const QStringList& row : t.rows) widest = std::max(widest, fm.horizontalAdvance(row[c]));
+      w.push_back(widest + fm.averageCharWidth() * 3 / 2);
+    }
+    if (totalWidth(w) <= fit) break;
   }
   return w;
 }
 
-void drawTable(QPainter& p, QPdfWriter& pdf, const QRect& page, const QAbstractItemModel& m) {
-  QFont font = p.font();
+// The table under a heading at `pt`, continued on further pages (the heading
+// and the header row repeated) when the rows do not fit one.
+void drawTable(QPainter& p, QPdfWriter& pdf, const QRect& page, const QString& title, int heading_pt,
+               const TableText& t, int pt) {
+  const std::vector<int> widths = columnWidths(t, p.font(), pt, &pdf, page.width());
+  QFont font = p.font(), bold = p.font(), heading = p.font();
+  font.setPointSize(pt);
   font.setBold(false);
-  std::vector<int> widths;
-  for (int pt = 10; pt >= 4; --pt) {  // the largest size at which every cell fits whole
-    font.setPointSize(pt);
-    widths = columnWidths(m, font, &pdf);
-    int total = 0;
-    for (int w : widths) total += w;
-    if (total <= page.width()) break;
-  }
+  bold.setPointSize(pt);
+  bold.setBold(true);
+  heading.setPointSize(heading_pt);
+  heading.setBold(true);
   const QFontMetrics fm(font, &pdf);
-  const int line = fm.height() + fm.height() / 3;
-  const auto header = [&](int y) {
-    QFont bold = font;
-    bold.setBold(true);
-    p.setFont(bold);
+  const int line = fm.height() + fm.height() / 6, pad = fm.averageCharWidth();
+  const auto row = [&](int y, int height, const QStringList& cells) {
     int x = page.left();
-    for (int c = 0; c < m.columnCount(); ++c) {
-      p.drawText(QRect(x, y, widths[static_cast<size_t>(c)], line), Qt::AlignLeft | Qt::AlignVCenter,
-                 m.headerData(c, Qt::Horizontal).toString());
-      x += widths[static_cast<size_t>(c)];
+    for (int c = 0; c < cells.size(); ++c) {
+      const int w = widths[static_cast<size_t>(c)];
+      const int align = t.numeric[static_cast<size_t>(c)] ? Qt::AlignRight : Qt::AlignLeft;
+      p.drawText(QRect(x, y, w - pad, height), align | Qt::AlignBottom | Qt::TextWordWrap, cells[c]);
+      x += w;
     }
-    p.drawLine(page.left(), y + line, page.right(), y + line);
-    p.setFont(font);
-    return y + line + 4;
   };
-  int y = header(page.top());
-  for (int r = 0; r < m.rowCount(); ++r) {
+  const QFontMetrics bm(bold, &pdf);
+  bool wrapped = false;  // a header on two lines makes the header row two lines high
+  for (int c = 0; c < t.headers.size(); ++c)
+    wrapped = wrapped || bm.horizontalAdvance(t.headers[c]) > widths[static_cast<size_t>(c)] - pad;
+  const int header_height = wrapped ? line + bm.lineSpacing() : line;
+  const auto top = [&](bool continued) {
+    p.setFont(heading);
+    const int head = QFontMetrics(heading, &pdf).height() * 8 / 5;
+    p.drawText(QRect(page.left(), page.top(), page.width(), head), Qt::AlignLeft | Qt::AlignVCenter,
+               continued ? QObject::tr("%1 (continued)").arg(title) : title);
+    p.setFont(bold);
+    const int y = page.top() + head;
+    row(y, header_height, t.headers);
+    p.drawLine(page.left(), y + header_height + 2, page.left() + totalWidth(widths), y + header_height + 2);
+    p.setFont(font);
+    return y + header_height + line / 4;
+  };
+  int y = top(false);
+  for (const QStringList& cells : t.rows) {
     if (y + line > page.bottom()) {
       pdf.newPage();
-      y = header(page.top());
+      y = top(true);
     }
-    int x = page.left();
-    for (int c = 0; c < m.columnCount(); ++c) {
-      p.drawText(QRect(x, y, widths[static_cast<size_t>(c)], line), Qt::AlignLeft | Qt::AlignVCenter,
-                 m.data(m.index(r, c)).toString());
-      x += widths[static_cast<size_t>(c)];
-    }
+    row(y, line, cells);
     y += line;
   }
 }
 
+// The report's table: every column, at the largest size (11 pt down to 6)
+// at which the widest cells fit the page's width.
+void drawReportTable(QPainter& p, QPdfWriter& pdf, const QRect& page, const QAbstractItemModel& m) {
+  ReportTable all;
+  for (int c = 0; c < m.columnCount(); ++c) all.columns.push_back(c);
+  const TableText t = tableText(m, all);
+  int pt = 11;
+  while (pt > 6 && totalWidth(columnWidths(t, p.font(), pt, &pdf, page.width())) > page.width()) --pt;
+  drawTable(p, pdf, page, QObject::tr("Every SAE evaluated"), 20, t, pt);
+}
+
+// Table slides at 18 pt, each on a new page: when the columns do not fit the
+// slide's width they go on as many slides as they need, each repeating the
+// label column.
+void drawSlideTables(QPainter& p, QPdfWriter& pdf, const QRect& page, const QAbstractItemModel& m,
+                     const ReportTable& spec) {
+  constexpr int kPt = 18;
+  const TableText whole = tableText(m, spec);
+  const std::vector<int> widths = columnWidths(whole, p.font(), kPt, &pdf, page.width());
+  const int label = spec.label_columns.empty() ? 0 : 1;
+  const int label_width = label ? widths.front() : 0;
+  std::vector<std::vector<size_t>> groups;  // indices into spec.columns
+  int used = label_width;
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    const int w = widths[i + static_cast<size_t>(label)];
+    if (groups.empty() || used + w > page.width()) groups.emplace_back(), used = label_width;
+    groups.back().push_back(i);
+    used += w;
+  }
+  for (size_t g = 0; g < groups.size(); ++g) {
+    ReportTable part = spec;
+    part.columns.clear();
+    part.headers.clear();
+    for (size_t i : groups[g]) {
+      part.columns.push_back(spec.columns[i]);
+      if (i < static_cast<size_t>(spec.headers.size())) part.headers << spec.headers[static_cast<int>(i)];
+    }
+    pdf.newPage();
+    const QString title = groups.size() == 1 ? spec.title
+                                             : QObject::tr("%1 (%2 of %3)").arg(spec.title).arg(g + 1).arg(groups.size());
+    drawTable(p, pdf, page, title, 24, tableText(m, part), kPt);
+  }
+}
 
 // One PDF of pages drawn by `pages` (which calls newPage between them).
 bool writePdf(const QString& path, const QPageLayout& layout, const QString& title,
@@ -230,7 +351,7 @@ bool writeEvaluationReport(const QString& path, const ReportContent& c, QString*
     }
     if (c.table && c.table->rowCount() > 0) {
       pdf.newPage();
-      drawTable(p, pdf, page, *c.table);
+      drawReportTable(p, pdf, page, *c.table);
     }
     for (const polysemy::WordPage& w : c.words) {
       pdf.newPage();
@@ -255,12 +376,10 @@ bool writeEvaluationSlides(const QString& path, const ReportContent& c, QString*
     }
     for (const ReportChart& chart : c.charts) {
       pdf.newPage();
-      drawChartPage(p, page, chart, 18, 1.5, /*first_sentence=*/true);
+      drawChartPage(p, page, chart, 18, 2.0, /*first_sentence=*/true);
     }
-    if (c.table && c.table->rowCount() > 0) {
-      pdf.newPage();
-      drawTable(p, pdf, page, *c.table);
-    }
+    if (c.table && c.table->rowCount() > 0)
+      for (const ReportTable& table : c.slide_tables) drawSlideTables(p, pdf, page, *c.table, table);
     for (const polysemy::WordPage& w : c.words) {  // fewer, larger lines: read from the back of a room
       pdf.newPage();
       drawWordPage(p, page, w, 28, 18, 5);

@@ -279,7 +279,7 @@ void EvaluationView::replot() {
   layers_->xAxis->setTicker(integers);
   layers_->xAxis->setLabel(tr("layer"));
   layers_->yAxis->setLabel(scoreName);
-  if (layers_->plotLayout()->rowCount() < 3) {
+  if (layers_->plotLayout()->rowCount() < 3 && layers_->plotLayout()->columnCount() < 2) {
     // The legend in rows below the axes: inside them it hides points.
     auto* legendRow = new QCPLayoutGrid;
     layers_->plotLayout()->addElement(2, 0, legendRow);
@@ -360,6 +360,30 @@ QStringList EvaluationView::exportCharts(const QString& dir, int width, int heig
   return written;
 }
 
+namespace {
+
+// The layer chart's legend sits in a row below the axes (two entries a row);
+// on a wide slide that row would squash the axes, so it moves beside them,
+// one entry a row, and back after.
+void placeLegendRow(QCustomPlot* plot, bool beside) {
+  QCPLayoutGrid* grid = plot->plotLayout();
+  QCPLayoutElement* row = beside ? grid->element(2, 0) : grid->element(1, 1);
+  if (!row) return;
+  grid->take(row);
+  grid->simplify();
+  if (beside) {
+    grid->addElement(1, 1, row);
+    grid->setColumnStretchFactor(1, 0.001);
+  } else {
+    grid->addElement(2, 0, row);
+    grid->setRowStretchFactor(2, 0.001);
+  }
+  plot->legend->setWrap(beside ? 1 : 2);
+  plot->legend->setFillOrder(QCPLegend::foColumnsFirst, /*rearrange=*/true);
+}
+
+}  // namespace
+
 ReportContent EvaluationView::reportContent() const {
   ReportContent c;
   c.title = tr("SAEScope evaluation report");
@@ -400,8 +424,10 @@ ReportContent EvaluationView::reportContent() const {
                      "higher is better) against L0. A better MSE-L0 trade-off does not imply better separation "
                      "(Minegishi et al., ICLR 2025); read F1 beside specificity, as F1 rewards a feature that fires "
                      "for every sense.")},
-      {layers_, tr("Sense separation by layer, one line per hook: how it changes with depth, and attention against MLP "
-                   "outputs.")}};
+      {layers_,
+       tr("Sense separation by layer, one line per hook: how it changes with depth, and attention against MLP "
+          "outputs."),
+       [plot = layers_](bool beside) { placeLegendRow(plot, beside); }}};
   c.methods << tr("PS-Eval (Minegishi et al., ICLR 2025): a word in two contexts is run through the model; the SAE "
                   "encodes the activation at the word, and the pair is predicted \"same sense\" when both contexts "
                   "share their most active feature. Against the pairs' labels this gives accuracy, precision, recall, "
@@ -422,6 +448,21 @@ ReportContent EvaluationView::reportContent() const {
                        .arg(d.config.value("pairs", 0LL))
                        .arg(d.config.value("occurrences", 0LL));
   c.table = model_;
+  // The slides: which SAE (the hook whole, its architecture, size and
+  // sparsity setting) beside the scores comparable across hooks (not MSE),
+  // then F1 beside specificity, which must be read together. Every column is
+  // in the report; a slide with all of them is unreadable from the back.
+  using M = EvaluationModel;
+  std::vector<int> label = {M::Hook, M::Architecture, M::DSae, M::Sparsity};
+  QStringList models;
+  for (int r = 0; r < model_->rowCount(); ++r)
+    if (const QString m = model_->data(model_->index(r, M::Model), Qt::DisplayRole).toString(); !models.contains(m))
+      models << m;
+  if (models.size() > 1) label.insert(label.begin(), M::Model);
+  c.slide_tables = {
+      {tr("Reconstruction per SAE"), tr("SAE"), label, {M::L0, M::ExplainedVariance, M::CeRecovered}, {}},
+      {tr("Sense separation per SAE (PS-Eval)"), tr("SAE"), label, {M::F1, M::Specificity},
+       {tr("F1"), tr("specificity")}}};
   if (auto* ws = session_->workspace()) c.words = polysemy::report_word_pages(*ws);
   return c;
 }
