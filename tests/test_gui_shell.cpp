@@ -5,6 +5,7 @@
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QTableView>
+#include <QScrollArea>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
@@ -31,6 +32,7 @@
 #include <qcustomplot.h>
 #include "ui/feature_table_model.h"
 #include "ui/features_view.h"
+#include "ui/steer_panel.h"
 #include "ui/jobs_panel.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
@@ -114,6 +116,18 @@ class TestGuiShell : public QObject {
     const int tokens_width = view->table()->fontMetrics().horizontalAdvance(QStringLiteral(" quarter ·  chapter ·  section")) + 12;
     QVERIFY2(view->table()->columnWidth(FeatureTableModel::TopTokens) >= tokens_width,
              qPrintable(QStringLiteral("%1 < %2").arg(view->table()->columnWidth(FeatureTableModel::TopTokens)).arg(tokens_width)));
+
+    // The feature page and the Steer panel below it fit the page's width:
+    // no sideways scrolling, the Run button inside the visible part.
+    QScrollArea* pageScroll = nullptr;
+    for (QWidget* w = view->steerPanel(); w && !pageScroll; w = w->parentWidget()) pageScroll = qobject_cast<QScrollArea*>(w);
+    QVERIFY(pageScroll);
+    QVERIFY(!pageScroll->horizontalScrollBar()->isVisible());
+    auto* run = view->steerPanel()->findChild<QPushButton*>(QStringLiteral("steerRun"));
+    QVERIFY(run && run->isVisible());
+    const QPoint runRight = run->mapTo(pageScroll->viewport(), QPoint(run->width(), 0));
+    QVERIFY2(runRight.x() <= pageScroll->viewport()->width(),
+             qPrintable(QStringLiteral("Run ends at %1 of %2").arg(runRight.x()).arg(pageScroll->viewport()->width())));
 
     // Sorting by density descending puts the densest feature first.
     view->table()->sortByColumn(FeatureTableModel::Density, Qt::DescendingOrder);
