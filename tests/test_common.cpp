@@ -48,6 +48,27 @@ class TestCommon : public QObject {
              QStringLiteral("ACTIVE"));
   }
 
+  void cliKeepsFreedMemoryForReuse() {
+    // Large tensors from the heap, freed memory kept (process_setup.cpp);
+    // a user's own GLIBC_TUNABLES are kept as they are.
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("GLIBC_TUNABLES"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
+    QVERIFY(p.waitForFinished(60000));
+    QJsonObject info = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    QVERIFY2(info["glibc_tunables"].toString().contains(QStringLiteral("glibc.malloc.mmap_max=0")),
+             qPrintable(info["glibc_tunables"].toString()));
+    QCOMPARE(info["omp_wait_policy"].toString(), env.value(QStringLiteral("OMP_WAIT_POLICY"), QStringLiteral("PASSIVE")));
+    env.insert(QStringLiteral("GLIBC_TUNABLES"), QStringLiteral("glibc.malloc.check=0"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
+    QVERIFY(p.waitForFinished(60000));
+    info = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    QCOMPARE(info["glibc_tunables"].toString(), QStringLiteral("glibc.malloc.check=0"));
+  }
+
   void cliBadArgumentsExitTwo() {
     QProcess p;
     p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("no-such-command")});

@@ -20,7 +20,8 @@ int run_info(bool as_json) {
                         {"hardware_threads", info.hardware_threads},
                         {"cuda", info.cuda_available},
                         {"cuda_devices", info.cuda_device_count},
-                        {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : ""}};
+                        {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : ""},
+                        {"glibc_tunables", std::getenv("GLIBC_TUNABLES") ? std::getenv("GLIBC_TUNABLES") : ""}};
     std::cout << j.dump(2) << "\n";
     return 0;
   }

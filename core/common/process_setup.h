@@ -8,14 +8,16 @@
 // once with OMP_WAIT_POLICY=PASSIVE unless the user set it (any value), from
 // the executable's .preinit_array: the dynamic loader runs that before any
 // shared library's constructor, so the first start does not pay LibTorch's
-// ~1 s of static initialisation (a re-exec from main() paid it twice).
+// ~1 s of static initialisation (a re-exec from main() paid it twice). The
+// same re-exec sets glibc's malloc to keep large freed blocks for reuse
+// (GLIBC_TUNABLES, unless the user set it; why in process_setup.cpp).
 namespace saescope {
 
 // What SAESCOPE_PASSIVE_OPENMP_AT_LOAD registers: the re-exec, at load.
 void passive_openmp_preinit(int argc, char** argv, char** envp);
 
 // Call first thing in main(): a fallback for a binary without the preinit
-// entry. Re-executes once with the variable set unless it is set already;
+// entry. Re-executes once with the variables set unless they are set already;
 // returns only when no re-exec was needed or it failed.
 void ensure_passive_openmp(char** argv);
 
