@@ -321,6 +321,18 @@ class TestModelFamilies : public QObject {
     const auto pythia = load_language_model(kFamilies + "/pythia");
     const auto p = io::SafetensorsFile::open(kFamilies + "/pythia/model.safetensors");
     QCOMPARE(max_abs_diff(pythia->unembedding().unembed, p->tensor("embed_out.weight")), 0.0);
+    QCOMPARE(gemma->unembedding().final_softcap, j["final_logit_softcapping"].get<double>());
+    // Every family's logits are ln_final.hook_out · unembedᵀ, soft-capped when
+    // final_softcap says: sae-eval computes its CE losses so, a chunk of rows
+    // at a time, never holding the logits.
+    for (const char* c : kCases) {
+      const auto model = load_language_model(kFamilies + "/" + c);
+      const RunResult r = run_ids(*model, {input_ids(c)}, {"ln_final.hook_out", "logits"});
+      const Unembedding u = model->unembedding();
+      at::Tensor logits = at::linear(r.hooks.at("ln_final.hook_out"), u.unembed);
+      if (u.final_softcap > 0) logits = at::tanh(logits / u.final_softcap) * u.final_softcap;
+      QVERIFY2(max_abs_diff(logits, r.hooks.at("logits")) < 1e-5, c);
+    }
   }
 
   void badInputIsRefusedClearly() {

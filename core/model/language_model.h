@@ -25,6 +25,10 @@ namespace saescope::model {
 struct Unembedding {
   at::Tensor final_norm_gain;  // [d_model]: LayerNorm's γ, RMSNorm's w, Gemma's 1 + w
   at::Tensor unembed;          // [vocab, d_model]
+  // The logits are exactly ln_final.hook_out · unembedᵀ, then, when this is
+  // > 0, softcap · tanh(logits / softcap) (Gemma 2): what a caller needs to
+  // compute them itself a few rows at a time.
+  double final_softcap = 0;
 };
 
 class LanguageModel {

@@ -45,7 +45,7 @@ class Gemma final : public LanguageModel {
  public:
   Gemma(const GemmaConfig& config, ModelInfo info, const std::string& checkpoint, const ModelOptions& options);
   RunResult forward(const at::Tensor& ids, const RunRequest& request) const override;
-  Unembedding unembedding() const override { return {ln_final_.gain, embed_}; }
+  Unembedding unembedding() const override { return {ln_final_.gain, embed_, config_.final_softcap}; }
 
  private:
   at::Tensor attention(const at::Tensor& x, int layer, const RopeTable& rope, const at::Tensor& mask,
