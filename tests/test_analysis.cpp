@@ -19,6 +19,7 @@
 #include "core/corpus/corpus_windows.h"
 #include "core/analysis/feature_harvest.h"
 #include "core/analysis/feature_stats.h"
+#include "core/analysis/logit_effects.h"
 #include "core/workflows/harvest_request.h"
 #include "core/analysis/prompt_features.h"
 #include "core/common/error.h"
@@ -387,6 +388,22 @@ class TestAnalysis : public QObject {
   }
 
  private slots:
+  // The logit table equals at::topk over the whole [d_sae, vocab] product:
+  // 600 features (two chunks of 512), the largest and smallest 10 of 300
+  // tokens each, in order; and k larger than the vocabulary keeps them all.
+  void logitEffectsAreTheProductsExtremes() {
+    at::manual_seed(11);
+    const at::Tensor w_dec = at::randn({600, 16}), gain = at::rand({16}) + 0.5, unembed = at::randn({300, 16});
+    const analysis::LogitEffectTable t = analysis::logit_effects(w_dec, gain, unembed, 10);
+    const at::Tensor full = at::matmul(w_dec * gain, unembed.t());
+    const auto top = full.topk(10, 1, true, true), bottom = full.topk(10, 1, false, true);
+    QVERIFY(at::equal(t.top_ids, std::get<1>(top)) && at::equal(t.bottom_ids, std::get<1>(bottom)));
+    QVERIFY(at::allclose(t.top_values, std::get<0>(top)) && at::allclose(t.bottom_values, std::get<0>(bottom)));
+    const analysis::LogitEffectTable all = analysis::logit_effects(w_dec.narrow(0, 0, 3), gain, unembed.narrow(0, 0, 7), 50);
+    QCOMPARE(all.top_ids.size(1), int64_t(7));
+    QVERIFY(at::equal(all.top_ids, std::get<1>(full.narrow(0, 0, 3).narrow(1, 0, 7).topk(7, 1, true, true))));
+  }
+
   // A distributed harvest's merge: batches dealt round 3 ranks, each rank's
   // accumulators merged, equal one process's over all batches — activations
   // drawn from 4 values, so top lists tie often and the earlier window wins.
