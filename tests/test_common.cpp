@@ -6,6 +6,19 @@
 
 #include "core/common/runtime_info.h"
 
+namespace {
+
+// `saescope-cli info --json` run with `env`; *finished: it ended within a minute.
+QJsonObject cliInfo(const QProcessEnvironment& env, bool* finished) {
+  QProcess p;
+  p.setProcessEnvironment(env);
+  p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
+  *finished = p.waitForFinished(60000);
+  return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+}
+
+}  // namespace
+
 class TestCommon : public QObject {
   Q_OBJECT
  private slots:
@@ -32,40 +45,32 @@ class TestCommon : public QObject {
 
   void cliRunsWithPassiveOpenMpWaits() {
     // Without the variable the CLI runs with it; a user's own setting is kept.
-    QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.remove(QStringLiteral("OMP_WAIT_POLICY"));
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
-    QVERIFY(p.waitForFinished(60000));
-    QCOMPARE(QJsonDocument::fromJson(p.readAllStandardOutput()).object()["omp_wait_policy"].toString(),
-             QStringLiteral("PASSIVE"));
+    bool finished = false;
+    QJsonObject info = cliInfo(env, &finished);
+    QVERIFY(finished);
+    QCOMPARE(info["omp_wait_policy"].toString(), QStringLiteral("PASSIVE"));
     env.insert(QStringLiteral("OMP_WAIT_POLICY"), QStringLiteral("ACTIVE"));
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
-    QVERIFY(p.waitForFinished(60000));
-    QCOMPARE(QJsonDocument::fromJson(p.readAllStandardOutput()).object()["omp_wait_policy"].toString(),
-             QStringLiteral("ACTIVE"));
+    info = cliInfo(env, &finished);
+    QVERIFY(finished);
+    QCOMPARE(info["omp_wait_policy"].toString(), QStringLiteral("ACTIVE"));
   }
 
   void cliKeepsFreedMemoryForReuse() {
     // Large tensors from the heap, freed memory kept (process_setup.cpp);
     // a user's own GLIBC_TUNABLES are kept as they are.
-    QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.remove(QStringLiteral("GLIBC_TUNABLES"));
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
-    QVERIFY(p.waitForFinished(60000));
-    QJsonObject info = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    bool finished = false;
+    QJsonObject info = cliInfo(env, &finished);
+    QVERIFY(finished);
     QVERIFY2(info["glibc_tunables"].toString().contains(QStringLiteral("glibc.malloc.mmap_max=0")),
              qPrintable(info["glibc_tunables"].toString()));
     QCOMPARE(info["omp_wait_policy"].toString(), env.value(QStringLiteral("OMP_WAIT_POLICY"), QStringLiteral("PASSIVE")));
     env.insert(QStringLiteral("GLIBC_TUNABLES"), QStringLiteral("glibc.malloc.check=0"));
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(SAESCOPE_CLI_PATH), {QStringLiteral("info"), QStringLiteral("--json")});
-    QVERIFY(p.waitForFinished(60000));
-    info = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    info = cliInfo(env, &finished);
+    QVERIFY(finished);
     QCOMPARE(info["glibc_tunables"].toString(), QStringLiteral("glibc.malloc.check=0"));
   }
 
