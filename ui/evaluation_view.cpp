@@ -387,11 +387,15 @@ void placeLegendRow(QCustomPlot* plot, bool beside) {
 ReportContent EvaluationView::reportContent() const {
   ReportContent c;
   c.title = tr("SAEScope evaluation report");
-  QStringList hooks;
-  for (int r = 0; r < model_->rowCount(); ++r) {
-    const QString h = model_->data(model_->index(r, EvaluationModel::Hook), Qt::DisplayRole).toString();
-    if (!h.isEmpty() && !hooks.contains(h)) hooks << h;
-  }
+  const auto distinct = [this](int column) {  // a column's values, each once, in row order
+    QStringList values;
+    for (int r = 0; r < model_->rowCount(); ++r)
+      if (const QString v = model_->data(model_->index(r, column), Qt::DisplayRole).toString(); !values.contains(v))
+        values << v;
+    return values;
+  };
+  QStringList hooks = distinct(EvaluationModel::Hook);
+  hooks.removeAll(QString());
   if (auto* ws = session_->workspace()) {
     for (const auto& f : store::evaluation_findings(store::evaluation_table(*ws)))
       c.findings << QString::fromStdString(f.text);
@@ -454,11 +458,7 @@ ReportContent EvaluationView::reportContent() const {
   // in the report; a slide with all of them is unreadable from the back.
   using M = EvaluationModel;
   std::vector<int> label = {M::Hook, M::Architecture, M::DSae, M::Sparsity};
-  QStringList models;
-  for (int r = 0; r < model_->rowCount(); ++r)
-    if (const QString m = model_->data(model_->index(r, M::Model), Qt::DisplayRole).toString(); !models.contains(m))
-      models << m;
-  if (models.size() > 1) label.insert(label.begin(), M::Model);
+  if (distinct(M::Model).size() > 1) label.insert(label.begin(), M::Model);
   c.slide_tables = {
       {tr("Reconstruction per SAE"), tr("SAE"), label, {M::L0, M::ExplainedVariance, M::CeRecovered}, {}},
       {tr("Sense separation per SAE (PS-Eval)"), tr("SAE"), label, {M::F1, M::Specificity},
